@@ -1,0 +1,30 @@
+// Runs edgehub in wrangler's local runtime with the inspector and file watching off: with the inspector on,
+// streaming through the local runtime crawls (about 20 MB/s here) and memory grows; off, it runs at about 1 GB/s.
+import { unstable_startWorker } from "wrangler";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Starts the Worker on host:port (HTTPS when key and cert paths are given). `vars` override wrangler.toml's [vars]
+ * and .dev.vars. Returns wrangler's handle; call dispose() to stop it.
+ */
+export async function startLocalWorker({ hostname = "127.0.0.1", port = 8787, httpsKeyPath, httpsCertPath, vars = {} } = {}) {
+  const secure = Boolean(httpsKeyPath && httpsCertPath);
+  const bindings = Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }]));
+  const worker = await unstable_startWorker({
+    config: `${root}/wrangler.toml`,
+    bindings,
+    sendMetrics: false,
+    dev: {
+      inspector: false,
+      watch: false,
+      liveReload: false,
+      persist: false,
+      logLevel: process.env.EDGEHUB_LOG_LEVEL ?? "warn",
+      server: secure ? { hostname, port, secure, httpsKeyPath, httpsCertPath } : { hostname, port },
+    },
+  });
+  await worker.ready;
+  return worker;
+}

@@ -1,0 +1,142 @@
+/**
+ * The Worker's configuration: typed bindings, parsed and validated once per isolate.
+ * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
+ */
+import { RegistryError } from "./errors";
+import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
+
+/** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
+export interface Env {
+  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "hosts"?: [names]}, merged over the built-in table. */
+  UPSTREAMS?: string;
+  /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
+  UPSTREAM_TIMEOUT_SECONDS?: string;
+}
+
+/** Validated configuration. */
+export interface Config {
+  upstreams: ReadonlyMap<string, Upstream>;
+  /** Registry host name (lower case) -> upstream, for path prefixes and `?ns=`. */
+  upstreamsByHost: ReadonlyMap<string, Upstream>;
+  defaultUpstream: Upstream;
+  upstreamTimeoutMs: number;
+}
+
+const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+const parsed = new WeakMap<object, Config>();
+
+/** Returns the configuration for these bindings, parsing them on first use in this isolate. */
+export function loadConfig(env: Env): Config {
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
+/** Parses and validates the bindings; throws a RegistryError that names the variable at fault. */
+export function parseConfig(env: Env): Config {
+  const upstreams = new Map(BUILTIN_UPSTREAMS.map((u) => [u.name, { ...u, hosts: [...u.hosts] }]));
+  for (const [name, override] of Object.entries(parseUpstreamsVariable(env.UPSTREAMS))) {
+    upstreams.set(name, mergeUpstream(name, override, upstreams.get(name)));
+  }
+  const upstreamsByHost = new Map<string, Upstream>();
+  for (const upstream of upstreams.values()) {
+    for (const host of upstream.hosts) upstreamsByHost.set(host.toLowerCase(), upstream);
+  }
+  return {
+    upstreams,
+    upstreamsByHost,
+    defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
+    upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
+  };
+}
+
+interface UpstreamOverride {
+  registry: string;
+  realm?: string;
+  hosts?: string[];
+}
+
+function parseUpstreamsVariable(raw: string | undefined): Record<string, UpstreamOverride> {
+  if (raw === undefined || raw.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw configError("UPSTREAMS", 'is not valid JSON; expected {"name": {"registry": "https://…"}}');
+  }
+  if (!isRecord(value)) throw configError("UPSTREAMS", "must be a JSON object of route name -> upstream");
+  const result: Record<string, UpstreamOverride> = {};
+  for (const [name, entry] of Object.entries(value)) {
+    if (!ROUTE_NAME.test(name)) throw configError("UPSTREAMS", `route name "${name}" must be a lower-case DNS label`);
+    result[name] = parseOverride(name, entry);
+  }
+  return result;
+}
+
+function parseOverride(name: string, entry: unknown): UpstreamOverride {
+  if (!isRecord(entry)) throw configError("UPSTREAMS", `"${name}" must be an object with a "registry" URL`);
+  const { registry, realm, hosts } = entry;
+  const override: UpstreamOverride = { registry: parseBaseUrl(name, "registry", registry) };
+  if (realm !== undefined) override.realm = parseAbsoluteUrl(name, "realm", realm);
+  if (hosts !== undefined) {
+    if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === "string" && h.length > 0 && !h.includes("/"))) {
+      throw configError("UPSTREAMS", `"${name}".hosts must be an array of host names`);
+    }
+    override.hosts = hosts.map((h: string) => h.toLowerCase());
+  }
+  return override;
+}
+
+function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstream | undefined): Upstream {
+  const ownHost = new URL(override.registry).host;
+  const hosts = override.hosts ?? builtin?.hosts ?? [ownHost];
+  // A registry pointed elsewhere must not keep the built-in realm: that realm's tokens are for the old registry.
+  const merged: Upstream = { ...builtin, name, registry: override.registry, hosts };
+  if (override.realm !== undefined) merged.realm = override.realm;
+  else delete merged.realm;
+  return merged;
+}
+
+function parseBaseUrl(name: string, field: string, value: unknown): string {
+  const url = new URL(parseAbsoluteUrl(name, field, value));
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw configError("UPSTREAMS", `"${name}".${field} must be an origin such as https://registry.example.com (the API lives at /v2/)`);
+  }
+  return url.origin;
+}
+
+function parseAbsoluteUrl(name: string, field: string, value: unknown): string {
+  const url = typeof value === "string" ? tryParseUrl(value) : undefined;
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password) {
+    throw configError("UPSTREAMS", `"${name}".${field} must be an http(s) URL without credentials`);
+  }
+  return url.href;
+}
+
+function parseSeconds(variable: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
+    throw configError(variable, "must be a number of seconds between 0 and 600");
+  }
+  return seconds;
+}
+
+function configError(variable: string, problem: string): RegistryError {
+  return new RegistryError("UNKNOWN", `mirror misconfigured: ${variable} ${problem}`, { status: 500 });
+}
+
+function tryParseUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,74 @@
+/**
+ * Registry errors in the OCI distribution format.
+ * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes
+ */
+
+/** The error codes edgehub answers with: the spec's codes plus distribution's UNKNOWN and UNAVAILABLE. */
+export type ErrorCode =
+  | "BLOB_UNKNOWN"
+  | "MANIFEST_UNKNOWN"
+  | "NAME_UNKNOWN"
+  | "NAME_INVALID"
+  | "TAG_INVALID"
+  | "DIGEST_INVALID"
+  | "UNAUTHORIZED"
+  | "DENIED"
+  | "UNSUPPORTED"
+  | "TOOMANYREQUESTS"
+  | "UNAVAILABLE"
+  | "UNKNOWN";
+
+/** The status each code answers with unless a caller has a more precise one (404 for an unknown path, 504 for a timeout). */
+const STATUS: Record<ErrorCode, number> = {
+  BLOB_UNKNOWN: 404,
+  MANIFEST_UNKNOWN: 404,
+  NAME_UNKNOWN: 404,
+  NAME_INVALID: 400,
+  TAG_INVALID: 400,
+  DIGEST_INVALID: 400,
+  UNAUTHORIZED: 401,
+  DENIED: 403,
+  UNSUPPORTED: 405,
+  TOOMANYREQUESTS: 429,
+  UNAVAILABLE: 503,
+  UNKNOWN: 500,
+};
+
+/** An error that becomes an OCI error response; throw it anywhere, `index.ts` turns it into JSON. */
+export class RegistryError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { detail?: unknown; status?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "RegistryError";
+    this.code = code;
+    this.detail = options.detail;
+    this.status = options.status ?? STATUS[code];
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** The only place an OCI error body is built. */
+export function errorResponse(error: RegistryError, method = "GET"): Response {
+  const entry: { code: ErrorCode; message: string; detail?: unknown } = { code: error.code, message: error.message };
+  if (error.detail !== undefined) entry.detail = error.detail;
+  const body = JSON.stringify({ errors: [entry] });
+  const headers = new Headers(error.headers);
+  headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("Docker-Distribution-API-Version", "registry/2.0");
+  headers.set("Content-Length", String(new TextEncoder().encode(body).byteLength));
+  return new Response(method === "HEAD" ? null : body, { status: error.status, headers });
+}
+
+/** Wraps anything thrown that is not a RegistryError as a 500 without leaking internals to the client. */
+export function toRegistryError(thrown: unknown): RegistryError {
+  if (thrown instanceof RegistryError) return thrown;
+  return new RegistryError("UNKNOWN", "internal error in the mirror", { cause: thrown });
+}

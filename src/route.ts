@@ -1,0 +1,121 @@
+/**
+ * Request -> Target: which upstream, which repository, which object. Pure; every rejection happens here, before any
+ * upstream request. Routing order: containerd's `?ns=`, then a registry host as the first name component
+ * (`/v2/ghcr.io/owner/img/...`), then the first DNS label of the hostname (`ghcr.example.com`), then Docker Hub.
+ */
+import type { Config } from "./config";
+import { RegistryError } from "./errors";
+import { assertDigest, assertManifestReference, assertRepository, normalizeRepository, splitRegistryPrefix } from "./reference";
+import type { Upstream } from "./registries";
+
+/** What the client asked for. */
+export type TargetKind = "page" | "token" | "base" | "manifest" | "blob" | "tags" | "referrers";
+
+/** How the upstream was chosen; the token realm handed to clients must carry the same choice. */
+export type RouteVia = "ns" | "prefix" | "subdomain" | "default";
+
+/** A routed request. `repository` is the upstream's name; `clientRepository` the name in the client's path. */
+export interface Target {
+  kind: TargetKind;
+  upstream: Upstream;
+  via: RouteVia;
+  repository?: string;
+  clientRepository?: string;
+  reference?: string;
+}
+
+/** Characters that can appear in a valid registry path; anything else (`%`, `\`) is an encoding trick or garbage. */
+const SAFE_PATH = /^[A-Za-z0-9._\-/:+=]*$/;
+const OBJECT_PATH = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/;
+const TAGS_PATH = /^\/v2\/(.+)\/tags\/list$/;
+const UPLOAD_PATH = /^\/v2\/(.+)\/blobs\/uploads(?:\/.*)?$/;
+const OBJECT_KIND = { manifests: "manifest", blobs: "blob", referrers: "referrers" } as const;
+
+/** Routes a request or throws the OCI error the client should see. */
+export function routeRequest(method: string, url: URL, config: Config): Target {
+  const { upstream, via } = selectUpstream(url, config);
+  const path = url.pathname;
+  if (path === "/token") {
+    assertMethod(method, ["GET", "HEAD", "POST"]);
+    return { kind: "token", upstream, via };
+  }
+  if (path !== "/v2" && !path.startsWith("/v2/")) {
+    if (path !== "/") throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
+    assertMethod(method, ["GET", "HEAD"]);
+    return { kind: "page", upstream, via };
+  }
+  assertMethod(method, ["GET", "HEAD"]);
+  if (path === "/v2" || path === "/v2/") return { kind: "base", upstream, via };
+  if (!SAFE_PATH.test(path) || path.includes("..") || path.includes("//")) {
+    throw new RegistryError("NAME_INVALID", "invalid characters in path", { status: 400 });
+  }
+  if (UPLOAD_PATH.test(path)) throw new RegistryError("UNSUPPORTED", "this mirror is pull-only");
+  return routeRepositoryPath(path, upstream, via, config);
+}
+
+function routeRepositoryPath(path: string, upstream: Upstream, via: RouteVia, config: Config): Target {
+  const tags = TAGS_PATH.exec(path);
+  const object = OBJECT_PATH.exec(path);
+  const name = tags?.[1] ?? object?.[1];
+  if (name === undefined) throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
+  const named = resolveName(name, upstream, via, config);
+  if (tags) return { kind: "tags", ...named };
+  const kind = OBJECT_KIND[object![2] as keyof typeof OBJECT_KIND];
+  const reference = object![3]!;
+  if (kind === "manifest") assertManifestReference(reference);
+  else assertDigest(reference);
+  return { kind, reference, ...named };
+}
+
+/** Applies the path-prefix route and Docker Hub's `library/` rule to a name from the path. */
+function resolveName(name: string, upstream: Upstream, via: RouteVia, config: Config): Omit<Target, "kind"> {
+  let routed = { upstream, via, rest: name };
+  if (via !== "ns") {
+    const prefixed = splitRegistryPrefix(name, config.upstreamsByHost);
+    if (prefixed) routed = { upstream: prefixed.upstream, via: "prefix", rest: prefixed.rest };
+    else if (upstream.officialNamespace) assertNoUnknownRegistry(name);
+  }
+  assertRepository(routed.rest);
+  return {
+    upstream: routed.upstream,
+    via: routed.via,
+    clientRepository: name,
+    repository: normalizeRepository(routed.upstream, routed.rest),
+  };
+}
+
+/** Docker Hub namespaces never contain a dot, so `/v2/evil.example/x/...` names a registry we do not serve. */
+function assertNoUnknownRegistry(name: string): void {
+  const first = name.split("/", 1)[0]!;
+  if (name.includes("/") && first.includes(".")) {
+    throw new RegistryError("NAME_UNKNOWN", `registry ${first} is not served by this mirror`, { detail: { registry: first } });
+  }
+}
+
+function selectUpstream(url: URL, config: Config): { upstream: Upstream; via: RouteVia } {
+  const ns = url.searchParams.get("ns");
+  if (ns !== null) {
+    const upstream = config.upstreamsByHost.get(ns.toLowerCase());
+    if (!upstream) throw new RegistryError("NAME_UNKNOWN", `registry ${ns} is not served by this mirror`, { detail: { ns } });
+    return { upstream, via: "ns" };
+  }
+  const label = url.hostname.split(".", 1)[0]!.toLowerCase();
+  const upstream = config.upstreams.get(label);
+  return upstream ? { upstream, via: "subdomain" } : { upstream: config.defaultUpstream, via: "default" };
+}
+
+function assertMethod(method: string, allowed: string[]): void {
+  if (!allowed.includes(method)) {
+    throw new RegistryError("UNSUPPORTED", `${method} is not supported: this mirror is pull-only`, { headers: { Allow: allowed.join(", ") } });
+  }
+}
+
+/**
+ * The token endpoint URL handed to clients in rewritten challenges. Clients call a realm exactly as given (containerd
+ * does not repeat `?ns=`), so a route chosen by `ns` or path prefix travels in the realm's own query.
+ */
+export function tokenRealmFor(requestUrl: URL, target: Target): string {
+  const realm = new URL("/token", requestUrl.origin);
+  if (target.via === "ns" || target.via === "prefix") realm.searchParams.set("ns", target.upstream.hosts[0]!);
+  return realm.href;
+}

@@ -1,0 +1,131 @@
+/**
+ * Every outbound request. Redirects are followed here, by hand, so credentials never cross origins: S3 and CDN
+ * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
+ */
+import { RegistryError } from "./errors";
+import { parseChallenge } from "./challenge";
+
+/** An outbound request. `headers` are already reduced to what the upstream may see. */
+export interface UpstreamRequest {
+  method: string;
+  url: string;
+  headers: Headers;
+  body?: string;
+}
+
+/** Limits for one logical upstream fetch. */
+export interface FetchLimits {
+  /** How long to wait for response headers from each hop. */
+  timeoutMs: number;
+  /** Redirect hops (and token fetches for redirect targets) allowed; each is a subrequest, of which a request gets 50. */
+  maxHops?: number;
+}
+
+const DEFAULT_MAX_HOPS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that carry credentials and must be dropped when a redirect leaves the origin they were meant for. */
+const CREDENTIAL_HEADERS = ["authorization", "cookie"];
+
+/**
+ * Fetches `request`, following redirects itself. Authorization and Cookie are dropped as soon as a hop changes origin.
+ * A redirect target that answers 401 with a Bearer challenge (registry.k8s.io -> Artifact Registry) gets an
+ * anonymous token fetched for it, once.
+ */
+export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
+  const origin = new URL(request.url).origin;
+  let current = { ...request, headers: new Headers(request.headers) };
+  let triedTokenFor: string | undefined;
+  for (let hop = 0; ; hop++) {
+    const response = await fetchOnce(current, limits.timeoutMs);
+    const left = hop < (limits.maxHops ?? DEFAULT_MAX_HOPS);
+    if (REDIRECT_STATUSES.has(response.status) && response.headers.has("location")) {
+      await discard(response);
+      if (!left) throw upstreamFailure(502, "too many redirects", current.url);
+      current = redirectTarget(current, response.status, response.headers.get("location")!);
+      continue;
+    }
+    const target = new URL(current.url).origin;
+    if (response.status === 401 && target !== origin && triedTokenFor !== target && left) {
+      const token = await fetchAnonymousToken(response.headers.get("www-authenticate"), limits);
+      if (token) {
+        await discard(response);
+        triedTokenFor = target;
+        current.headers.set("authorization", `Bearer ${token}`);
+        continue;
+      }
+    }
+    return response;
+  }
+}
+
+/** The next hop of a redirect: URL resolved against the current one, credentials dropped across origins. */
+function redirectTarget(current: UpstreamRequest, status: number, location: string): UpstreamRequest {
+  let next: URL;
+  try {
+    next = new URL(location, current.url);
+  } catch {
+    throw upstreamFailure(502, "upstream sent an invalid redirect", current.url);
+  }
+  if (next.protocol !== "https:" && next.protocol !== "http:") throw upstreamFailure(502, "upstream redirected to a non-HTTP URL", current.url);
+  const headers = new Headers(current.headers);
+  if (next.origin !== new URL(current.url).origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  const method = status === 303 && current.method !== "HEAD" ? "GET" : current.method;
+  const body = method === current.method ? current.body : undefined;
+  return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
+}
+
+/** Fetches a token for a redirect target's Bearer challenge without any credentials of the client's. */
+async function fetchAnonymousToken(header: string | null, limits: FetchLimits): Promise<string | undefined> {
+  const challenge = header ? parseChallenge(header) : undefined;
+  const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
+  if (!realm) return undefined;
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+  for (const name of ["service", "scope"]) {
+    const value = challenge!.params[name];
+    if (value) url.searchParams.set(name, value);
+  }
+  const response = await fetchOnce({ method: "GET", url: url.href, headers: new Headers({ accept: "application/json" }) }, limits.timeoutMs);
+  if (!response.ok) {
+    await discard(response);
+    return undefined;
+  }
+  const body: { token?: unknown; access_token?: unknown } = await response.json();
+  const token = body.token ?? body.access_token;
+  return typeof token === "string" ? token : undefined;
+}
+
+/** One fetch with a deadline on the response headers; the body streams on without one. */
+async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ?? null,
+      redirect: "manual",
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (controller.signal.aborted) throw upstreamFailure(504, `no answer within ${timeoutMs / 1000} s`, request.url, error);
+    throw upstreamFailure(502, "could not reach the upstream", request.url, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function upstreamFailure(status: number, message: string, url: string, cause?: unknown): RegistryError {
+  const upstream = new URL(url).host;
+  return new RegistryError("UNAVAILABLE", `upstream ${upstream}: ${message}`, { status, detail: { upstream }, cause });
+}
+
+/** Releases a response body we will not read, so the connection can be reused. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel();
+}
