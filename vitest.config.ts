@@ -8,7 +8,7 @@ export default defineConfig({
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"] },
+        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], silent: "passed-only" },
       },
       {
         test: {

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config";
+import { RegistryError } from "../../src/errors";
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(RegistryError);
+    return (error as RegistryError).message;
+  }
+  throw new Error("expected a configuration error");
+}
+
+describe("parseConfig", () => {
+  it("ships the built-in table with Docker Hub as the default route", () => {
+    const config = parseConfig({});
+    expect([...config.upstreams.keys()]).toEqual(["docker", "quay", "gcr", "k8s-gcr", "k8s", "ghcr", "cloudsmith", "nvcr", "mcr", "elastic", "ecr"]);
+    expect(config.defaultUpstream.registry).toBe("https://registry-1.docker.io");
+    expect(config.upstreamsByHost.get("docker.io")?.name).toBe("docker");
+    expect(config.upstreamTimeoutMs).toBe(30_000);
+  });
+
+  it("merges UPSTREAMS over the table: an override keeps the route's hosts and drops its old realm", () => {
+    const config = parseConfig({
+      UPSTREAMS: JSON.stringify({ docker: { registry: "http://127.0.0.1:5000/" }, harbor: { registry: "https://harbor.example.com", realm: "https://harbor.example.com/service/token" } }),
+    });
+    const docker = config.upstreams.get("docker")!;
+    expect(docker.registry).toBe("http://127.0.0.1:5000");
+    expect(docker.realm).toBeUndefined();
+    expect(docker.officialNamespace).toBe("library");
+    expect(config.upstreamsByHost.get("docker.io")).toBe(docker);
+    expect(config.upstreams.get("harbor")).toMatchObject({ hosts: ["harbor.example.com"], realm: "https://harbor.example.com/service/token" });
+    expect(config.upstreamsByHost.get("harbor.example.com")?.name).toBe("harbor");
+  });
+
+  it("reads a custom host list and the timeout", () => {
+    const config = parseConfig({ UPSTREAMS: '{"r": {"registry": "https://r.example", "hosts": ["R.io"]}}', UPSTREAM_TIMEOUT_SECONDS: "2.5" });
+    expect(config.upstreamsByHost.get("r.io")?.name).toBe("r");
+    expect(config.upstreamTimeoutMs).toBe(2500);
+  });
+
+  it.each([
+    ["{not json", "not valid JSON"],
+    ["[]", "must be a JSON object"],
+    ['{"Bad_Name": {"registry": "https://x"}}', "lower-case DNS label"],
+    ['{"x": "https://x"}', '"x" must be an object'],
+    ['{"x": {"registry": "ftp://x"}}', '"x".registry must be an http(s) URL'],
+    ['{"x": {"registry": "https://user:pw@x"}}', "without credentials"],
+    ['{"x": {"registry": "https://x/v2/"}}', "must be an origin"],
+    ['{"x": {"registry": "https://x", "realm": "nope"}}', '"x".realm must be an http(s) URL'],
+    ['{"x": {"registry": "https://x", "hosts": "x.io"}}', "hosts must be an array"],
+  ])("rejects UPSTREAMS=%s naming the variable", (raw, problem) => {
+    const message = messageOf(() => parseConfig({ UPSTREAMS: raw }));
+    expect(message).toContain("UPSTREAMS");
+    expect(message).toContain(problem);
+  });
+
+  it.each(["0", "-1", "abc", "601"])("rejects UPSTREAM_TIMEOUT_SECONDS=%s", (raw) => {
+    expect(messageOf(() => parseConfig({ UPSTREAM_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_TIMEOUT_SECONDS");
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { RegistryError } from "../../src/errors";
+import { assertDigest, assertManifestReference, assertRepository, normalizeRepository, rewriteScope } from "../../src/reference";
+import { BUILTIN_UPSTREAMS } from "../../src/registries";
+
+const hub = BUILTIN_UPSTREAMS.find((u) => u.name === "docker")!;
+const ghcr = BUILTIN_UPSTREAMS.find((u) => u.name === "ghcr")!;
+const sha256 = `sha256:${"a".repeat(64)}`;
+
+function codeOf(fn: () => void): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (error) {
+    return (error as RegistryError).code;
+  }
+}
+
+describe("normalizeRepository", () => {
+  it.each([
+    [hub, "alpine", "library/alpine"],
+    [hub, "library/alpine", "library/alpine"],
+    [hub, "bitnami/redis", "bitnami/redis"],
+    [hub, "a/b/c", "a/b/c"],
+    [ghcr, "alpine", "alpine"],
+    [ghcr, "owner/img", "owner/img"],
+  ])("%s: %s -> %s", (upstream, name, expected) => {
+    expect(normalizeRepository(upstream, name)).toBe(expected);
+  });
+});
+
+describe("repository names", () => {
+  it.each(["alpine", "library/alpine", "a/b/c", "my-app", "my__app", "a.b", "a---b", "x".repeat(255)])("accepts %s", (name) => {
+    expect(codeOf(() => assertRepository(name))).toBeUndefined();
+  });
+  it.each(["Alpine", "-a", "a-", "a..b", "a/", "/a", "a//b", "a_-b", "a___b", "a:b", "x".repeat(256), ""])("rejects %s", (name) => {
+    expect(codeOf(() => assertRepository(name))).toBe("NAME_INVALID");
+  });
+});
+
+describe("manifest references", () => {
+  it.each(["latest", "1.2.3", "v1_rc-2", "_x", "A".repeat(128), sha256, `sha512:${"b".repeat(128)}`, "blake3:abc_DEF-="])("accepts %s", (ref) => {
+    expect(codeOf(() => assertManifestReference(ref))).toBeUndefined();
+  });
+  it.each([
+    [".hidden", "TAG_INVALID"],
+    ["-x", "TAG_INVALID"],
+    ["A".repeat(129), "TAG_INVALID"],
+    ["sha256:abc", "DIGEST_INVALID"],
+    [`sha256:${"A".repeat(64)}`, "DIGEST_INVALID"],
+    [`sha256:${"a".repeat(65)}`, "DIGEST_INVALID"],
+    ["SHA256:abc", "DIGEST_INVALID"],
+    [":abc", "DIGEST_INVALID"],
+  ])("rejects %s with %s", (ref, code) => {
+    expect(codeOf(() => assertManifestReference(ref))).toBe(code);
+  });
+  it("rejects a tag where a digest is required", () => {
+    expect(codeOf(() => assertDigest("latest"))).toBe("DIGEST_INVALID");
+  });
+});
+
+describe("rewriteScope", () => {
+  it.each([
+    [hub, "repository:nginx:pull", "repository:library/nginx:pull"],
+    [hub, "repository:library/nginx:pull", "repository:library/nginx:pull"],
+    [hub, "repository:docker.io/nginx:pull", "repository:library/nginx:pull"],
+    [hub, "repository:bitnami/redis:pull,push", "repository:bitnami/redis:pull,push"],
+    [hub, "repository(plugin):vieux/sshfs:pull", "repository(plugin):vieux/sshfs:pull"],
+    [hub, "registry:catalog:*", "registry:catalog:*"],
+    [ghcr, "repository:ghcr.io/owner/img:pull", "repository:owner/img:pull"],
+    [ghcr, "repository:owner/img:pull", "repository:owner/img:pull"],
+    [ghcr, "repository:img:pull", "repository:img:pull"],
+    [hub, "garbage", "garbage"],
+  ])("%s: %s -> %s", (upstream, scope, expected) => {
+    expect(rewriteScope(scope, upstream)).toBe(expected);
+  });
+});
