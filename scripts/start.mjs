@@ -1,11 +1,20 @@
-// `npm start`: the mirror on http://127.0.0.1:8787 (PORT and HOST override), reading local overrides from .dev.vars.
+// `npm start`: the mirror on http://127.0.0.1:8787, reading local overrides from .dev.vars.
+// Environment: HOST, PORT; EDGEHUB_HTTPS_KEY and EDGEHUB_HTTPS_CERT to serve HTTPS; EDGEHUB_VARS, a JSON object of
+// variables that override wrangler.toml and .dev.vars (the end-to-end suite and benchmarks use these).
 import { startLocalWorker } from "./local-worker.mjs";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
-const worker = await startLocalWorker({ hostname, port });
-console.log(`edgehub listening on ${worker.url ? await worker.url : `http://${hostname}:${port}/`}`);
-console.log(`try: curl -i http://${hostname}:${port}/v2/   or   docker pull ${hostname}:${port}/library/alpine (with an insecure-registries entry)`);
+const worker = await startLocalWorker({
+  hostname,
+  port,
+  httpsKeyPath: process.env.EDGEHUB_HTTPS_KEY,
+  httpsCertPath: process.env.EDGEHUB_HTTPS_CERT,
+  vars: JSON.parse(process.env.EDGEHUB_VARS ?? "{}"),
+});
+const url = await worker.url;
+console.log(`edgehub listening on ${url}`);
+console.log(`try: curl -i ${url}v2/library/alpine/tags/list`);
 const stop = async () => {
   await worker.dispose();
   process.exit(0);

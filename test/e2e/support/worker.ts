@@ -1,0 +1,91 @@
+/**
+ * The Worker under test, started exactly as `npm start` starts it (scripts/start.mjs), over HTTPS, in a process
+ * group of its own so that stopping it also stops the workerd child.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** A running Worker. `origin` is `https://127.0.0.1:<port>`, `host` the `127.0.0.1:<port>` clients name. */
+export interface RunningWorker {
+  origin: string;
+  host: string;
+  pid: number;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the Worker with these variables on a free port, serving HTTPS with the given key and certificate. */
+export async function startWorker(options: { vars: Record<string, string>; keyPath: string; certPath: string }): Promise<RunningWorker> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["scripts/start.mjs"], {
+    cwd: root,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      EDGEHUB_HTTPS_KEY: options.keyPath,
+      EDGEHUB_HTTPS_CERT: options.certPath,
+      EDGEHUB_VARS: JSON.stringify(options.vars),
+      WRANGLER_SEND_METRICS: "false",
+      WRANGLER_HIDE_BANNER: "true",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    },
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor(() => output.includes("edgehub listening on"), child, () => output, 60_000);
+  return {
+    origin: `https://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    pid: child.pid!,
+    output: () => output,
+    stop: () => stopGroup(child),
+  };
+}
+
+async function waitFor(ready: () => boolean, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (child.exitCode !== null) throw new Error(`the Worker exited with ${child.exitCode}:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`the Worker did not start in ${timeoutMs / 1000} s:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Stops a detached child and everything it started, politely first. */
+export async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
