@@ -5,10 +5,12 @@ import { defineConfig } from "vitest/config";
 // "e2e" runs in Node and drives real clients against a real registry through the running Worker.
 export default defineConfig({
   test: {
+    // The Worker logs a JSON line per request; show them only for failing tests.
+    silent: "passed-only",
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], silent: "passed-only" },
+        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"] },
       },
       {
         test: {
