@@ -26,7 +26,7 @@ export async function startLocalWorker({ hostname = "127.0.0.1", port = 8787, ht
       watch: false,
       liveReload: false,
       persist: false,
-      logLevel: process.env.EDGEHUB_LOG_LEVEL ?? "warn",
+      logLevel: process.env.EDGEHUB_LOG_LEVEL ?? "log",
       server: secure ? { hostname, port, secure, httpsKeyPath, httpsCertPath } : { hostname, port },
     },
   });

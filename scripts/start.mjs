@@ -1,6 +1,7 @@
 // `npm start`: the mirror on http://127.0.0.1:8787, reading local overrides from .dev.vars.
 // Environment: HOST, PORT; EDGEHUB_HTTPS_KEY and EDGEHUB_HTTPS_CERT to serve HTTPS; EDGEHUB_VARS, a JSON object of
-// variables that override wrangler.toml and .dev.vars (the end-to-end suite and benchmarks use these).
+// variables that override wrangler.toml and .dev.vars (the end-to-end suite and benchmarks use these);
+// EDGEHUB_LOG_LEVEL=warn hides the per-request log lines.
 import { startLocalWorker } from "./local-worker.mjs";
 
 const hostname = process.env.HOST ?? "127.0.0.1";

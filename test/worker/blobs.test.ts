@@ -12,7 +12,7 @@ afterEach(() => {
 /** Docker Hub: the registry answers 307 to a presigned CDN URL, and the CDN refuses any Authorization, as S3 does. */
 function hubWithCdn(digest: string) {
   return fakeUpstreams({
-    [HUB]: (request, url) =>
+    [HUB]: (_request, url) =>
       url.pathname === `/v2/library/alpine/blobs/${digest}`
         ? new Response(null, { status: 307, headers: { location: `https://${CDN}/registry-v2/blobs/sha256/ab/data?X-Amz-Signature=sig` } })
         : new Response("unexpected", { status: 500 }),

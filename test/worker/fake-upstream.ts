@@ -2,7 +2,7 @@
  * One fake for every outbound request of the Worker: routes by host to a handler, records what was sent, and
  * answers anything unexpected with a failed fetch (recorded too, so a test can assert none happened).
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { vi } from "vitest";
 import worker from "../../src/index";
 
@@ -43,11 +43,8 @@ export function fakeUpstreams(hosts: Record<string, Handler>) {
 /** Calls the Worker's fetch handler, with extra vars merged over wrangler.toml's. */
 export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, string> = {}): Promise<Response> {
   const request = new Request(input, init);
-  const ctx = createExecutionContext();
   // The handler's type wants the cf properties a real edge request has; the tests' requests have none.
-  const response = await worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars }, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+  return worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars });
 }
 
 /** A JSON response with a body and extra headers. */

@@ -3,7 +3,6 @@ import { parseChallenge } from "../../src/challenge";
 import { callWorker, digestOf, fakeUpstreams, HUB_CHALLENGE, json } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";
-const CDN = "production.cloudflare.docker.com";
 const MANIFEST = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
 const INDEX_TYPE = "application/vnd.oci.image.index.v1+json";
 

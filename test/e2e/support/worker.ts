@@ -13,12 +13,21 @@ export interface RunningWorker {
   origin: string;
   host: string;
   pid: number;
+  /** Everything the Worker process printed, including one JSON line per request at log level "log". */
   output: () => string;
   stop: () => Promise<void>;
 }
 
+/** How to start the Worker. `logLevel: "log"` shows its per-request JSON lines in `output()` (costly under load). */
+export interface WorkerOptions {
+  vars: Record<string, string>;
+  keyPath: string;
+  certPath: string;
+  logLevel?: "warn" | "log";
+}
+
 /** Starts the Worker with these variables on a free port, serving HTTPS with the given key and certificate. */
-export async function startWorker(options: { vars: Record<string, string>; keyPath: string; certPath: string }): Promise<RunningWorker> {
+export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const port = await freePort();
   const child = spawn(process.execPath, ["scripts/start.mjs"], {
     cwd: root,
@@ -31,6 +40,7 @@ export async function startWorker(options: { vars: Record<string, string>; keyPa
       EDGEHUB_HTTPS_KEY: options.keyPath,
       EDGEHUB_HTTPS_CERT: options.certPath,
       EDGEHUB_VARS: JSON.stringify(options.vars),
+      EDGEHUB_LOG_LEVEL: options.logLevel ?? "log",
       WRANGLER_SEND_METRICS: "false",
       WRANGLER_HIDE_BANNER: "true",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",

@@ -1,0 +1,147 @@
+/**
+ * podman, containerd and dockerd pulling through the mirror, configured the way users configure them: a
+ * registries.conf mirror, a hosts.toml mirror (which adds `?ns=docker.io`), and `registry-mirrors`. Each stores what it
+ * pulled; the digests must be the ones pushed. A daemon that cannot run here is skipped with the reason.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import * as containerd from "./clients/containerd";
+import * as dockerd from "./clients/dockerd";
+import * as podman from "./clients/podman";
+import { expectSameImage, manifestFor } from "./support/expect-image";
+import { startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
+
+/** Host paths clients create outside the directories we give them; the runners remove the ones they made. */
+const HOST_PATHS = ["/run/docker", "/run/containers", "/var/lib/containers", "/etc/docker/key.json", "/opt/containerd"];
+const hostBefore = { paths: HOST_PATHS.filter((path) => existsSync(path)), mounts: readFileSync("/proc/self/mountinfo", "utf8") };
+const skips = { podman: podman.skipReason(), containerd: containerd.skipReason(), dockerd: dockerd.skipReason() };
+for (const [client, reason] of Object.entries(skips)) if (reason) console.warn(`skipping ${client}: ${reason}`);
+
+let stack: Stack;
+const costs: Record<string, unknown> = {};
+const client = () => ({ mirror: stack.worker.host, caCertPath: stack.caCertPath, workDir: stack.workDir });
+let outputMark = 0;
+
+beforeAll(async () => {
+  stack = await startStack("daemons");
+});
+beforeEach(() => {
+  stack.upstream.resetLog();
+  outputMark = stack.worker.output().length;
+});
+afterAll(async () => {
+  console.log(`requests per pull through the mirror (client -> Worker, Worker -> upstream):\n${JSON.stringify(costs, null, 1)}`);
+  await stack?.stop();
+});
+
+/** Records what one pull cost: requests the client made to the Worker and the Worker made upstream. */
+function record(name: string): void {
+  costs[name] = { client: workerRequests(stack, outputMark).length, upstream: summarizeRequests(stack.upstream.log()) };
+}
+
+describe.skipIf(skips.podman)("podman", () => {
+  it("pulls docker.io/library/alpine through a registries.conf mirror", async () => {
+    const result = await podman.pull({ ...client(), reference: "docker.io/library/alpine:latest" });
+    const pushed = stack.upstream.images.alpine;
+    expect(result.digest).toBe(pushed.digest);
+    expect(result.configDigest).toBe(manifestFor(pushed).config.digest);
+    expect(result.diffIds).toEqual(manifestFor(pushed).layers.map((l) => l.diffId));
+    expect(result.requests.every((url) => url.includes(stack.worker.host))).toBe(true);
+    record("podman pull alpine");
+  });
+
+  it("pulls through a mirror location with the path prefix (host/docker.io)", async () => {
+    const result = await podman.pull({ ...client(), reference: "docker.io/bitnami/redis:7", mirrorPath: "docker.io" });
+    expect(result.digest).toBe(stack.upstream.images.redis.digest);
+    expect(result.requests.some((url) => url.includes("/v2/docker.io/bitnami/redis/"))).toBe(true);
+  });
+
+  it("pulls the private image with mirror credentials", async () => {
+    const pushed = stack.upstream.images.secret;
+    const result = await podman.pull({ ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
+    expect(result.digest).toBe(pushed.digest);
+  });
+});
+
+describe.skipIf(skips.containerd)("containerd", () => {
+  let daemon: containerd.Containerd;
+  beforeAll(async () => {
+    daemon = await containerd.startContainerd({ workDir: stack.workDir });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it("pulls through a hosts.toml mirror, which sends ?ns=docker.io", async () => {
+    const result = await containerd.pullWith(daemon, { ...client(), reference: "docker.io/library/alpine:latest" });
+    const pushed = stack.upstream.images.alpine;
+    expect(result.digest).toBe(pushed.digest);
+    expectSameImage(result.images[0]!, manifestFor(pushed));
+    const paths = workerRequests(stack, outputMark).map((r) => r.path);
+    expect(paths.some((p) => p.includes("/manifests/"))).toBe(true);
+    record("containerd pull alpine");
+  });
+
+  it("pulls arm64 out of a multi-arch index through _default/hosts.toml", async () => {
+    const pushed = stack.upstream.images.multi;
+    const result = await containerd.pullWith(daemon, { ...client(), reference: "docker.io/library/multi:latest", hostsNamespace: "_default", platform: "linux/arm64" });
+    expect(result.digest).toBe(pushed.digest);
+    const arm = result.images.find((image) => image.platform?.architecture === "arm64");
+    expectSameImage(arm!, manifestFor(pushed, "arm64"));
+  });
+
+  it("pulls the private image with --user", async () => {
+    const pushed = stack.upstream.images.secret;
+    const result = await containerd.pullWith(daemon, { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
+    expectSameImage(result.images[0]!, manifestFor(pushed));
+  });
+
+  it("pulls the large image, every layer verified", async () => {
+    const pushed = stack.upstream.images.large;
+    const result = await containerd.pullWith(daemon, { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}` });
+    expectSameImage(result.images[0]!, manifestFor(pushed));
+    record("containerd pull large");
+  });
+});
+
+describe.skipIf(skips.dockerd)("dockerd", () => {
+  let daemon: dockerd.Dockerd;
+  beforeAll(async () => {
+    daemon = await dockerd.startDockerd({ ...client() });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it("docker pull alpine goes to the registry-mirrors entry and gets the pushed image", async () => {
+    const result = await daemon.pull("alpine");
+    const pushed = stack.upstream.images.alpine;
+    expect(result.digest).toBe(pushed.digest);
+    expect(result.configDigest).toBe(manifestFor(pushed).config.digest);
+    expect(result.diffIds).toEqual(manifestFor(pushed).layers.map((l) => l.diffId));
+    record("docker pull alpine");
+  });
+
+  it("docker pull bitnami/redis:7 (a namespaced image)", async () => {
+    const result = await daemon.pull("bitnami/redis:7");
+    expect(result.digest).toBe(stack.upstream.images.redis.digest);
+  });
+
+  it("docker pull <mirror>/library/multi pulls this platform's image directly from the mirror", async () => {
+    const pushed = stack.upstream.images.multi;
+    const result = await daemon.pull(`${stack.worker.host}/library/multi:latest`);
+    expect(result.digest).toBe(pushed.digest);
+    const arch = process.arch === "arm64" ? "arm64" : "amd64";
+    expect(result.configDigest).toBe(manifestFor(pushed, arch).config.digest);
+  });
+});
+
+describe("hygiene", () => {
+  it("leaves no daemon, mount, scratch dir or new host path behind", () => {
+    const processes = execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n");
+    expect(processes.filter((args) => /\/tmp\/eh(ctd|dkr|pod)-/.test(args) && !args.includes("ps -eo"))).toEqual([]);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).toBe(hostBefore.mounts);
+    expect(HOST_PATHS.filter((path) => existsSync(path))).toEqual(hostBefore.paths);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * The whole end-to-end stack: the imitation upstream, a certificate for the Worker, and the Worker itself with its
+ * `docker` route (registry and realm) pointed at the imitation. Clients reach the Worker as `127.0.0.1:<port>`, a
+ * hostname whose first label names no route, so it serves Docker Hub: exactly what a bare mirror domain does.
+ */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startUpstream, type LogEntry, type Upstream } from "../upstream";
+import { makeCertificate } from "./tls";
+import { startWorker, type RunningWorker } from "./worker";
+
+/** Where e2e runs keep their files (gitignored); the upstream's image cache there is reused across runs. */
+export const ARTIFACTS = fileURLToPath(new URL("../.artifacts", import.meta.url));
+
+/** A running stack. */
+export interface Stack {
+  upstream: Upstream;
+  worker: RunningWorker;
+  /** The Worker's self-signed certificate, which is its own CA. */
+  caCertPath: string;
+  workDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts upstream and Worker; `name` separates the work dirs of suites that run one after another. */
+export async function startStack(
+  name: string,
+  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log" } = {},
+): Promise<Stack> {
+  const workDir = join(ARTIFACTS, name);
+  await mkdir(workDir, { recursive: true });
+  const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`), ...(options.largeMb ? { largeMb: options.largeMb } : {}) });
+  try {
+    const cert = makeCertificate(workDir, "worker");
+    const upstreams = { docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } };
+    const worker = await startWorker({
+      vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },
+      keyPath: cert.keyPath,
+      certPath: cert.certPath,
+      ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    });
+    return {
+      upstream,
+      worker,
+      caCertPath: cert.certPath,
+      workDir,
+      stop: async () => {
+        await worker.stop();
+        await upstream.stop();
+      },
+    };
+  } catch (error) {
+    await upstream.stop();
+    throw error;
+  }
+}
+
+/** The Worker's per-request log lines (method, path, status, …) printed since `from` characters of its output. */
+export function workerRequests(stack: Stack, from = 0): { method: string; path: string; status: number }[] {
+  return stack.worker
+    .output()
+    .slice(from)
+    .split("\n")
+    .filter((line) => line.startsWith('{"method":'))
+    .map((line) => JSON.parse(line) as { method: string; path: string; status: number });
+}
+
+/** Counts log entries per server and method, e.g. `registry GET 3, cdn GET 2, token GET 1`. */
+export function summarizeRequests(entries: LogEntry[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const entry of entries) {
+    const key = `${entry.server} ${entry.method}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
