@@ -23,6 +23,8 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // Benchmarks are long and load the machine: only `npm run bench` (EDGEHUB_BENCH=1) runs them.
+      ...(process.env.EDGEHUB_BENCH ? [{ test: { name: "bench", include: ["bench/**/*.bench.ts"], environment: "node" as const, fileParallelism: false } }] : []),
     ],
   },
 });

@@ -18,6 +18,8 @@ export interface SkopeoOptions extends ClientOptions {
   creds?: Credentials;
   /** Picks this architecture from an index instead of the host's (`--override-arch`). */
   overrideArch?: string;
+  /** Talks plain HTTP (`--tls-verify=false`) instead of trusting `caCertPath`: for the direct-upstream baseline. */
+  plainHttp?: boolean;
 }
 
 /** The manifest exactly as the registry served it. */
@@ -58,7 +60,7 @@ export function skipReason(): string | null {
 /** `skopeo inspect --raw`: the manifest (or index) bytes and their digest. */
 export async function inspect(options: SkopeoOptions): Promise<InspectResult> {
   return withScratch(options, async (dir, global) => {
-    const args = [...global, "inspect", "--raw", "--cert-dir", join(dir, "certs"), ...credsArgs("", options.creds)];
+    const args = [...global, "inspect", "--raw", ...tlsArgs("", options, dir), ...credsArgs("", options.creds)];
     const result = await run("skopeo", [...args, `docker://${options.mirror}/${options.reference}`], runOptions(options, dir));
     const raw = result.stdout;
     return { raw, digest: sha256(raw), mediaType: mediaTypeOf(raw), ms: result.ms };
@@ -71,7 +73,7 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
     const format = options.destination ?? "dir";
     const target = join(dir, "image");
     const args = [
-      ...global, "copy", "--src-cert-dir", join(dir, "certs"), ...credsArgs("src-", options.creds),
+      ...global, "copy", ...tlsArgs("src-", options, dir), ...credsArgs("src-", options.creds),
       ...(options.all === true ? ["--all"] : []),
       `docker://${options.mirror}/${options.reference}`, `${format}:${target}`,
     ];
@@ -105,6 +107,11 @@ async function withScratch<T>(options: SkopeoOptions, body: (dir: string, global
 function runOptions(options: SkopeoOptions, dir: string) {
   const env = { ...process.env, CONTAINERS_REGISTRIES_CONF: join(dir, "registries.conf"), REGISTRY_AUTH_FILE: join(dir, "auth.json") };
   return { env, timeoutMs: options.timeoutMs };
+}
+
+/** Trust our CA, or (baseline only) talk plain HTTP. */
+function tlsArgs(prefix: "" | "src-", options: SkopeoOptions, dir: string): string[] {
+  return options.plainHttp === true ? [`--${prefix}tls-verify=false`] : [`--${prefix}cert-dir`, join(dir, "certs")];
 }
 
 /** Explicit credentials, or explicitly none, so no auth file of the host is used. */

@@ -89,7 +89,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, entry: LogEntry,
     ...(range === undefined ? {} : { "Content-Range": `bytes ${start}-${end}/${size}` }),
   });
   if (req.method === "HEAD" || entry.bytes === 0) return void res.end();
-  createReadStream(join(options.root, path), { start, end }).on("error", () => res.destroy()).pipe(res);
+  createReadStream(join(options.root, path), { start, end, highWaterMark: 1 << 20 }).on("error", () => res.destroy()).pipe(res);
 }
 
 /**

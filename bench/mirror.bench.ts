@@ -1,0 +1,159 @@
+/**
+ * `npm run bench`: edgehub against the same upstream reached directly, measured in the same run. Both paths are
+ * plain HTTP: in production Cloudflare's edge terminates TLS, and the local runtime's TLS (in Node) would measure
+ * wrangler rather than the Worker.
+ * - throughput of a skopeo pull of the large image (median of BENCH_RUNS runs each, alternating);
+ * - manifest HEAD latency under concurrency;
+ * - requests per cold pull, client -> mirror and mirror -> upstream;
+ * - the Worker runtime's peak RSS while streaming a >= 1 GB blob.
+ */
+import { execFile } from "node:child_process";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { it } from "vitest";
+import * as skopeo from "../test/e2e/clients/skopeo";
+import { ARTIFACTS, summarizeRequests } from "../test/e2e/support/stack";
+import { makeCertificate } from "../test/e2e/support/tls";
+import { startWorker, type RunningWorker } from "../test/e2e/support/worker";
+import { fetchToken, startUpstream, type FixtureImage, type Upstream } from "../test/e2e/upstream";
+import { groupRssKiB, median, runLoad, sampleGroupRss } from "./load";
+import { startPlainFront } from "./plain-front";
+import { fixed, Report } from "./report";
+
+const run = promisify(execFile);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
+const HUGE_MB = Number(process.env.BENCH_HUGE_MB ?? 4096);
+const workDir = join(ARTIFACTS, "bench");
+/** skopeo's runner wants a CA file even for plain HTTP, where it goes unused. */
+let caCertPath = "";
+const MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
+
+it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
+  const report = new Report();
+  const cert = makeCertificate(ARTIFACTS, "bench-worker");
+  caCertPath = cert.certPath;
+  const withUpstream = async (largeMb: number | undefined, body: (upstream: Upstream, start: (log: "warn" | "log") => Promise<RunningWorker>) => Promise<void>) => {
+    const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${largeMb ?? "default"}`), ...(largeMb ? { largeMb } : {}) });
+    const workers: RunningWorker[] = [];
+    const start = async (logLevel: "warn" | "log") => {
+      const vars = { UPSTREAMS: JSON.stringify({ docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } }) };
+      const worker = await startWorker({ vars, logLevel });
+      workers.push(worker);
+      return worker;
+    };
+    try {
+      await body(upstream, start);
+    } finally {
+      for (const worker of workers) await worker.stop();
+      await upstream.stop();
+    }
+  };
+  await withUpstream(undefined, async (upstream, start) => {
+    const quiet = await start("warn");
+    await measureThroughput(report, upstream, quiet);
+    await measureLatency(report, upstream, quiet);
+    await measureCosts(report, upstream, await start("log"));
+  });
+  await withUpstream(HUGE_MB, async (upstream, start) => measureMemory(report, upstream, await start("warn")));
+  report.write(`${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, everything on 127.0.0.1`);
+});
+
+/** skopeo copies of the large image, alternating direct and through the Worker, medians compared. */
+async function measureThroughput(report: Report, upstream: Upstream, worker: RunningWorker): Promise<void> {
+  const image = upstream.images.large;
+  const size = imageBytes(image);
+  const direct: number[] = [];
+  const mirror: number[] = [];
+  const front = await startPlainFront(worker.host);
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      direct.push((await pull(image, { mirror: new URL(upstream.registryUrl).host, plainHttp: true })) / 1000);
+      mirror.push((await pull(image, { mirror: front.host, plainHttp: true })) / 1000);
+    }
+  } finally {
+    await front.stop();
+  }
+  const mbps = (seconds: number) => size / 1e6 / seconds;
+  report.table(
+    `skopeo copy of library/large (${fixed(size / 1e6, 0)} MB in ${image.manifests[0]!.layers.length} layers), median of ${RUNS}`,
+    ["path", "seconds", "MB/s", "vs direct"],
+    [
+      ["direct to upstream", fixed(median(direct), 2), fixed(mbps(median(direct)), 0), "1.00"],
+      ["through edgehub (+ a TCP front)", fixed(median(mirror), 2), fixed(mbps(median(mirror)), 0), fixed(median(direct) / median(mirror), 2)],
+    ],
+  );
+}
+
+/** Manifest HEADs with a pull token, at rising concurrency, direct and through the Worker. */
+async function measureLatency(report: Report, upstream: Upstream, worker: RunningWorker): Promise<void> {
+  const token = await fetchToken(upstream, ["repository:library/alpine:pull"]);
+  const headers = { authorization: `Bearer ${token}`, accept: MANIFEST_ACCEPT };
+  const rows: (string | number)[][] = [];
+  for (const connections of [10, 50]) {
+    const common = { method: "HEAD", headers, connections, seconds: LOAD_SECONDS };
+    const direct = await runLoad({ ...common, url: `${upstream.registryUrl}/v2/library/alpine/manifests/latest` });
+    const mirror = await runLoad({ ...common, url: `${worker.origin}/v2/library/alpine/manifests/latest` });
+    rows.push(
+      [connections, "direct", fixed(direct.requestsPerSecond, 0), fixed(direct.p50Ms, 2), fixed(direct.p99Ms, 2), direct.errors],
+      [connections, "edgehub", fixed(mirror.requestsPerSecond, 0), fixed(mirror.p50Ms, 2), fixed(mirror.p99Ms, 2), mirror.errors],
+    );
+  }
+  report.table(`manifest HEAD under load (closed loops of Node's HTTP client, ${LOAD_SECONDS} s per row)`, ["connections", "path", "req/s", "p50 ms", "p99 ms", "errors"], rows);
+}
+
+/** One cold skopeo pull of each image, counting what the client asked the Worker and what the Worker asked upstream. */
+async function measureCosts(report: Report, upstream: Upstream, worker: RunningWorker): Promise<void> {
+  const rows: (string | number)[][] = [];
+  for (const image of Object.values(upstream.images)) {
+    const creds = image.repository.startsWith("private/") ? upstream.users.tester : undefined;
+    upstream.resetLog();
+    await pull(image, { mirror: new URL(upstream.registryUrl).host, plainHttp: true, ...(creds ? { creds } : {}) });
+    const direct = upstream.log().length;
+    upstream.resetLog();
+    const mark = worker.output().length;
+    const front = await startPlainFront(worker.host);
+    await pull(image, { mirror: front.host, plainHttp: true, ...(creds ? { creds } : {}) }).finally(front.stop);
+    const client = worker.output().slice(mark).split("\n").filter((l) => l.startsWith('{"method":')).length;
+    const counts = summarizeRequests(upstream.log());
+    const detail = Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ");
+    rows.push([`${image.repository}:${image.tag}`, direct, client, upstream.log().length, detail]);
+  }
+  report.table(
+    "requests per cold skopeo pull",
+    ["image", "direct: client -> upstream", "client -> edgehub", "edgehub -> upstream", "upstream breakdown"],
+    rows,
+  );
+}
+
+/** Streams one >= 1 GB layer through the Worker with curl while sampling the runtime's RSS. */
+async function measureMemory(report: Report, upstream: Upstream, worker: RunningWorker): Promise<void> {
+  const image = upstream.images.large;
+  const layer = image.manifests[0]!.layers[0]!;
+  const token = await fetchToken(upstream, [`repository:${image.repository}:pull`]);
+  const idleMiB = groupRssKiB(worker.pid, /workerd/) / 1024;
+  const sampler = sampleGroupRss(worker.pid);
+  const { stdout } = await run("curl", [
+    "-sS", "-o", "/dev/null", "-H", `Authorization: Bearer ${token}`,
+    "-w", "%{http_code} %{size_download} %{time_total}", `${worker.origin}/v2/${image.repository}/blobs/${layer.digest}`,
+  ], { maxBuffer: 1 << 20 });
+  const peakMiB = sampler.stop();
+  const [status, bytes, seconds] = stdout.trim().split(" ").map(Number) as [number, number, number];
+  if (status !== 200 || bytes !== layer.size) throw new Error(`blob download failed: ${stdout}`);
+  report.table(
+    `Worker runtime (workerd) memory while streaming one ${fixed(layer.size / 2 ** 30, 2)} GiB layer`,
+    ["idle RSS MiB", "peak RSS MiB", "MB/s"],
+    [[fixed(idleMiB, 0), fixed(peakMiB, 0), fixed(bytes / 1e6 / seconds, 0)]],
+  );
+}
+
+/** One skopeo copy of `image` from `where.mirror`; returns skopeo's own run time in ms. */
+async function pull(image: FixtureImage, where: { mirror: string; plainHttp?: boolean; creds?: { username: string; password: string } }): Promise<number> {
+  const result = await skopeo.copy({ caCertPath, workDir, ...where, reference: `${image.repository}:${image.tag}` });
+  return result.ms;
+}
+
+function imageBytes(image: FixtureImage): number {
+  return image.manifests[0]!.layers.reduce((sum, layer) => sum + layer.size, 0);
+}
