@@ -38,6 +38,7 @@ export async function proxyRegistry(request: Request, target: Target, config: Co
     if (value !== null) headers.set(name, value);
   }
   const upstream = await fetchUpstream({ method: request.method, url, headers }, { timeoutMs: config.upstreamTimeoutMs });
+  if (request.method === "HEAD") await upstream.body?.cancel();
   return new Response(request.method === "HEAD" ? null : upstream.body, {
     status: upstream.status,
     headers: clientHeaders(upstream, target, new URL(request.url)),

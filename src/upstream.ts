@@ -23,13 +23,16 @@ export interface FetchLimits {
 
 const DEFAULT_MAX_HOPS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** What a blob store answers a HEAD on a URL presigned for GET. */
+const HEAD_REFUSALS = new Set([400, 403, 405]);
 /** Headers that carry credentials and must be dropped when a redirect leaves the origin they were meant for. */
 const CREDENTIAL_HEADERS = ["authorization", "cookie"];
 
 /**
  * Fetches `request`, following redirects itself. Authorization and Cookie are dropped as soon as a hop changes origin.
  * A redirect target that answers 401 with a Bearer challenge (registry.k8s.io -> Artifact Registry) gets an
- * anonymous token fetched for it, once.
+ * anonymous token fetched for it, once. A HEAD refused by a redirect target is asked again as GET, so the answer may
+ * carry a body the caller must cancel.
  */
 export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
   const origin = new URL(request.url).origin;
@@ -45,6 +48,12 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
       continue;
     }
     const target = new URL(current.url).origin;
+    if (current.method === "HEAD" && target !== origin && HEAD_REFUSALS.has(response.status) && left) {
+      // Presigned S3/R2 URLs are signed for GET and refuse HEAD: ask with GET and let the caller drop the body.
+      await discard(response);
+      current = { ...current, method: "GET" };
+      continue;
+    }
     if (response.status === 401 && target !== origin && triedTokenFor !== target && left) {
       const token = await fetchAnonymousToken(response.headers.get("www-authenticate"), limits);
       if (token) {

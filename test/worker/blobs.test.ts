@@ -70,6 +70,25 @@ describe("blobs", () => {
     expect(fake.sent.map((r) => r.method)).toEqual(["HEAD", "HEAD"]);
   });
 
+  it("answers HEAD when the CDN refuses HEAD on a URL presigned for GET, without reading the body", async () => {
+    const digest = await digestOf(LAYER);
+    let cancelled = false;
+    const fake = fakeUpstreams({
+      [HUB]: () => new Response(null, { status: 307, headers: { location: `https://${CDN}/blob?X-Amz-Signature=sig` } }),
+      [CDN]: (request) => {
+        if (request.method !== "GET") return new Response("<Error>SignatureDoesNotMatch</Error>", { status: 403 });
+        const body = new ReadableStream({ pull: (c) => c.enqueue(LAYER), cancel: () => void (cancelled = true) });
+        return new Response(body, { headers: { "content-length": String(LAYER.length), "content-type": "application/octet-stream" } });
+      },
+    });
+    const head = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-length")).toBe(String(LAYER.length));
+    expect(await head.text()).toBe("");
+    expect(fake.to(CDN).map((r) => r.method)).toEqual(["HEAD", "GET"]);
+    expect(cancelled).toBe(true);
+  });
+
   it("passes Range through and answers 206 with Content-Range", async () => {
     const digest = await digestOf(LAYER);
     const fake = hubWithCdn(digest);
