@@ -7,7 +7,7 @@ import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
 export interface Env {
-  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "hosts"?: [names]}, merged over the built-in table. */
+  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;
@@ -56,6 +56,7 @@ export function parseConfig(env: Env): Config {
 interface UpstreamOverride {
   registry: string;
   realm?: string;
+  index?: string;
   hosts?: string[];
 }
 
@@ -78,9 +79,10 @@ function parseUpstreamsVariable(raw: string | undefined): Record<string, Upstrea
 
 function parseOverride(name: string, entry: unknown): UpstreamOverride {
   if (!isRecord(entry)) throw configError("UPSTREAMS", `"${name}" must be an object with a "registry" URL`);
-  const { registry, realm, hosts } = entry;
+  const { registry, realm, index, hosts } = entry;
   const override: UpstreamOverride = { registry: parseBaseUrl(name, "registry", registry) };
   if (realm !== undefined) override.realm = parseAbsoluteUrl(name, "realm", realm);
+  if (index !== undefined) override.index = parseBaseUrl(name, "index", index);
   if (hosts !== undefined) {
     if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === "string" && h.length > 0 && !h.includes("/"))) {
       throw configError("UPSTREAMS", `"${name}".hosts must be an array of host names`);
@@ -93,10 +95,13 @@ function parseOverride(name: string, entry: unknown): UpstreamOverride {
 function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstream | undefined): Upstream {
   const ownHost = new URL(override.registry).host;
   const hosts = override.hosts ?? builtin?.hosts ?? [ownHost];
-  // A registry pointed elsewhere must not keep the built-in realm: that realm's tokens are for the old registry.
+  // A registry pointed elsewhere must not keep the built-in realm (its tokens are for the old registry) nor the
+  // built-in search index (it would search a registry the route no longer pulls from).
   const merged: Upstream = { ...builtin, name, registry: override.registry, hosts };
   if (override.realm !== undefined) merged.realm = override.realm;
   else delete merged.realm;
+  if (override.index !== undefined) merged.index = override.index;
+  else delete merged.index;
   return merged;
 }
 

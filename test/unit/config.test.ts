@@ -56,6 +56,21 @@ describe("parseConfig", () => {
     expect(message).toContain(problem);
   });
 
+  it("keeps Docker Hub's search index until the route is pointed elsewhere without one", () => {
+    expect(parseConfig({}).upstreams.get("docker")!.index).toBe("https://index.docker.io");
+    expect(parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000"}}' }).upstreams.get("docker")!.index).toBeUndefined();
+    const local = parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "index": "http://127.0.0.1:5002/"}}' });
+    expect(local.upstreams.get("docker")!.index).toBe("http://127.0.0.1:5002");
+    expect(parseConfig({}).upstreams.get("ghcr")!.index).toBeUndefined();
+  });
+
+  it.each([
+    ['{"x": {"registry": "https://x", "index": "https://x/v1/"}}', '"x".index must be an origin'],
+    ['{"x": {"registry": "https://x", "index": 5}}', '"x".index must be an http(s) URL'],
+  ])("rejects UPSTREAMS=%s naming the index", (raw, problem) => {
+    expect(messageOf(() => parseConfig({ UPSTREAMS: raw }))).toContain(problem);
+  });
+
   it.each(["0", "-1", "abc", "601"])("rejects UPSTREAM_TIMEOUT_SECONDS=%s", (raw) => {
     expect(messageOf(() => parseConfig({ UPSTREAM_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_TIMEOUT_SECONDS");
   });
