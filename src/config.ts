@@ -11,7 +11,14 @@ export interface Env {
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;
+  /** What browsers see at `/` and other non-registry paths: guide (default), nginx, redirect:<https URL>, none. */
+  HOME_PAGE?: string;
+  /** Mirror users (the access policy defines the format); here only whether it is set, so the guide says to log in. */
+  MIRROR_USERS?: string;
 }
+
+/** HOME_PAGE, parsed. */
+export type HomePage = { mode: "guide" } | { mode: "nginx" } | { mode: "none" } | { mode: "redirect"; location: string };
 
 /** Validated configuration. */
 export interface Config {
@@ -20,6 +27,9 @@ export interface Config {
   upstreamsByHost: ReadonlyMap<string, Upstream>;
   defaultUpstream: Upstream;
   upstreamTimeoutMs: number;
+  homePage: HomePage;
+  /** Clients must log in to this mirror; the guide shows `docker login <host>` and nothing else about it. */
+  mirrorLogin: boolean;
 }
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -50,6 +60,8 @@ export function parseConfig(env: Env): Config {
     upstreamsByHost,
     defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
     upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
+    homePage: parseHomePage(env.HOME_PAGE),
+    mirrorLogin: (env.MIRROR_USERS ?? "").trim() !== "",
   };
 }
 
@@ -119,6 +131,19 @@ function parseAbsoluteUrl(name: string, field: string, value: unknown): string {
     throw configError("UPSTREAMS", `"${name}".${field} must be an http(s) URL without credentials`);
   }
   return url.href;
+}
+
+function parseHomePage(raw: string | undefined): HomePage {
+  const value = (raw ?? "").trim();
+  const keyword = value.toLowerCase();
+  if (keyword === "" || keyword === "guide") return { mode: "guide" };
+  if (keyword === "nginx" || keyword === "none") return { mode: keyword };
+  if (keyword.startsWith("redirect:")) {
+    const url = tryParseUrl(value.slice("redirect:".length).trim());
+    if (url?.protocol === "https:" && !url.username && !url.password) return { mode: "redirect", location: url.href };
+    throw configError("HOME_PAGE", "redirect: needs an https URL without credentials, as in redirect:https://example.com/");
+  }
+  throw configError("HOME_PAGE", 'must be "guide", "nginx", "none" or "redirect:https://…"');
 }
 
 function parseSeconds(variable: string, raw: string | undefined, fallback: number): number {

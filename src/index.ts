@@ -4,7 +4,7 @@
  */
 import { loadConfig, type Config, type Env } from "./config";
 import { errorResponse, toRegistryError } from "./errors";
-import { renderHome } from "./page";
+import { answerBrowserPath } from "./pages/home";
 import { proxyRegistry } from "./proxy";
 import { routeRequest, type Target } from "./route";
 import { answerPing, proxySearch } from "./search";
@@ -36,7 +36,7 @@ export default {
 function dispatch(request: Request, target: Target, config: Config): Promise<Response> | Response {
   switch (target.kind) {
     case "page":
-      return renderHome(request, config);
+      return answerBrowserPath(request, config);
     case "search":
       return proxySearch(request, target, config);
     case "ping":

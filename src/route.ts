@@ -40,11 +40,8 @@ export function routeRequest(method: string, url: URL, config: Config): Target {
     return { kind: "token", upstream, via };
   }
   if (path === "/v1" || path.startsWith("/v1/")) return routeV1(method, path, upstream, via);
-  if (path !== "/v2" && !path.startsWith("/v2/")) {
-    if (path !== "/") throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
-    assertMethod(method, ["GET", "HEAD"]);
-    return { kind: "page", upstream, via };
-  }
+  // Anything outside the registry APIs is for browsers; what they see is HOME_PAGE's business (pages/home.ts).
+  if (path !== "/v2" && !path.startsWith("/v2/")) return { kind: "page", upstream, via };
   assertMethod(method, ["GET", "HEAD"]);
   if (path === "/v2" || path === "/v2/") return { kind: "base", upstream, via };
   if (!SAFE_PATH.test(path) || path.includes("..") || path.includes("//")) {

@@ -71,6 +71,39 @@ describe("parseConfig", () => {
     expect(messageOf(() => parseConfig({ UPSTREAMS: raw }))).toContain(problem);
   });
 
+  it.each([
+    [undefined, { mode: "guide" }],
+    ["", { mode: "guide" }],
+    ["guide", { mode: "guide" }],
+    [" NGINX ", { mode: "nginx" }],
+    ["none", { mode: "none" }],
+    ["redirect:https://example.net/welcome", { mode: "redirect", location: "https://example.net/welcome" }],
+    ["redirect: https://example.net", { mode: "redirect", location: "https://example.net/" }],
+  ])("reads HOME_PAGE=%s", (raw, homePage) => {
+    expect(parseConfig({ HOME_PAGE: raw }).homePage).toEqual(homePage);
+  });
+
+  it.each([
+    ["nginx2", "must be"],
+    ["decoy", "must be"],
+    ["redirect:", "needs an https URL"],
+    ["redirect:http://example.net", "needs an https URL"],
+    ["redirect:example.net", "needs an https URL"],
+    ["redirect:https://user:pw@example.net", "without credentials"],
+  ])("rejects HOME_PAGE=%s naming the variable", (raw, problem) => {
+    const message = messageOf(() => parseConfig({ HOME_PAGE: raw }));
+    expect(message).toContain("HOME_PAGE");
+    expect(message).toContain(problem);
+  });
+
+  it("MIRROR_USERS only switches the login notice on; its value is not kept", () => {
+    expect(parseConfig({}).mirrorLogin).toBe(false);
+    expect(parseConfig({ MIRROR_USERS: " " }).mirrorLogin).toBe(false);
+    const config = parseConfig({ MIRROR_USERS: "alice:s3cret" });
+    expect(config.mirrorLogin).toBe(true);
+    expect(JSON.stringify(config)).not.toContain("s3cret");
+  });
+
   it.each(["0", "-1", "abc", "601"])("rejects UPSTREAM_TIMEOUT_SECONDS=%s", (raw) => {
     expect(messageOf(() => parseConfig({ UPSTREAM_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_TIMEOUT_SECONDS");
   });
