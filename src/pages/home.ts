@@ -46,7 +46,7 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
   }
   const headers: Record<string, string> = { "cache-control": "no-store", vary: "Accept", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
   if (url.pathname === "/robots.txt") return textResponse(request, ROBOTS_TXT, "text/plain; charset=utf-8", headers);
-  const site = describeSite(url, config, config.mirrorLogin);
+  const site = describeSite(url, config);
   if (!(request.headers.get("accept") ?? "").includes("text/html")) {
     return textResponse(request, describeJson(site, version), "application/json; charset=utf-8", headers);
   }

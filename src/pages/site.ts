@@ -40,7 +40,7 @@ const IPV4 = /^[0-9]+(?:\.[0-9]+){3}$/;
  * Describes the mirror for a request to `url`. A visit to a route's own subdomain (`ghcr.example.com`) still gets
  * snippets for the parent domain, because a Docker Hub mirror pasted as `ghcr.example.com` would pull from ghcr.io.
  */
-export function describeSite(url: URL, config: Config, login: boolean): Site {
+export function describeSite(url: URL, config: Config): Site {
   const hostname = url.hostname.toLowerCase();
   const labels = hostname.split(".");
   const isDnsName = labels.length > 1 && !IPV4.test(hostname) && !hostname.startsWith("[");
@@ -59,7 +59,7 @@ export function describeSite(url: URL, config: Config, login: boolean): Site {
     if (isDnsName) route.subdomain = `${upstream.name}.${base}${port}`;
     return route;
   });
-  return { host, origin: `${url.protocol}//${host}`, secure: url.protocol === "https:", login, routes };
+  return { host, origin: `${url.protocol}//${host}`, secure: url.protocol === "https:", login: config.mirrorLogin, routes };
 }
 
 /** The JSON an API client gets at `/`: what this mirror serves, and nothing about where it fetches from. */
