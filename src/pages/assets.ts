@@ -37,7 +37,8 @@ table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{padding:.55rem .8rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{color:var(--muted);font-size:.75rem;letter-spacing:.06em;text-transform:uppercase}
 tr:last-child td{border-bottom:0}
-td code{white-space:nowrap;overflow-wrap:normal}
+td:first-child{min-width:9.5rem}
+td code{display:inline-block;margin:.1rem 0;white-space:nowrap;overflow-wrap:normal}
 td small{display:block;color:var(--muted)}
 footer{margin-top:3rem;color:var(--muted);font-size:.85rem}
 @media (max-width:30rem){main{padding:1.6rem 1rem 2.5rem}pre{padding:.8rem .85rem;font-size:.78rem}}`;

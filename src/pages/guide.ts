@@ -63,33 +63,31 @@ function renderSnippet(snippet: Snippet): string {
 }
 
 function renderRoutes(site: Site): string {
-  const subdomains = site.routes.some((r) => r.subdomain);
-  const rows = site.routes.map((route) => renderRouteRow(site, route, subdomains)).join("\n");
-  const subdomainNote = subdomains
-    ? " A subdomain works where its DNS record and the Worker's wildcard route exist; names with a subdomain need no prefix."
+  const subdomainNote = site.routes.some((r) => r.subdomain)
+    ? " The subdomain form needs a DNS record for it and the Worker's wildcard route; it takes no prefix."
     : "";
   return `<section id="registries">
 <h2>Registries</h2>
 <p>Name a registry by its host as the first part of the image name, or let containerd's <code>?ns=</code> choose it.${escapeHtml(subdomainNote)}</p>
 <div class="table"><table>
-<thead><tr><th>Registry</th><th>Image name through this mirror</th>${subdomains ? "<th>Subdomain</th>" : ""}</tr></thead>
+<thead><tr><th>Registry</th><th>Image name through this mirror</th></tr></thead>
 <tbody>
-${rows}
+${site.routes.map((route) => renderRouteRow(site, route)).join("\n")}
 </tbody>
 </table></div>
 </section>`;
 }
 
-function renderRouteRow(site: Site, route: SiteRoute, subdomains: boolean): string {
+function renderRouteRow(site: Site, route: SiteRoute): string {
   const host = escapeHtml(site.host);
   const registry = escapeHtml(route.registry);
+  const names = [`${host}/${registry}/owner/image`];
+  if (route.isDefault) names.unshift(`${host}/library/nginx`);
+  // The default route is what the bare host already serves, so its subdomain adds nothing.
+  else if (route.subdomain) names.push(`${escapeHtml(route.subdomain)}/owner/image`);
   const aliases = route.hosts.filter((h) => h !== route.registry).map(escapeHtml);
-  const names = route.isDefault
-    ? `<code>${host}/library/nginx</code> <code>${host}/${registry}/owner/image</code>`
-    : `<code>${host}/${registry}/owner/image</code>`;
   const about = [route.isDefault ? "default route" : "", route.searchable ? "searchable" : "", aliases.length ? `also ${aliases.join(", ")}` : ""]
     .filter(Boolean)
     .join(" · ");
-  const subdomain = subdomains ? `<td>${route.subdomain ? `<code>${escapeHtml(route.subdomain)}</code>` : ""}</td>` : "";
-  return `<tr><td>${registry}${about ? `<small>${about}</small>` : ""}</td><td>${names}</td>${subdomain}</tr>`;
+  return `<tr><td>${registry}${about ? `<small>${about}</small>` : ""}</td><td>${names.map((n) => `<code>${n}</code>`).join("<br>")}</td></tr>`;
 }
