@@ -7,11 +7,18 @@ import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
 export interface Env {
-  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "hosts"?: [names]}, merged over the built-in table. */
+  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;
+  /** What browsers see at `/` and other non-registry paths: guide (default), nginx, redirect:<https URL>, none. */
+  HOME_PAGE?: string;
+  /** Mirror users (the access policy defines the format); here only whether it is set, so the guide says to log in. */
+  MIRROR_USERS?: string;
 }
+
+/** HOME_PAGE, parsed. */
+export type HomePage = { mode: "guide" } | { mode: "nginx" } | { mode: "none" } | { mode: "redirect"; location: string };
 
 /** Validated configuration. */
 export interface Config {
@@ -20,6 +27,9 @@ export interface Config {
   upstreamsByHost: ReadonlyMap<string, Upstream>;
   defaultUpstream: Upstream;
   upstreamTimeoutMs: number;
+  homePage: HomePage;
+  /** Clients must log in to this mirror; the guide shows `docker login <host>` and nothing else about it. */
+  mirrorLogin: boolean;
 }
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -50,12 +60,15 @@ export function parseConfig(env: Env): Config {
     upstreamsByHost,
     defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
     upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
+    homePage: parseHomePage(env.HOME_PAGE),
+    mirrorLogin: (env.MIRROR_USERS ?? "").trim() !== "",
   };
 }
 
 interface UpstreamOverride {
   registry: string;
   realm?: string;
+  index?: string;
   hosts?: string[];
 }
 
@@ -78,9 +91,10 @@ function parseUpstreamsVariable(raw: string | undefined): Record<string, Upstrea
 
 function parseOverride(name: string, entry: unknown): UpstreamOverride {
   if (!isRecord(entry)) throw configError("UPSTREAMS", `"${name}" must be an object with a "registry" URL`);
-  const { registry, realm, hosts } = entry;
+  const { registry, realm, index, hosts } = entry;
   const override: UpstreamOverride = { registry: parseBaseUrl(name, "registry", registry) };
   if (realm !== undefined) override.realm = parseAbsoluteUrl(name, "realm", realm);
+  if (index !== undefined) override.index = parseBaseUrl(name, "index", index);
   if (hosts !== undefined) {
     if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === "string" && h.length > 0 && !h.includes("/"))) {
       throw configError("UPSTREAMS", `"${name}".hosts must be an array of host names`);
@@ -93,10 +107,13 @@ function parseOverride(name: string, entry: unknown): UpstreamOverride {
 function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstream | undefined): Upstream {
   const ownHost = new URL(override.registry).host;
   const hosts = override.hosts ?? builtin?.hosts ?? [ownHost];
-  // A registry pointed elsewhere must not keep the built-in realm: that realm's tokens are for the old registry.
+  // A registry pointed elsewhere must not keep the built-in realm (its tokens are for the old registry) nor the
+  // built-in search index (it would search a registry the route no longer pulls from).
   const merged: Upstream = { ...builtin, name, registry: override.registry, hosts };
   if (override.realm !== undefined) merged.realm = override.realm;
   else delete merged.realm;
+  if (override.index !== undefined) merged.index = override.index;
+  else delete merged.index;
   return merged;
 }
 
@@ -114,6 +131,19 @@ function parseAbsoluteUrl(name: string, field: string, value: unknown): string {
     throw configError("UPSTREAMS", `"${name}".${field} must be an http(s) URL without credentials`);
   }
   return url.href;
+}
+
+function parseHomePage(raw: string | undefined): HomePage {
+  const value = (raw ?? "").trim();
+  const keyword = value.toLowerCase();
+  if (keyword === "" || keyword === "guide") return { mode: "guide" };
+  if (keyword === "nginx" || keyword === "none") return { mode: keyword };
+  if (keyword.startsWith("redirect:")) {
+    const url = tryParseUrl(value.slice("redirect:".length).trim());
+    if (url?.protocol === "https:" && !url.username && !url.password) return { mode: "redirect", location: url.href };
+    throw configError("HOME_PAGE", "redirect: needs an https URL without credentials, as in redirect:https://example.com/");
+  }
+  throw configError("HOME_PAGE", 'must be "guide", "nginx", "none" or "redirect:https://…"');
 }
 
 function parseSeconds(variable: string, raw: string | undefined, fallback: number): number {

@@ -1,12 +1,13 @@
 /**
  * edgehub: a pull-through mirror of Docker Hub and other OCI registries, as a Cloudflare Worker.
- * One request flows route -> (token | registry proxy | page) -> response; any RegistryError becomes OCI error JSON here.
+ * One request flows route -> (token | registry proxy | search | page) -> response; any RegistryError becomes OCI error JSON here.
  */
 import { loadConfig, type Config, type Env } from "./config";
 import { errorResponse, toRegistryError } from "./errors";
-import { renderHome } from "./page";
+import { answerBrowserPath } from "./pages/home";
 import { proxyRegistry } from "./proxy";
 import { routeRequest, type Target } from "./route";
+import { answerPing, proxySearch } from "./search";
 import { handleToken } from "./token";
 
 export type { Env } from "./config";
@@ -35,7 +36,11 @@ export default {
 function dispatch(request: Request, target: Target, config: Config): Promise<Response> | Response {
   switch (target.kind) {
     case "page":
-      return renderHome(request, config);
+      return answerBrowserPath(request, config);
+    case "search":
+      return proxySearch(request, target, config);
+    case "ping":
+      return answerPing(request);
     case "token":
       return handleToken(request, target, config);
     default:

@@ -15,6 +15,8 @@ export interface Upstream {
   hosts: string[];
   /** Docker Hub: one-component names are official images under `library/`. */
   officialNamespace?: string;
+  /** Base URL of the v1 search API that `docker search` reaches through this route (Docker Hub's index). */
+  index?: string;
 }
 
 /** Route name to upstream, as shipped. `UPSTREAMS` merges over it. */
@@ -25,6 +27,7 @@ export const BUILTIN_UPSTREAMS: readonly Upstream[] = [
     realm: "https://auth.docker.io/token",
     hosts: ["docker.io", "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"],
     officialNamespace: "library",
+    index: "https://index.docker.io",
   },
   { name: "quay", registry: "https://quay.io", hosts: ["quay.io"] },
   { name: "gcr", registry: "https://gcr.io", hosts: ["gcr.io"] },

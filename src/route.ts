@@ -9,7 +9,7 @@ import { assertDigest, assertManifestReference, assertRepository, normalizeRepos
 import type { Upstream } from "./registries";
 
 /** What the client asked for. */
-export type TargetKind = "page" | "token" | "base" | "manifest" | "blob" | "tags" | "referrers";
+export type TargetKind = "page" | "token" | "search" | "ping" | "base" | "manifest" | "blob" | "tags" | "referrers";
 
 /** How the upstream was chosen; the token realm handed to clients must carry the same choice. */
 export type RouteVia = "ns" | "prefix" | "subdomain" | "default";
@@ -39,11 +39,9 @@ export function routeRequest(method: string, url: URL, config: Config): Target {
     assertMethod(method, ["GET", "HEAD", "POST"]);
     return { kind: "token", upstream, via };
   }
-  if (path !== "/v2" && !path.startsWith("/v2/")) {
-    if (path !== "/") throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
-    assertMethod(method, ["GET", "HEAD"]);
-    return { kind: "page", upstream, via };
-  }
+  if (path === "/v1" || path.startsWith("/v1/")) return routeV1(method, path, upstream, via);
+  // Anything outside the registry APIs is for browsers; what they see is HOME_PAGE's business (pages/home.ts).
+  if (path !== "/v2" && !path.startsWith("/v2/")) return { kind: "page", upstream, via };
   assertMethod(method, ["GET", "HEAD"]);
   if (path === "/v2" || path === "/v2/") return { kind: "base", upstream, via };
   if (!SAFE_PATH.test(path) || path.includes("..") || path.includes("//")) {
@@ -51,6 +49,14 @@ export function routeRequest(method: string, url: URL, config: Config): Target {
   }
   if (UPLOAD_PATH.test(path)) throw new RegistryError("UNSUPPORTED", "this mirror is pull-only");
   return routeRepositoryPath(path, upstream, via, config);
+}
+
+/** The two v1 endpoints `docker search` calls; the rest of the v1 API is long gone from Docker Hub. */
+function routeV1(method: string, path: string, upstream: Upstream, via: RouteVia): Target {
+  const kind = path === "/v1/search" ? "search" : path === "/v1/_ping" ? "ping" : undefined;
+  if (!kind) throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
+  assertMethod(method, ["GET", "HEAD"]);
+  return { kind, upstream, via };
 }
 
 function routeRepositoryPath(path: string, upstream: Upstream, via: RouteVia, config: Config): Target {

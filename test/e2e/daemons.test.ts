@@ -1,7 +1,8 @@
 /**
  * podman, containerd and dockerd pulling through the mirror, configured the way users configure them: a
  * registries.conf mirror, a hosts.toml mirror (which adds `?ns=docker.io`), and `registry-mirrors`. Each stores what it
- * pulled; the digests must be the ones pushed. A daemon that cannot run here is skipped with the reason.
+ * pulled; the digests must be the ones pushed. `docker search <mirror>/term` goes through the Worker to the
+ * imitation index. A daemon that cannot run here is skipped with the reason.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -134,6 +135,26 @@ describe.skipIf(skips.dockerd)("dockerd", () => {
     expect(result.digest).toBe(pushed.digest);
     const arch = process.arch === "arm64" ? "arm64" : "amd64";
     expect(result.configDigest).toBe(manifestFor(pushed, arch).config.digest);
+  });
+
+  it("docker search <mirror>/alpine asks the index for alpine through the mirror, without credentials", async () => {
+    const hits = await daemon.search(`${stack.worker.host}/alpine`);
+    expect(hits).toEqual([{ Name: "alpine", Description: "Official image alpine (e2e fixture)", StarCount: 1000, IsOfficial: true }]);
+    const index = stack.upstream.log().filter((entry) => entry.server === "index");
+    expect(index).toMatchObject([{ path: "/v1/search?q=alpine&n=25", authorization: false, status: 200 }]);
+    const requests = workerRequests(stack, outputMark).map((r) => `${r.method} ${r.path} ${r.status}`);
+    expect(requests).toEqual(["GET /v1/_ping 200", "GET /v1/_ping 200", "GET /v1/search 200"]);
+  });
+
+  it("docker search <mirror>/library/alpine finds the same image (library/ is dropped for Docker Hub)", async () => {
+    const hits = await daemon.search(`${stack.worker.host}/library/alpine`);
+    expect(hits.map((hit) => hit.Name)).toEqual(["alpine"]);
+    expect(stack.upstream.log().filter((entry) => entry.server === "index").map((entry) => entry.path)).toEqual(["/v1/search?q=alpine&n=25"]);
+  });
+
+  it("docker search <mirror>/redis finds a namespaced image", async () => {
+    const hits = await daemon.search(`${stack.worker.host}/redis`);
+    expect(hits).toEqual([expect.objectContaining({ Name: "bitnami/redis", IsOfficial: false })]);
   });
 });
 

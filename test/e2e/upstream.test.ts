@@ -167,6 +167,16 @@ describe("CDN", () => {
   });
 });
 
+describe("search index", () => {
+  test("lists official images without library/, as Docker Hub does, and never the private image", async () => {
+    const search = async (q: string) => json(await fetch(`${upstream.indexUrl}/v1/search?q=${encodeURIComponent(q)}&n=25`));
+    expect(await search("alpine")).toMatchObject({ num_results: 1, query: "alpine", results: [{ name: "alpine", is_official: true }] });
+    expect(await search("library/alpine")).toMatchObject({ num_results: 0 });
+    expect(await search("redis")).toMatchObject({ results: [{ name: "bitnami/redis", is_official: false }] });
+    expect(await search("secret")).toMatchObject({ num_results: 0 });
+  });
+});
+
 describe("request log", () => {
   test("counts an anonymous pull exactly: registry 401, token 200, registry 200 and 307, CDN 200", async () => {
     const { alpine } = upstream.images;
@@ -211,5 +221,6 @@ describe("with a real client", () => {
     await expect(fetch(`${upstream.registryUrl}/v2/`)).rejects.toThrow();
     await expect(fetch(upstream.realmUrl)).rejects.toThrow();
     await expect(fetch(upstream.cdnUrl)).rejects.toThrow();
+    await expect(fetch(upstream.indexUrl)).rejects.toThrow();
   });
 });

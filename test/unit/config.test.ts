@@ -56,6 +56,54 @@ describe("parseConfig", () => {
     expect(message).toContain(problem);
   });
 
+  it("keeps Docker Hub's search index until the route is pointed elsewhere without one", () => {
+    expect(parseConfig({}).upstreams.get("docker")!.index).toBe("https://index.docker.io");
+    expect(parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000"}}' }).upstreams.get("docker")!.index).toBeUndefined();
+    const local = parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "index": "http://127.0.0.1:5002/"}}' });
+    expect(local.upstreams.get("docker")!.index).toBe("http://127.0.0.1:5002");
+    expect(parseConfig({}).upstreams.get("ghcr")!.index).toBeUndefined();
+  });
+
+  it.each([
+    ['{"x": {"registry": "https://x", "index": "https://x/v1/"}}', '"x".index must be an origin'],
+    ['{"x": {"registry": "https://x", "index": 5}}', '"x".index must be an http(s) URL'],
+  ])("rejects UPSTREAMS=%s naming the index", (raw, problem) => {
+    expect(messageOf(() => parseConfig({ UPSTREAMS: raw }))).toContain(problem);
+  });
+
+  it.each([
+    [undefined, { mode: "guide" }],
+    ["", { mode: "guide" }],
+    ["guide", { mode: "guide" }],
+    [" NGINX ", { mode: "nginx" }],
+    ["none", { mode: "none" }],
+    ["redirect:https://example.net/welcome", { mode: "redirect", location: "https://example.net/welcome" }],
+    ["redirect: https://example.net", { mode: "redirect", location: "https://example.net/" }],
+  ])("reads HOME_PAGE=%s", (raw, homePage) => {
+    expect(parseConfig({ HOME_PAGE: raw }).homePage).toEqual(homePage);
+  });
+
+  it.each([
+    ["nginx2", "must be"],
+    ["decoy", "must be"],
+    ["redirect:", "needs an https URL"],
+    ["redirect:http://example.net", "needs an https URL"],
+    ["redirect:example.net", "needs an https URL"],
+    ["redirect:https://user:pw@example.net", "without credentials"],
+  ])("rejects HOME_PAGE=%s naming the variable", (raw, problem) => {
+    const message = messageOf(() => parseConfig({ HOME_PAGE: raw }));
+    expect(message).toContain("HOME_PAGE");
+    expect(message).toContain(problem);
+  });
+
+  it("MIRROR_USERS only switches the login notice on; its value is not kept", () => {
+    expect(parseConfig({}).mirrorLogin).toBe(false);
+    expect(parseConfig({ MIRROR_USERS: " " }).mirrorLogin).toBe(false);
+    const config = parseConfig({ MIRROR_USERS: "alice:s3cret" });
+    expect(config.mirrorLogin).toBe(true);
+    expect(JSON.stringify(config)).not.toContain("s3cret");
+  });
+
   it.each(["0", "-1", "abc", "601"])("rejects UPSTREAM_TIMEOUT_SECONDS=%s", (raw) => {
     expect(messageOf(() => parseConfig({ UPSTREAM_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_TIMEOUT_SECONDS");
   });

@@ -98,6 +98,14 @@ describe("endpoints", () => {
     ["/v2", "base"],
     ["/", "page"],
     ["/token", "token"],
+    ["/v1/search", "search"],
+    ["/v1/_ping", "ping"],
+    // Every path outside the registry APIs is a browser's; HOME_PAGE decides what it sees.
+    ["/favicon.ico", "page"],
+    ["/index.html", "page"],
+    // The URL parser resolves dot segments before we see the path, so these leave /v2/ altogether.
+    ["/v2/a/%2e%2e/%2e%2e/manifests/latest", "page"],
+    ["/v2/a\\..\\..\\x/manifests/latest", "page"],
     ["/v2/a/b/tags/list", "tags"],
     [`/v2/a/referrers/${digest}`, "referrers"],
     [`/v2/a/blobs/${digest}`, "blob"],
@@ -115,16 +123,13 @@ describe("endpoints", () => {
     ["/v2/alpine/blobs/latest", "DIGEST_INVALID", 400],
     ["/v2/alpine/referrers/latest", "DIGEST_INVALID", 400],
     ["/v2/a%2fb/manifests/latest", "NAME_INVALID", 400],
-    ["/v2/a/%2e%2e/%2e%2e/manifests/latest", "NAME_UNKNOWN", 404],
     ["/v2/a%252e%252e/manifests/latest", "NAME_INVALID", 400],
     ["/v2/a|b/manifests/latest", "NAME_INVALID", 400],
-    // The URL parser turns backslashes into slashes and resolves dot segments before we see the path.
-    ["/v2/a\\..\\..\\x/manifests/latest", "NAME_UNKNOWN", 404],
     ["/v2/a//b/manifests/latest", "NAME_INVALID", 400],
     ["/v2/alpine/manifests", "NAME_UNKNOWN", 404],
     ["/v2/_catalog", "NAME_UNKNOWN", 404],
-    ["/v1/search", "NAME_UNKNOWN", 404],
-    ["/favicon.ico", "NAME_UNKNOWN", 404],
+    ["/v1/repositories/library/alpine/images", "NAME_UNKNOWN", 404],
+    ["/v1", "NAME_UNKNOWN", 404],
     ["/v2/alpine/blobs/uploads/", "UNSUPPORTED", 405],
   ])("%s is refused with %s", (path, code, status) => {
     expect(failure(`https://example.com${path}`)).toEqual({ code, status });
@@ -132,6 +137,9 @@ describe("endpoints", () => {
 
   it.each(["PUT", "POST", "PATCH", "DELETE"])("%s under /v2/ is 405 UNSUPPORTED", (method) => {
     expect(failure("https://example.com/v2/alpine/manifests/latest", method)).toEqual({ code: "UNSUPPORTED", status: 405 });
+  });
+  it.each(["/v1/search", "/v1/_ping"])("POST %s is 405 UNSUPPORTED", (path) => {
+    expect(failure(`https://example.com${path}`, "POST")).toEqual({ code: "UNSUPPORTED", status: 405 });
   });
   it("POST /token is allowed (the OAuth2 form)", () => {
     expect(route("https://example.com/token", "POST").kind).toBe("token");

@@ -108,20 +108,3 @@ describe("UPSTREAMS", () => {
     expect(fake.sent.map((r) => r.url.href)).toEqual(Array(3).fill("https://harbor.example.net/v2/p/img/tags/list"));
   });
 });
-
-describe("the home page", () => {
-  it("tells a browser how to use this host", async () => {
-    const response = await callWorker("https://mirror.example.org/", { headers: { accept: "text/html,application/xhtml+xml" } });
-    expect(response.headers.get("content-type")).toContain("text/html");
-    const html = await response.text();
-    expect(html).toContain('"registry-mirrors": ["https://mirror.example.org"]');
-    expect(html).toContain("docker pull mirror.example.org/library/nginx");
-    expect(html).toContain("ghcr.io");
-  });
-
-  it("gives API clients JSON with the routes from the configuration", async () => {
-    const response = await callWorker("https://example.com/", {}, { UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net"}}' });
-    const body = (await response.json()) as { routes: { route: string; registry: string }[] };
-    expect(body.routes).toContainEqual(expect.objectContaining({ route: "harbor", registry: "harbor.example.net" }));
-  });
-});

@@ -1,6 +1,6 @@
 /**
  * The whole end-to-end stack: the imitation upstream, a certificate for the Worker, and the Worker itself with its
- * `docker` route (registry and realm) pointed at the imitation. Clients reach the Worker as `127.0.0.1:<port>`, a
+ * `docker` route (registry, realm and search index) pointed at the imitation. Clients reach the Worker as `127.0.0.1:<port>`, a
  * hostname whose first label names no route, so it serves Docker Hub: exactly what a bare mirror domain does.
  */
 import { mkdir } from "node:fs/promises";
@@ -33,7 +33,7 @@ export async function startStack(
   const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`), ...(options.largeMb ? { largeMb: options.largeMb } : {}) });
   try {
     const cert = makeCertificate(workDir, "worker");
-    const upstreams = { docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } };
+    const upstreams = { docker: { registry: upstream.registryUrl, realm: upstream.realmUrl, index: upstream.indexUrl } };
     const worker = await startWorker({
       vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },
       keyPath: cert.keyPath,

@@ -1,17 +1,20 @@
 /**
  * The imitation upstream of the end-to-end suite: a Docker Hub look-alike made of a real registry (distribution 2.8)
- * with token auth, an auth.docker.io look-alike token server, and a signed-URL blob CDN that refuses Authorization.
- * Every request the three see is logged, so a test can count what a pull cost upstream.
+ * with token auth, an auth.docker.io look-alike token server, a signed-URL blob CDN that refuses Authorization, and
+ * an index.docker.io look-alike search API. Every request the four see is logged, so a test can count what a pull
+ * cost upstream.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { makeCertificate } from "../support/tls";
 import { startCdn } from "./cdn";
+import { PRIVATE_PREFIX } from "./grants";
 import { buildImages, type Fixtures } from "./images";
 import { RequestLog, type LogEntry } from "./log";
 import { pushImages } from "./push";
 import { startRegistry } from "./registry";
+import { startSearchIndex } from "./search-index";
 import { startTokenServer, type Account } from "./token-server";
 
 export type { Blob, FixtureImage, FixtureName, Fixtures, ImageManifest, Layer, Platform } from "./images";
@@ -48,6 +51,8 @@ export interface Upstream {
   service: string;
   /** Origin of the blob CDN the registry redirects to. */
   cdnUrl: string;
+  /** Base URL of the search API (`/v1/search`), which lists every fixture but the private one. */
+  indexUrl: string;
   images: Fixtures;
   /** The only account that may pull `private/*` (besides the fixture admin, which is not exposed). */
   users: { tester: Credentials };
@@ -111,13 +116,15 @@ async function startParts(
     rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log,
   });
   stops.push(registry.stop);
+  const index = await startSearchIndex({ repositories: [...repositories].filter((name) => !name.startsWith(PRIVATE_PREFIX)), log });
+  stops.push(index.stop);
   const auth = { realmUrl: tokens.realm, service: SERVICE };
   const token = (repository: string): Promise<string> =>
     fetchToken(auth, [`repository:${repository}:pull,push`], admin);
   await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, Object.values(images));
   log.reset();
   return {
-    ...auth, registryUrl: registry.url, cdnUrl: cdn.url, registryLogPath: registry.logPath,
+    ...auth, registryUrl: registry.url, cdnUrl: cdn.url, indexUrl: index.url, registryLogPath: registry.logPath,
     users: { tester: { username: TESTER.username, password: TESTER.password } },
     log: () => log.entries(), resetLog: () => log.reset(),
   };

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from "node:http";
 
 /** Which part of the imitation upstream saw a request. */
-export type ServerName = "registry" | "token" | "cdn";
+export type ServerName = "registry" | "token" | "cdn" | "index";
 
 /** One request as seen by the imitation upstream. */
 export interface LogEntry {

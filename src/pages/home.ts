@@ -1,0 +1,63 @@
+/**
+ * Every path that is not part of a registry API (`/`, `/favicon.ico`, anything a browser or crawler asks for) comes
+ * here, and HOME_PAGE decides what it sees: the guide, the nginx decoy, a redirect, or a plain 404. Registry paths
+ * (`/v2/…`, `/token`, `/v1/…`) are routed elsewhere and never depend on it.
+ */
+import { version } from "../../package.json";
+import type { Config } from "../config";
+import { RegistryError } from "../errors";
+import { guideContentSecurityPolicy } from "./assets";
+import { answerNginxDecoy, answerRedirect } from "./decoys";
+import { renderGuide } from "./guide";
+import { htmlResponse } from "./html";
+import { describeJson, describeSite } from "./site";
+
+/** Crawlers are asked not to index the guide: a mirror found by search engines burns its owner's quota. */
+const ROBOTS_TXT = "User-agent: *\nDisallow: /\n";
+
+/** Answers a browser path as HOME_PAGE says. */
+export function answerBrowserPath(request: Request, config: Config): Response | Promise<Response> {
+  const home = config.homePage;
+  switch (home.mode) {
+    case "nginx":
+      return answerNginxDecoy(request);
+    case "redirect":
+      return answerRedirect(home.location);
+    case "none":
+      throw notFound(request);
+    case "guide":
+      return answerGuidePath(request, config);
+  }
+}
+
+/**
+ * What a blocked crawler (the access policy's User-Agent list) gets on a browser path: the owner's decoy when
+ * HOME_PAGE names one, else the nginx decoy, never the guide.
+ */
+export function answerBlockedCrawler(request: Request, config: Config): Response | Promise<Response> {
+  return config.homePage.mode === "guide" ? answerNginxDecoy(request) : answerBrowserPath(request, config);
+}
+
+async function answerGuidePath(request: Request, config: Config): Promise<Response> {
+  const url = new URL(request.url);
+  if (url.pathname !== "/" && url.pathname !== "/robots.txt") throw notFound(request);
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    throw new RegistryError("UNSUPPORTED", `${request.method} is not supported here`, { headers: { Allow: "GET, HEAD" } });
+  }
+  const headers: Record<string, string> = { "cache-control": "no-store", vary: "Accept", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
+  if (url.pathname === "/robots.txt") return textResponse(request, ROBOTS_TXT, "text/plain; charset=utf-8", headers);
+  const site = describeSite(url, config);
+  if (!(request.headers.get("accept") ?? "").includes("text/html")) {
+    return textResponse(request, describeJson(site, version), "application/json; charset=utf-8", headers);
+  }
+  headers["content-security-policy"] = await guideContentSecurityPolicy();
+  return htmlResponse(request, renderGuide(site, version), { headers });
+}
+
+function textResponse(request: Request, body: string, type: string, headers: Record<string, string>): Response {
+  return new Response(request.method === "HEAD" ? null : body, { headers: { ...headers, "content-type": type } });
+}
+
+function notFound(request: Request): RegistryError {
+  return new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path: new URL(request.url).pathname } });
+}

@@ -1,0 +1,83 @@
+/**
+ * The mirror as a visitor at this URL should use it: the host to paste into client configuration, and every route of
+ * the live configuration (built-in table plus `UPSTREAMS`) with the names that select it. The guide and the JSON
+ * description are both drawn from this, so they never disagree.
+ */
+import type { Config } from "../config";
+
+/** One route as clients reach it. */
+export interface SiteRoute {
+  /** Route name, which is also its subdomain label. */
+  name: string;
+  /** The registry's canonical host (`ghcr.io`). */
+  registry: string;
+  /** Every host that selects the route as a path prefix or as containerd's `?ns=`. */
+  hosts: string[];
+  /** `ghcr.example.com`, when this host is a DNS name under which route subdomains can live. */
+  subdomain?: string;
+  /** The route that serves names without a registry prefix (Docker Hub). */
+  isDefault: boolean;
+  /** `docker search` works for it (the route has an index). */
+  searchable: boolean;
+}
+
+/** What the guide needs to know about this deployment. */
+export interface Site {
+  /** `host[:port]` that serves Docker Hub and the path-prefix routes: what users paste. */
+  host: string;
+  /** `https://host[:port]`. */
+  origin: string;
+  /** Whether clients reach it over TLS; plain HTTP needs `insecure` settings in some clients. */
+  secure: boolean;
+  /** Clients must `docker login` first (mirror users are configured). */
+  login: boolean;
+  routes: SiteRoute[];
+}
+
+const IPV4 = /^[0-9]+(?:\.[0-9]+){3}$/;
+
+/**
+ * Describes the mirror for a request to `url`. A visit to a route's own subdomain (`ghcr.example.com`) still gets
+ * snippets for the parent domain, because a Docker Hub mirror pasted as `ghcr.example.com` would pull from ghcr.io.
+ */
+export function describeSite(url: URL, config: Config): Site {
+  const hostname = url.hostname.toLowerCase();
+  const labels = hostname.split(".");
+  const isDnsName = labels.length > 1 && !IPV4.test(hostname) && !hostname.startsWith("[");
+  const visited = isDnsName ? config.upstreams.get(labels[0]!) : undefined;
+  const base = visited ? labels.slice(1).join(".") : hostname;
+  const port = url.port ? `:${url.port}` : "";
+  const host = visited && visited !== config.defaultUpstream ? `${base}${port}` : `${hostname}${port}`;
+  const routes = [...config.upstreams.values()].map((upstream): SiteRoute => {
+    const route: SiteRoute = {
+      name: upstream.name,
+      registry: upstream.hosts[0] ?? new URL(upstream.registry).host,
+      hosts: [...upstream.hosts],
+      isDefault: upstream === config.defaultUpstream,
+      searchable: upstream.index !== undefined,
+    };
+    if (isDnsName) route.subdomain = `${upstream.name}.${base}${port}`;
+    return route;
+  });
+  return { host, origin: `${url.protocol}//${host}`, secure: url.protocol === "https:", login: config.mirrorLogin, routes };
+}
+
+/** The JSON an API client gets at `/`: what this mirror serves, and nothing about where it fetches from. */
+export function describeJson(site: Site, version: string): string {
+  return JSON.stringify({
+    name: "edgehub",
+    version,
+    description: "pull-through mirror of Docker Hub and other OCI registries",
+    mirror: site.origin,
+    login: site.login,
+    routes: site.routes.map((r) => ({
+      route: r.name,
+      registry: r.registry,
+      hosts: r.hosts,
+      prefix: `${site.host}/${r.registry}/`,
+      ...(r.subdomain ? { subdomain: r.subdomain } : {}),
+      ...(r.isDefault ? { default: true } : {}),
+      ...(r.searchable ? { search: true } : {}),
+    })),
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The landing page in a real browser: Debian's Chromium driven by playwright-core (never a downloaded browser),
+ * against the Worker started as `npm start` starts it. Screenshots (light, dark, phone) go to
+ * test/e2e/.artifacts/browser/ for a person to look at.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { missingCommand } from "./clients/process";
+import { ARTIFACTS } from "./support/stack";
+import { makeCertificate } from "./support/tls";
+import { startWorker, type RunningWorker } from "./support/worker";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+const SHOTS = join(ARTIFACTS, "browser");
+// Page-side code is passed as strings: this suite is type-checked against Node's globals, not the DOM's.
+const READ_CLIPBOARD = "navigator.clipboard.readText()";
+const BODY_BACKGROUND = "getComputedStyle(document.body).backgroundColor";
+const SIDEWAYS_OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth";
+const TEXT_SIZE = 'parseFloat(getComputedStyle(document.querySelector("section p")).fontSize)';
+
+const skip = existsSync(CHROMIUM) ? missingCommand(["openssl"]) : `${CHROMIUM} is not installed (apt-get install chromium)`;
+if (skip && process.env.CI === "true") throw new Error(`the browser test is required in CI: ${skip}`);
+
+describe.skipIf(skip)("the landing page in Chromium", () => {
+  let worker: RunningWorker;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    const cert = makeCertificate(SHOTS, "worker");
+    const upstreams = { harbor: { registry: "https://harbor.example.net" } };
+    worker = await startWorker({ vars: { UPSTREAMS: JSON.stringify(upstreams) }, keyPath: cert.keyPath, certPath: cert.certPath, logLevel: "warn" });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  /** Opens the guide in a fresh context, collecting every console error and uncaught exception. */
+  async function open(options: Parameters<Browser["newContext"]>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, ...options });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("console", (message) => {
+      if (message.type() === "error" || message.type() === "warning") errors.push(`${message.type()}: ${message.text()}`);
+    });
+    page.on("pageerror", (error) => errors.push(`exception: ${error.message}`));
+    page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
+    const response = await page.goto(worker.origin);
+    expect(response?.status()).toBe(200);
+    return { context, page, errors };
+  }
+
+  it("renders with no console error, every snippet naming this host, and the UPSTREAMS route listed", async () => {
+    const { context, page, errors } = await open({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+    expect(await page.title()).toBe(`${worker.host} · registry mirror`);
+    const snippets = await page.locator("pre code").allTextContents();
+    expect(snippets.length).toBeGreaterThanOrEqual(9);
+    for (const text of snippets) expect(text).toContain(worker.host);
+    expect(await page.locator("#registries").textContent()).toContain(`${worker.host}/harbor.example.net/owner/image`);
+    await page.screenshot({ path: join(SHOTS, "guide-light.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("a copy button puts its snippet on the clipboard", async () => {
+    const { context, page, errors } = await open();
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: worker.origin });
+    for (const id of ["snippet-docker-daemon", "snippet-kind"]) {
+      await page.locator(`button[data-copy="${id}"]`).click();
+      await expect.poll(() => page.locator(`button[data-copy="${id}"]`).textContent()).toBe("Copied");
+      const copied = await page.evaluate<string>(READ_CLIPBOARD);
+      expect(copied).toBe(await page.locator(`#${id}`).textContent());
+      expect(copied).toContain(worker.host);
+    }
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("follows a dark system setting", async () => {
+    const { context, page, errors } = await open({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
+    const background = await page.evaluate<string>(BODY_BACKGROUND);
+    expect(luminance(background)).toBeLessThan(0.1);
+    await page.screenshot({ path: join(SHOTS, "guide-dark.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("fits a phone: nothing but the snippets themselves scrolls sideways", async () => {
+    const { context, page, errors } = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const overflow = await page.evaluate<number>(SIDEWAYS_OVERFLOW);
+    expect(overflow).toBeLessThanOrEqual(0);
+    const fontSize = await page.evaluate<number>(TEXT_SIZE);
+    expect(fontSize).toBeGreaterThanOrEqual(14);
+    await page.screenshot({ path: join(SHOTS, "guide-phone.png") });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});
+
+/** Relative luminance of a CSS `rgb(r, g, b)` colour, 0 (black) to 1 (white). */
+function luminance(rgb: string): number {
+  const [r, g, b] = (rgb.match(/\d+/g) ?? []).map(Number).map((c) => c / 255);
+  return 0.2126 * (r ?? 1) + 0.7152 * (g ?? 1) + 0.0722 * (b ?? 1);
+}
