@@ -2,7 +2,7 @@
  * The Worker's configuration: typed bindings, parsed and validated once per isolate.
  * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
  */
-import { RegistryError } from "./errors";
+import { configError } from "./errors";
 import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
@@ -123,10 +123,6 @@ function parseSeconds(variable: string, raw: string | undefined, fallback: numbe
     throw configError(variable, "must be a number of seconds between 0 and 600");
   }
   return seconds;
-}
-
-function configError(variable: string, problem: string): RegistryError {
-  return new RegistryError("UNKNOWN", `mirror misconfigured: ${variable} ${problem}`, { status: 500 });
 }
 
 function tryParseUrl(value: string): URL | undefined {
