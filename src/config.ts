@@ -2,11 +2,12 @@
  * The Worker's configuration: typed bindings, parsed and validated once per isolate.
  * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
  */
+import { parseAccessConfig, type AccessConfig, type AccessEnv } from "./access-config";
 import { configError } from "./errors";
 import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
-export interface Env {
+export interface Env extends AccessEnv {
   /** JSON object, route name -> {"registry": URL, "realm"?: URL, "hosts"?: [names]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
@@ -20,6 +21,8 @@ export interface Config {
   upstreamsByHost: ReadonlyMap<string, Upstream>;
   defaultUpstream: Upstream;
   upstreamTimeoutMs: number;
+  /** Credentials, mirror users, allow and deny lists, blocked clients, rate limiter: access-config.ts. */
+  access: AccessConfig;
 }
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -50,6 +53,7 @@ export function parseConfig(env: Env): Config {
     upstreamsByHost,
     defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
     upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
+    access: parseAccessConfig(env, { upstreams, upstreamsByHost }),
   };
 }
 

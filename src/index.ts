@@ -1,10 +1,13 @@
 /**
  * edgehub: a pull-through mirror of Docker Hub and other OCI registries, as a Cloudflare Worker.
- * One request flows route -> (token | registry proxy | page) -> response; any RegistryError becomes OCI error JSON here.
+ * One request flows screen -> route -> (token | admit, registry proxy | page) -> response; any RegistryError becomes
+ * OCI error JSON here.
  */
 import { loadConfig, type Config, type Env } from "./config";
 import { errorResponse, toRegistryError } from "./errors";
+import { assertMirrorAccess, issueMirrorToken } from "./mirror-auth";
 import { renderHome } from "./page";
+import { assertRepositoryAllowed, screenClient } from "./policy";
 import { proxyRegistry } from "./proxy";
 import { routeRequest, type Target } from "./route";
 import { handleToken } from "./token";
@@ -20,6 +23,7 @@ export default {
     let response: Response;
     try {
       const config = loadConfig(env);
+      await screenClient(request, config);
       target = routeRequest(request.method, url, config);
       response = await dispatch(request, target, config);
     } catch (thrown) {
@@ -32,13 +36,16 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-function dispatch(request: Request, target: Target, config: Config): Promise<Response> | Response {
+async function dispatch(request: Request, target: Target, config: Config): Promise<Response> {
   switch (target.kind) {
     case "page":
       return renderHome(request, config);
     case "token":
-      return handleToken(request, target, config);
+      return config.access.mirror ? issueMirrorToken(request, target, config) : handleToken(request, target, config);
     default:
+      // Who the client is first (401), then whether the image is served here (403): a stranger learns neither.
+      await assertMirrorAccess(request, target, config);
+      assertRepositoryAllowed(target, config);
       return proxyRegistry(request, target, config);
   }
 }
