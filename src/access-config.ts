@@ -1,5 +1,5 @@
 /**
- * The access settings: upstream credentials, mirror users, repository allow and deny lists,
+ * The access settings: upstream credentials and fallback mirrors, mirror users, repository allow and deny lists,
  * blocked User-Agents and the rate limiter. Parsed with the rest of the configuration, once per isolate. Each is off
  * while its variable is unset or empty; a malformed value fails every request, so a typo never opens the mirror.
  * Messages name the variable and the fix, never a value: most of these are secrets.
@@ -18,6 +18,8 @@ export interface AccessEnv {
   UPSTREAM_CREDENTIALS?: string;
   /** "true": anonymous clients of a mirror without users pull with the upstream credentials on any repository. */
   SHARE_UPSTREAM_CREDENTIALS?: string;
+  /** JSON, route -> registry URL that serves the same images, tried once when the route's upstream answers 429. */
+  UPSTREAM_FALLBACKS?: string;
   /** Secret list of user:password pairs that may `docker login` to the mirror. */
   MIRROR_USERS?: string;
   /** Secret HMAC key that signs the mirror's tokens. */
@@ -48,6 +50,8 @@ export interface MirrorUsers {
 export interface AccessConfig {
   /** Route name -> the credentials the Worker authenticates to that upstream with. */
   credentials: ReadonlyMap<string, Credential>;
+  /** Route name -> origin of a registry to try once when the upstream answers 429. */
+  fallbacks: ReadonlyMap<string, string>;
   mirror?: MirrorUsers;
   /** Registry origin -> allowed repositories; undefined when there is no allow list (a missing origin: none allowed). */
   allowed?: ReadonlyMap<string, RepositoryMatcher>;
@@ -68,6 +72,7 @@ export function parseAccessConfig(env: AccessEnv, routes: Routes): AccessConfig 
   const allowed = present(env.ALLOWED_REPOSITORIES) ? parseLists("ALLOWED_REPOSITORIES", env.ALLOWED_REPOSITORIES!, routes) : undefined;
   const config: AccessConfig = {
     credentials: parseCredentials(env, routes),
+    fallbacks: parseFallbacks(env.UPSTREAM_FALLBACKS, routes),
     denied: present(env.DENIED_REPOSITORIES) ? parseLists("DENIED_REPOSITORIES", env.DENIED_REPOSITORIES!, routes) : new Map(),
     blockedUserAgents: parseUserAgents(env.BLOCKED_USER_AGENTS),
   };
@@ -123,6 +128,18 @@ function parseCredentials(env: AccessEnv, routes: Routes): Map<string, Credentia
   return credentials;
 }
 
+function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, string> {
+  const fallbacks = new Map<string, string>();
+  for (const [key, value] of Object.entries(parseObject("UPSTREAM_FALLBACKS", raw, '{"docker": "https://mirror.gcr.io"}'))) {
+    const upstream = resolveRoute("UPSTREAM_FALLBACKS", key, routes);
+    const origin = parseOrigin(value);
+    if (!origin) throw configError("UPSTREAM_FALLBACKS", `"${key}" must be a registry origin such as https://mirror.gcr.io`);
+    if (origin === upstream.registry) throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
+    fallbacks.set(upstream.name, origin);
+  }
+  return fallbacks;
+}
+
 /** ALLOWED_REPOSITORIES / DENIED_REPOSITORIES: route (or registry host) -> globs, compiled per registry origin. */
 function parseLists(variable: string, raw: string, routes: Routes): Map<string, RepositoryMatcher> {
   const lists = new Map<string, RepositoryMatcher>();
@@ -172,6 +189,18 @@ function parseFlag(variable: string, raw: string | undefined): boolean {
 
 function present(raw: string | undefined): boolean {
   return raw !== undefined && raw.trim() !== "";
+}
+
+/** An http(s) origin with nothing after it, or undefined. */
+function parseOrigin(value: unknown): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    return undefined;
+  }
+  const bare = !url.username && !url.password && url.pathname === "/" && !url.search && !url.hash;
+  return typeof value === "string" && /^https?:$/.test(url.protocol) && bare ? url.origin : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -11,7 +11,7 @@ import type { Credential } from "./access-config";
 import { parseChallenge } from "./challenge";
 import type { Config } from "./config";
 import { RegistryError } from "./errors";
-import { fetchUpstream, type UpstreamRequest } from "./upstream";
+import { fetchUpstream, upstreamRateLimited, type UpstreamRequest } from "./upstream";
 
 /** Whom the Worker authenticates to and as. `realm` overrides the challenge's (the route's configured realm). */
 export interface WorkerAuth {
@@ -89,6 +89,10 @@ async function fetchToken(scheme: Extract<Scheme, { kind: "bearer" }>, scope: st
   if (auth.credential) headers.set("authorization", basic(auth.credential));
   const response = await fetchUpstream({ method: "GET", url: url.href, headers }, { timeoutMs: config.upstreamTimeoutMs });
   const host = new URL(auth.registry).host;
+  if (response.status === 429) {
+    await response.body?.cancel();
+    throw upstreamRateLimited(response, url.href);
+  }
   const body = response.ok ? await response.json<{ token?: unknown; access_token?: unknown; expires_in?: unknown }>().catch(() => undefined) : undefined;
   if (!response.ok) await response.body?.cancel();
   const token = body?.token ?? body?.access_token;
@@ -113,6 +117,7 @@ async function schemeOf(auth: WorkerAuth, config: Config): Promise<Scheme> {
   if (known) return known;
   const ping = await fetchUpstream({ method: "GET", url: `${auth.registry}/v2/`, headers: new Headers() }, { timeoutMs: config.upstreamTimeoutMs, maxHops: 0 });
   await ping.body?.cancel();
+  if (ping.status === 429) throw upstreamRateLimited(ping, auth.registry);
   let scheme: Scheme;
   if (ping.ok) scheme = { kind: "none" };
   else if (ping.status !== 401) throw new RegistryError("UNAVAILABLE", `upstream ${new URL(auth.registry).host} answered /v2/ with ${ping.status}`, { status: 502 });

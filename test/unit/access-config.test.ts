@@ -17,13 +17,14 @@ function messageOf(env: Env): string {
 
 describe("access settings are off by default", () => {
   it("unset and empty variables configure nothing", () => {
-    const empty = { MIRROR_USERS: "", MIRROR_TOKEN_SECRET: "", ALLOWED_REPOSITORIES: " ", DENIED_REPOSITORIES: "", BLOCKED_USER_AGENTS: "", UPSTREAM_CREDENTIALS: "" };
+    const empty = { MIRROR_USERS: "", MIRROR_TOKEN_SECRET: "", ALLOWED_REPOSITORIES: " ", DENIED_REPOSITORIES: "", BLOCKED_USER_AGENTS: "", UPSTREAM_CREDENTIALS: "", UPSTREAM_FALLBACKS: "" };
     for (const env of [{}, empty]) {
       const { access } = parseConfig(env);
       expect(access.mirror).toBeUndefined();
       expect(access.allowed).toBeUndefined();
       expect(access.denied.size).toBe(0);
       expect(access.credentials.size).toBe(0);
+      expect(access.fallbacks.size).toBe(0);
       expect(access.blockedUserAgents).toEqual([]);
       expect(access.rateLimiter).toBeUndefined();
     }
@@ -37,12 +38,14 @@ describe("valid access settings", () => {
     expect(access.mirror?.users[1]!.password).toBe("battery:staple");
   });
 
-  it("keys credentials and lists by route name or registry host, case-insensitively", () => {
+  it("keys credentials, fallbacks and lists by route name or registry host, case-insensitively", () => {
     const { access } = parseConfig({
       UPSTREAM_CREDENTIALS: '{"GHCR.io": {"username": "u", "password": "p"}}',
+      UPSTREAM_FALLBACKS: '{"docker.io": "https://mirror.gcr.io"}',
       ALLOWED_REPOSITORIES: '{"ghcr": ["o/*"], "Docker": ["library/*"]}',
     });
     expect([...access.credentials.keys()]).toEqual(["ghcr"]);
+    expect(access.fallbacks.get("docker")).toBe("https://mirror.gcr.io");
     expect([...access.allowed!.keys()]).toEqual(["https://ghcr.io", "https://registry-1.docker.io"]);
   });
 
@@ -85,6 +88,9 @@ describe("malformed access settings fail loudly, naming the variable and never t
     ["DENIED_REPOSITORIES", { DENIED_REPOSITORIES: '{"docker": ["/library"]}' }, "is not a repository glob", "\u0000"],
     ["DENIED_REPOSITORIES", { DENIED_REPOSITORIES: '{"docker": ["a"], "docker.io": ["b"]}' }, "listed under another key", "\u0000"],
     ["BLOCKED_USER_AGENTS", { BLOCKED_USER_AGENTS: '["bot"]' }, "comma-separated list", "\u0000"],
+    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "https://mirror.gcr.io/v2/"}' }, "must be a registry origin", "\u0000"],
+    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "https://user:pw@mirror.example"}' }, "must be a registry origin", "user:pw"],
+    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "https://registry-1.docker.io"}' }, "the route's own registry", "\u0000"],
   ])("%s: %j", (variable, env, problem, secret) => {
     const message = messageOf(env);
     expect(message).toContain(variable);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ACCOUNT, AUTH, fakeHub, freshRepository } from "./fake-hub";
+import { ACCOUNT, AUTH, fakeHub, freshRepository, HUB } from "./fake-hub";
 import { callWorker, fakeUpstreams } from "./fake-upstream";
 
 /** An open mirror whose owner vouches that the Hub token reads public repositories only. */
@@ -177,12 +177,13 @@ describe("which clients the credentials serve", () => {
 });
 
 describe("credentials and tokens never reach a client or a log", () => {
-  it("across a pull, a refusal and a misconfiguration", async () => {
+  it("across a pull, a refusal, a rate limit and a misconfiguration", async () => {
     const logged: unknown[] = [];
     for (const level of ["log", "error", "warn", "info", "debug"] as const) {
       vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(...args));
     }
-    const hub = fakeHub();
+    let limited = false;
+    const hub = fakeHub({ registry: () => (limited ? new Response("slow down", { status: 429 }) : undefined) });
     const repository = freshRepository();
     const seen: string[] = [];
     const call = async (url: string, vars: Record<string, string>) => {
@@ -194,11 +195,81 @@ describe("credentials and tokens never reach a client or a log", () => {
     await call(`https://example.com/v2/${repository}/blobs/${digest(1)}`, SHARED);
     await call(`https://example.com/v2/${freshRepository()}/manifests/latest`, { ...SHARED, DOCKERHUB_TOKEN: "dckr_pat_WRONG-secret" });
     await call(`https://example.com/v2/${repository}/manifests/latest`, { DOCKERHUB_USERNAME: ACCOUNT.username, DOCKERHUB_TOKEN: ACCOUNT.password });
+    limited = true;
+    await call(`https://example.com/v2/${repository}/manifests/latest`, SHARED);
     const tokens = [...hub.issued.keys()];
     expect(tokens.length).toBeGreaterThan(0);
     const everything = [...seen, ...logged.map(String)].join("\n");
     for (const secret of [ACCOUNT.password, "dckr_pat_WRONG-secret", btoa(`${ACCOUNT.username}:${ACCOUNT.password}`), ...tokens, "account-uuid-1234"]) {
       expect(everything).not.toContain(secret);
     }
+    expect(everything).toContain("upstream rate limit"); // the headers were logged, without any secret
+  });
+});
+
+describe("upstream 429", () => {
+  it.each([
+    ["its own Retry-After", { "retry-after": "120" }, "120"],
+    ["an HTTP-date Retry-After", { "retry-after": "Wed, 21 Oct 2026 07:28:00 GMT" }, "Wed, 21 Oct 2026 07:28:00 GMT"],
+    ["60 s when it sends none", {}, "60"],
+    ["60 s when it sends garbage", { "retry-after": "soon" }, "60"],
+  ])("becomes TOOMANYREQUESTS with %s", async (_label, headers, retryAfter) => {
+    fakeUpstreams({ [HUB]: () => new Response("<html>Too Many Requests</html>", { status: 429, headers: { ...headers, "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600" } }) });
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const response = await callWorker("https://example.com/v2/alpine/manifests/latest");
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe(retryAfter);
+    expect(response.headers.get("ratelimit-remaining")).toBe("0;w=21600");
+    expect(await response.json()).toEqual({
+      errors: [{ code: "TOOMANYREQUESTS", message: "upstream registry-1.docker.io is rate-limiting this mirror; retry later", detail: { upstream: HUB } }],
+    });
+  });
+
+  it("logs the upstream's rate-limit headers", async () => {
+    const logs = vi.spyOn(console, "log").mockImplementation(() => {});
+    fakeUpstreams({ [HUB]: () => new Response("{}", { headers: { "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "42;w=21600" } }) });
+    const response = await callWorker("https://example.com/v2/alpine/manifests/latest");
+    expect(response.headers.get("ratelimit-remaining")).toBe("42;w=21600");
+    const line = logs.mock.calls.map(([text]) => String(text)).find((text) => text.includes("upstream rate limit"));
+    expect(JSON.parse(line!)).toEqual({ msg: "upstream rate limit", route: "docker", status: 200, limit: "100;w=21600", remaining: "42;w=21600" });
+  });
+
+  it("a 429 from the token service is TOOMANYREQUESTS too", async () => {
+    fakeHub({ extra: { [AUTH]: () => new Response(null, { status: 429, headers: { "retry-after": "30" } }) } });
+    const response = await callWorker(`https://example.com/v2/${freshRepository()}/manifests/latest`, {}, SHARED);
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("30");
+  });
+});
+
+describe("UPSTREAM_FALLBACKS", () => {
+  const vars = { UPSTREAM_FALLBACKS: '{"docker": "https://mirror.gcr.io"}' };
+  const hubLimited = () => new Response(null, { status: 429, headers: { "retry-after": "90" } });
+
+  it("retries a rate-limited manifest or blob once on the fallback, without anyone's credentials", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const fake = fakeUpstreams({ [HUB]: hubLimited, "mirror.gcr.io": (_r, url) => new Response(url.pathname === "/v2/" ? "{}" : `mirrored ${url.pathname}`) });
+    const manifest = await callWorker("https://example.com/v2/alpine/manifests/3.20", { headers: { authorization: "Bearer client-hub-token" } }, vars);
+    expect(manifest.status).toBe(200);
+    expect(await manifest.text()).toBe("mirrored /v2/library/alpine/manifests/3.20");
+    const blob = await callWorker(`https://example.com/v2/alpine/blobs/${digest(2)}`, {}, vars);
+    expect(await blob.text()).toBe(`mirrored /v2/library/alpine/blobs/${digest(2)}`);
+    expect(fake.to("mirror.gcr.io").every((r) => !r.headers.has("authorization"))).toBe(true);
+    expect(fake.to(HUB)).toHaveLength(2);
+  });
+
+  it("when the fallback fails too, the client gets the upstream's 429", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    fakeUpstreams({ [HUB]: hubLimited, "mirror.gcr.io": (_r, url) => new Response(url.pathname === "/v2/" ? "{}" : "not here", { status: url.pathname === "/v2/" ? 200 : 404 }) });
+    const response = await callWorker("https://example.com/v2/some/thing/manifests/1", {}, vars);
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("90");
+  });
+
+  it("tag lists are not retried elsewhere, and a route without a fallback goes nowhere else", async () => {
+    const fake = fakeUpstreams({ [HUB]: hubLimited, "ghcr.io": hubLimited });
+    expect((await callWorker("https://example.com/v2/alpine/tags/list", {}, vars)).status).toBe(429);
+    expect((await callWorker("https://example.com/v2/ghcr.io/o/i/manifests/1", {}, vars)).status).toBe(429);
+    expect(fake.unexpected).toEqual([]);
   });
 });

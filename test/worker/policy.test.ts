@@ -202,6 +202,7 @@ describe("a malformed access setting fails every request, loudly, and opens noth
     ["ALLOWED_REPOSITORIES", { ALLOWED_REPOSITORIES: "library/*" }],
     ["DENIED_REPOSITORIES", { DENIED_REPOSITORIES: '{"docker": ["(nginx)"]}' }],
     ["DOCKERHUB_TOKEN", { DOCKERHUB_USERNAME: "me", DOCKERHUB_TOKEN: "dckr_pat_secret" }],
+    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "mirror.gcr.io"}' }],
     ["RATE_LIMITER", { RATE_LIMITER: { nope: true } }],
   ])("%s", async (variable, vars) => {
     const fake = openUpstreams();
