@@ -3,5 +3,10 @@ declare namespace Cloudflare {
   interface Env {
     UPSTREAMS: string;
     UPSTREAM_TIMEOUT_SECONDS: string;
+    ALLOWED_REPOSITORIES: string;
+    DENIED_REPOSITORIES: string;
+    BLOCKED_USER_AGENTS: string;
+    UPSTREAM_FALLBACKS: string;
+    SHARE_UPSTREAM_CREDENTIALS: string;
   }
 }
