@@ -2,19 +2,18 @@
  * The Worker's configuration: typed bindings, parsed and validated once per isolate.
  * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
  */
-import { RegistryError } from "./errors";
+import { parseAccessConfig, type AccessConfig, type AccessEnv } from "./access-config";
+import { configError } from "./errors";
 import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
-export interface Env {
+export interface Env extends AccessEnv {
   /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;
   /** What browsers see at `/` and other non-registry paths: guide (default), nginx, redirect:<https URL>, none. */
   HOME_PAGE?: string;
-  /** Mirror users (the access policy defines the format); here only whether it is set, so the guide says to log in. */
-  MIRROR_USERS?: string;
 }
 
 /** HOME_PAGE, parsed. */
@@ -30,6 +29,8 @@ export interface Config {
   homePage: HomePage;
   /** Clients must log in to this mirror; the guide shows `docker login <host>` and nothing else about it. */
   mirrorLogin: boolean;
+  /** Credentials, mirror users, allow and deny lists, blocked clients, rate limiter: access-config.ts. */
+  access: AccessConfig;
 }
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -55,13 +56,15 @@ export function parseConfig(env: Env): Config {
   for (const upstream of upstreams.values()) {
     for (const host of upstream.hosts) upstreamsByHost.set(host.toLowerCase(), upstream);
   }
+  const access = parseAccessConfig(env, { upstreams, upstreamsByHost });
   return {
     upstreams,
     upstreamsByHost,
     defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
     upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
     homePage: parseHomePage(env.HOME_PAGE),
-    mirrorLogin: (env.MIRROR_USERS ?? "").trim() !== "",
+    mirrorLogin: access.mirror !== undefined,
+    access,
   };
 }
 
@@ -153,10 +156,6 @@ function parseSeconds(variable: string, raw: string | undefined, fallback: numbe
     throw configError(variable, "must be a number of seconds between 0 and 600");
   }
   return seconds;
-}
-
-function configError(variable: string, problem: string): RegistryError {
-  return new RegistryError("UNKNOWN", `mirror misconfigured: ${variable} ${problem}`, { status: 500 });
 }
 
 function tryParseUrl(value: string): URL | undefined {

@@ -69,6 +69,11 @@ export function errorResponse(error: RegistryError, method = "GET"): Response {
   return new Response(method === "HEAD" ? null : body, { status: error.status, headers });
 }
 
+/** A configuration error: every request fails with a 500 that names the variable and the fix, never the value. */
+export function configError(variable: string, problem: string): RegistryError {
+  return new RegistryError("UNKNOWN", `mirror misconfigured: ${variable} ${problem}`, { status: 500 });
+}
+
 /** Wraps anything thrown that is not a RegistryError as a 500 without leaking internals to the client. */
 export function toRegistryError(thrown: unknown): RegistryError {
   if (thrown instanceof RegistryError) return thrown;

@@ -6,7 +6,7 @@ import { formatChallenge, parseChallenge } from "./challenge";
 import type { Config } from "./config";
 import { tokenRealmFor, type Target } from "./route";
 import { rememberRealm } from "./token";
-import { fetchUpstream } from "./upstream";
+import { fetchForClient } from "./upstream-access";
 
 /** Request headers an upstream may see. Anything else (cf-*, x-forwarded-*, cookies) stays here. */
 const FORWARDED_REQUEST_HEADERS = ["user-agent", "accept", "accept-encoding", "range", "if-none-match", "authorization"];
@@ -37,7 +37,7 @@ export async function proxyRegistry(request: Request, target: Target, config: Co
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  const upstream = await fetchUpstream({ method: request.method, url, headers }, { timeoutMs: config.upstreamTimeoutMs });
+  const upstream = await fetchForClient({ method: request.method, url, headers }, target, config);
   if (request.method === "HEAD") await upstream.body?.cancel();
   return new Response(request.method === "HEAD" ? null : upstream.body, {
     status: upstream.status,

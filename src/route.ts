@@ -90,6 +90,15 @@ function resolveName(name: string, upstream: Upstream, via: RouteVia, config: Co
   };
 }
 
+/**
+ * The upstream and repository a token scope names, read like a path on the token request's route. Clients write the
+ * registry prefix into scopes even when the realm carries `ns` (`repository:ghcr.io/o/i:pull`), so it is split off here.
+ */
+export function routeScopeName(name: string, target: Target, config: Config): { upstream: Upstream; repository: string } {
+  const named = resolveName(name, target.upstream, target.via === "ns" ? "prefix" : target.via, config);
+  return { upstream: named.upstream, repository: named.repository! };
+}
+
 /** Docker Hub namespaces never contain a dot, so `/v2/evil.example/x/...` names a registry we do not serve. */
 function assertNoUnknownRegistry(name: string): void {
   const first = name.split("/", 1)[0]!;

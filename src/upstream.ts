@@ -138,3 +138,20 @@ function upstreamFailure(status: number, message: string, url: string, cause?: u
 async function discard(response: Response): Promise<void> {
   await response.body?.cancel();
 }
+
+/**
+ * What an upstream 429 becomes for the client: TOOMANYREQUESTS with the upstream's Retry-After (60 s when it sent
+ * none that parses) and its rate-limit headers, so the client waits instead of hammering.
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes, RFC 9110 section 10.2.3.
+ */
+export function upstreamRateLimited(response: Response, url: string): RegistryError {
+  const upstream = new URL(url).host;
+  const sent = response.headers.get("retry-after")?.trim() ?? "";
+  const retryAfter = /^\d+$/.test(sent) || (/[a-z]/i.test(sent) && !Number.isNaN(Date.parse(sent))) ? sent : "60";
+  const headers: Record<string, string> = { "Retry-After": retryAfter };
+  for (const name of ["ratelimit-limit", "ratelimit-remaining"]) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  return new RegistryError("TOOMANYREQUESTS", `upstream ${upstream} is rate-limiting this mirror; retry later`, { detail: { upstream }, headers });
+}

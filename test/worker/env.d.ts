@@ -4,5 +4,10 @@ declare namespace Cloudflare {
     UPSTREAMS: string;
     UPSTREAM_TIMEOUT_SECONDS: string;
     HOME_PAGE: string;
+    ALLOWED_REPOSITORIES: string;
+    DENIED_REPOSITORIES: string;
+    BLOCKED_USER_AGENTS: string;
+    UPSTREAM_FALLBACKS: string;
+    SHARE_UPSTREAM_CREDENTIALS: string;
   }
 }

@@ -40,11 +40,11 @@ export function fakeUpstreams(hosts: Record<string, Handler>) {
   };
 }
 
-/** Calls the Worker's fetch handler, with extra vars merged over wrangler.toml's. */
-export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, string> = {}): Promise<Response> {
+/** Calls the Worker's fetch handler, with extra vars (or faked bindings) merged over wrangler.toml's. */
+export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, string | object> = {}): Promise<Response> {
   const request = new Request(input, init);
   // The handler's type wants the cf properties a real edge request has; the tests' requests have none.
-  return worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars });
+  return worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars } as Parameters<typeof worker.fetch>[1]);
 }
 
 /** A JSON response with a body and extra headers. */

@@ -92,12 +92,12 @@ describe("the guide", () => {
   });
 
   it("with mirror users, says to log in first, and reveals nothing about them", async () => {
-    const { html, snippets } = await guide("https://mirror.example.org/", { MIRROR_USERS: "alice:s3cret-pass" });
+    const { html, snippets } = await guide("https://mirror.example.org/", { MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) });
     expect(snippets.get("snippet-login")).toBe("docker login mirror.example.org");
     expect(html.indexOf('id="login"')).toBeLessThan(html.indexOf('id="docker"'));
     expect(snippets.get("snippet-k3s")).toContain('"mirror.example.org":\n    auth:');
     expect(html).not.toMatch(/alice|s3cret/);
-    const described = await (await callWorker("https://mirror.example.org/", {}, { MIRROR_USERS: "alice:s3cret-pass" })).text();
+    const described = await (await callWorker("https://mirror.example.org/", {}, { MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) })).text();
     expect(described).not.toMatch(/alice|s3cret/);
     expect(JSON.parse(described)).toMatchObject({ login: true });
     expect((await guide("https://mirror.example.org/")).html).not.toContain("docker login");

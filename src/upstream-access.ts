@@ -1,0 +1,87 @@
+/**
+ * Whose credentials a registry request goes upstream with, and what a rate-limited upstream means for the client.
+ *
+ * - Mirror users mode: always the Worker's own authentication (the route's credentials, or anonymous). The client's
+ *   Authorization holds a mirror token and never leaves this Worker.
+ * - Otherwise a client that sends Authorization (a token it got through our `/token`) is passed through as before;
+ *   one that sends none is served with the route's credentials when it has some, and is challenged as before if not.
+ *
+ * An upstream 429 is retried once on the route's fallback mirror when one is configured; otherwise, or when the
+ * fallback fails too, it becomes TOOMANYREQUESTS with Retry-After. Upstream rate-limit headers are logged.
+ */
+import type { Config } from "./config";
+import { fetchWithWorkerAuth, type WorkerAuth } from "./credentials";
+import { RegistryError } from "./errors";
+import type { Target } from "./route";
+import { fetchUpstream, upstreamRateLimited, type UpstreamRequest } from "./upstream";
+
+/** Kinds worth a fallback mirror: content addressed or resolved by tag, identical on any mirror of the registry. */
+const FALLBACK_KINDS = new Set<Target["kind"]>(["manifest", "blob"]);
+
+/** Fetches a routed registry request the way this client may have it; see the module comment for the rules. */
+export async function fetchForClient(request: UpstreamRequest, target: Target, config: Config): Promise<Response> {
+  const credential = config.access.credentials.get(target.upstream.name);
+  const mirrorMode = config.access.mirror !== undefined;
+  let response: Response;
+  if (mirrorMode || (credential !== undefined && !request.headers.has("authorization"))) {
+    // Nothing to ask upstream: the client is admitted, and the Worker authenticates every later request itself.
+    if (target.kind === "base") return new Response("{}", { headers: { "content-type": "application/json" } });
+    const auth: WorkerAuth = { registry: target.upstream.registry, realm: target.upstream.realm, repository: target.repository, credential };
+    response = hideAccount(await fetchWithWorkerAuth(withoutAuthorization(request), auth, config));
+    if (response.status === 401 && mirrorMode) {
+      await response.body?.cancel();
+      // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
+      throw new RegistryError("DENIED", `upstream ${target.upstream.hosts[0]} refused the mirror access to ${target.repository} (private, or it does not exist)`);
+    }
+  } else {
+    response = await fetchUpstream(request, { timeoutMs: config.upstreamTimeoutMs });
+  }
+  logRateLimit(target, response);
+  if (response.status !== 429) return response;
+  const fallback = await fetchFallback(request, target, config);
+  const error = upstreamRateLimited(response, target.upstream.registry);
+  await response.body?.cancel();
+  if (fallback) return fallback;
+  throw error;
+}
+
+/** The same request on the route's fallback mirror, anonymously; undefined unless it succeeds. */
+async function fetchFallback(request: UpstreamRequest, target: Target, config: Config): Promise<Response | undefined> {
+  const origin = config.access.fallbacks.get(target.upstream.name);
+  if (origin === undefined || !FALLBACK_KINDS.has(target.kind)) return undefined;
+  const path = new URL(request.url);
+  const fallbackRequest = { ...withoutAuthorization(request), url: `${origin}${path.pathname}${path.search}` };
+  let response: Response;
+  try {
+    response = await fetchWithWorkerAuth(fallbackRequest, { registry: origin, repository: target.repository }, config);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "fallback failed", route: target.upstream.name, fallback: origin, error: String(error) }));
+    return undefined;
+  }
+  console.log(JSON.stringify({ msg: "upstream 429, tried fallback", route: target.upstream.name, fallback: origin, status: response.status }));
+  if (response.ok || response.status === 304) return hideAccount(response);
+  await response.body?.cancel();
+  return undefined;
+}
+
+/** One line per upstream answer that carries Docker Hub's rate-limit headers (`100;w=21600`), so the owner sees them. */
+function logRateLimit(target: Target, response: Response): void {
+  const limit = response.headers.get("ratelimit-limit");
+  const remaining = response.headers.get("ratelimit-remaining");
+  if (limit === null && remaining === null) return;
+  console.log(JSON.stringify({ msg: "upstream rate limit", route: target.upstream.name, status: response.status, limit, remaining }));
+}
+
+function withoutAuthorization(request: UpstreamRequest): UpstreamRequest {
+  const headers = new Headers(request.headers);
+  headers.delete("authorization");
+  return { ...request, headers };
+}
+
+/** Docker Hub names the account a pull was counted against; an anonymous client has no business knowing the owner's. */
+function hideAccount(response: Response): Response {
+  if (!response.headers.has("docker-ratelimit-source")) return response;
+  const headers = new Headers(response.headers);
+  headers.delete("docker-ratelimit-source");
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
