@@ -1,7 +1,9 @@
-// The bindings the test runtime gives `env`: the [vars] of wrangler.toml.
+// The bindings the test runtime gives `env`: the [vars] of wrangler.toml, and the R2 bucket vitest.config.ts binds.
 declare namespace Cloudflare {
   interface Env {
     UPSTREAMS: string;
     UPSTREAM_TIMEOUT_SECONDS: string;
+    TAG_TTL_SECONDS: string;
+    BLOBS: R2Bucket;
   }
 }
