@@ -13,7 +13,7 @@ export default defineConfig({
         // BLOBS is optional in production (see wrangler.toml); tests bind a local R2 bucket and unbind it per call to
         // cover both the Cache-API-only and the R2-backed cache.
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { r2Buckets: ["BLOBS"] } })],
-        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"] },
+        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], setupFiles: ["test/worker/setup.ts"] },
       },
       {
         test: {

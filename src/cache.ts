@@ -59,7 +59,10 @@ export class EdgeCache {
       const entry = await caches.default.match(new Request(this.url(pointer.entry), range));
       if (entry && (entry.status === 200 || entry.status === 206)) {
         if (request.head) await entry.body?.cancel();
-        return { status: entry.status, headers: contentHeaders(entry.headers), body: request.head ? null : entry.body };
+        const headers = contentHeaders(entry.headers);
+        // A streamed put may be kept without a length; the pointer knows it.
+        if (entry.status === 200) headers.set("content-length", String(pointer.size));
+        return { status: entry.status, headers, body: request.head ? null : entry.body };
       }
       await entry?.body?.cancel();
     }

@@ -25,6 +25,8 @@ export function hashingStream(digest: string): { stream: TransformStream<Uint8Ar
   if (!algorithm) throw new Error(`cannot verify ${digest.split(":", 1)[0]} digests`);
   const hasher = new crypto.DigestStream(algorithm.name);
   const writer = hasher.getWriter();
+  // When the source breaks, the hash is abandoned and its promises reject; verify() reports that case itself.
+  hasher.digest.catch(() => undefined);
   let bytes = 0;
   let finished = false;
   const stream = new TransformStream<Uint8Array, Uint8Array>({
@@ -38,7 +40,7 @@ export function hashingStream(digest: string): { stream: TransformStream<Uint8Ar
       finished = true;
     },
     cancel(reason) {
-      void writer.abort(reason);
+      writer.abort(reason).catch(() => undefined);
     },
   });
   const verify = async (): Promise<number> => {

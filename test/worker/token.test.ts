@@ -1,11 +1,7 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callWorker, fakeUpstreams, HUB_CHALLENGE } from "./fake-upstream";
 
 const AUTH = "auth.docker.io";
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("/token for Docker Hub", () => {
   it("forwards GET to auth.docker.io with library/ in the scope and the client's credentials", async () => {
