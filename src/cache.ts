@@ -10,7 +10,7 @@
  * Cache API: https://developers.cloudflare.com/workers/runtime-apis/cache/  R2: https://developers.cloudflare.com/r2/api/workers/workers-api-reference/
  */
 import { digestAlgorithm } from "./cache-keys";
-import { DigestMismatch, hashingStream } from "./verify";
+import { DigestMismatch, hashStream } from "./verify";
 
 /** Bytes from the cache, ready to answer with: status 200 or 206 (Range), headers for the bytes, and the body. */
 export interface CachedContent {
@@ -93,13 +93,11 @@ export class EdgeCache {
       await body.cancel();
       throw new Error(`${meta.size} bytes is over the Cache API's limit and no R2 bucket is bound`);
     }
-    const hashing = hashingStream(meta.digest);
-    const piped = body.pipeTo(hashing.stream.writable).catch(() => undefined); // its failure is the put's failure
-    try {
-      await this.writeEntry(key, hashing.stream.readable, meta, hashing.verify);
-    } finally {
-      await piped;
-    }
+    // One branch to the cache as is (native, fast), one through the hash; the entry counts only if both finish.
+    const [toCache, toHash] = body.tee();
+    const hashed = hashStream(toHash, meta.digest);
+    hashed.catch(() => undefined); // awaited by writeEntry; a failed put must not leave it unhandled
+    await this.writeEntry(key, toCache, meta, () => hashed);
   }
 
   /** Stores bytes the caller has already verified (manifests, read whole): Cache API, and R2 when bound. */
