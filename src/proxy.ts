@@ -80,6 +80,12 @@ export function respondCached(cx: RequestContext, content: CachedContent, digest
   return new Response(cx.request.method === "HEAD" ? null : content.body, { status: content.status, headers });
 }
 
+/** The OCI error for an upstream 401 whose body we did not fetch (it answered a HEAD): its challenge, pointed here. */
+export function challengeError(cx: RequestContext, upstream: Response): RegistryError {
+  const challenge = rewriteChallenge(upstream.headers.get("www-authenticate")!, cx.target, cx.url);
+  return new RegistryError("UNAUTHORIZED", "authentication required", { headers: { "www-authenticate": challenge } });
+}
+
 /**
  * Why an upstream answer or error means "the upstream is failing" (5xx, 429, unreachable, timed out), which is when a
  * cached copy may stand in for it; undefined when the upstream answered for itself (2xx-4xx).

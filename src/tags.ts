@@ -10,7 +10,7 @@ import type { CachedContent } from "./cache";
 import type { CacheStatus, RequestContext } from "./context";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./content";
 import { assertDigest } from "./reference";
-import { fetchTarget, proxyRegistry, respond, respondCached, upstreamFailure } from "./proxy";
+import { challengeError, fetchTarget, proxyRegistry, respond, respondCached, upstreamFailure } from "./proxy";
 import { readVerified } from "./verify";
 import { servedToEveryone, shareIfPublic } from "./visibility";
 
@@ -33,13 +33,15 @@ export async function serveByTag(cx: RequestContext): Promise<Response> {
   const { target, request } = cx;
   const key = await tagKey(registryOf(target.upstream), target.repository!, target.reference!, request.headers.get("accept"));
   const record = await cx.cache.getRecord<TagRecord>(key);
-  if (!record) return fetchTag(cx, key);
-  if (record.shared && Date.now() - record.checkedAt < cx.config.tagTtlMs) return (await fromRecord(cx, record, "HIT")) ?? fetchTag(cx, key);
+  if (record?.shared && Date.now() - record.checkedAt < cx.config.tagTtlMs) return (await fromRecord(cx, record, "HIT")) ?? fetchTag(cx, key);
+  // No record for this client's Accept set is revalidated too: another client may have cached the manifest the tag
+  // names, and a HEAD is not a pull where a GET would be. A HEAD request is answered by the upstream's HEAD itself.
+  if (!record && cx.request.method === "HEAD") return fetchTag(cx, key);
   return revalidate(cx, key, record);
 }
 
 /** Asks the upstream (HEAD, with the client's credentials) what the tag names now, and answers accordingly. */
-async function revalidate(cx: RequestContext, key: string, record: TagRecord): Promise<Response> {
+async function revalidate(cx: RequestContext, key: string, record: TagRecord | undefined): Promise<Response> {
   let head: Response;
   try {
     head = await fetchTarget(cx, { method: "HEAD" });
@@ -55,10 +57,10 @@ async function revalidate(cx: RequestContext, key: string, record: TagRecord): P
   }
   const digest = validDigest(head.headers.get("docker-content-digest"));
   if (!head.ok || !digest) return passThrough(cx, head);
-  const size = declaredSize(head.headers).size ?? (digest === record.digest ? record.size : undefined);
-  const mediaType = head.headers.get("content-type") ?? record.mediaType;
-  if (size === undefined) return fetchTag(cx, key);
-  const current: TagRecord = { digest, mediaType, size, checkedAt: Date.now(), shared: record.shared };
+  const size = declaredSize(head.headers).size ?? (digest === record?.digest ? record.size : undefined);
+  const mediaType = head.headers.get("content-type") ?? record?.mediaType;
+  if (size === undefined || mediaType === undefined) return fetchTag(cx, key);
+  const current: TagRecord = { digest, mediaType, size, checkedAt: Date.now(), shared: false };
   const served = await fromRecord(cx, current, "REVALIDATED");
   if (!served) return fetchTag(cx, key);
   cx.defer(saveRecord(cx, key, current));
@@ -66,14 +68,18 @@ async function revalidate(cx: RequestContext, key: string, record: TagRecord): P
 }
 
 /** A failing upstream's stand-in: the last manifest of a public tag, if it is still cached. */
-async function staleCopy(cx: RequestContext, record: TagRecord): Promise<Response | undefined> {
-  return record.shared ? fromRecord(cx, record, "STALE") : undefined;
+async function staleCopy(cx: RequestContext, record: TagRecord | undefined): Promise<Response | undefined> {
+  return record?.shared ? fromRecord(cx, record, "STALE") : undefined;
 }
 
-/** The upstream's own answer: for a HEAD, the HEAD itself; for a GET, a GET (its error body matters to clients). */
+/**
+ * The upstream's own answer: for a HEAD, the HEAD itself. For a GET, a 401 becomes the standard challenge error
+ * (clients only act on its WWW-Authenticate), and anything else is asked again as a GET, whose body clients show.
+ */
 async function passThrough(cx: RequestContext, head: Response): Promise<Response> {
   if (cx.request.method === "HEAD") return respond(cx, head, "MISS");
   await head.body?.cancel();
+  if (head.status === 401 && head.headers.has("www-authenticate")) throw challengeError(cx, head);
   return proxyRegistry(cx);
 }
 
@@ -120,7 +126,7 @@ async function storeTagged(cx: RequestContext, key: string, body: ReadableStream
   await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
 }
 
-/** Writes a record, deciding afresh whether the tag is served to everyone (a repository can turn private). */
+/** Writes a record, deciding afresh whether the tag is served to everyone (a repository can turn private, or public). */
 async function saveRecord(cx: RequestContext, key: string, record: TagRecord): Promise<void> {
   const shared = await servedToEveryone(cx);
   await cx.cache.putRecord(key, { ...record, shared }, RECORD_MAX_AGE_SECONDS);

@@ -54,6 +54,28 @@ describe("a manifest by tag", () => {
     expect(since()).toEqual([`HEAD ${HUB}${path}`]);
   });
 
+  it("for a client with other Accept types, is a HEAD (not a pull) when the tag names a manifest already cached", async () => {
+    const image = await makeImage(`library/${uniqueName()}`, "latest");
+    const hub = fakeHub([image]);
+    const path = `/v2/${image.repository}/manifests/latest`;
+    await pull(path);
+    const since = hub.mark();
+    const other = await callWorker(`https://example.com${path}`, { headers: { authorization: ANONYMOUS, accept: "application/vnd.oci.image.manifest.v1+json" } });
+    expect(await other.text()).toBe(image.manifest);
+    expect(other.headers.get("x-cache")).toBe("REVALIDATED");
+    await settled();
+    expect(since()).toEqual([`HEAD ${HUB}${path}`]);
+  });
+
+  it("answers a client without a token with the upstream's challenge after one upstream request", async () => {
+    const hub = fakeHub([]);
+    const response = await callWorker(`https://example.com/v2/library/${uniqueName()}/manifests/latest`);
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toContain('realm="https://example.com/token"');
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("UNAUTHORIZED");
+    expect(hub.registryRequests()).toHaveLength(1);
+  });
+
   it("follows the tag when the upstream HEAD names a new digest: the new manifest is fetched and cached", async () => {
     const repository = `library/${uniqueName()}`;
     const old = await makeImage(repository, "latest");

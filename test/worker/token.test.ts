@@ -82,7 +82,8 @@ describe("/token for registries whose realm is learned", () => {
           ? Response.json({ token: "g" })
           : new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/i:pull"' } }),
     });
-    await callWorker("https://ghcr.example.com/v2/o/i/manifests/1");
+    const challenged = await callWorker("https://ghcr.example.com/v2/o/i/manifests/1");
+    expect(challenged.headers.get("www-authenticate")).toContain('realm="https://ghcr.example.com/token"');
     await callWorker("https://ghcr.example.com/token?service=ghcr.io&scope=repository:o/i:pull");
     expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/token"]);
   });
