@@ -5,6 +5,7 @@
  * Distribution spec, pulling blobs and manifests: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pull
  */
 import { contentKey, digestAlgorithm, registryOf, type ContentKind } from "./cache-keys";
+import { CACHE_API_MAX_BYTES } from "./cache";
 import type { RequestContext } from "./context";
 import { logEvent } from "./log";
 import { fetchTarget, respond, respondCached } from "./proxy";
@@ -30,7 +31,7 @@ export async function serveByDigest(cx: RequestContext): Promise<Response> {
     await cached.body?.cancel();
   }
   const upstream = await fetchTarget(cx);
-  if (cx.request.method !== "GET" || upstream.status !== 200 || !upstream.body || !digestAlgorithm(digest)) {
+  if (cx.request.method !== "GET" || upstream.status !== 200 || !upstream.body || !digestAlgorithm(digest) || !storable(cx, upstream.headers)) {
     return respond(cx, upstream, "MISS");
   }
   const [client, copy] = upstream.body.tee();
@@ -44,7 +45,6 @@ async function storeContent(cx: RequestContext, key: string, kind: ContentKind, 
   const meta = { digest, contentType: headers.get("content-type") ?? "application/octet-stream", ...declaredSize(headers) };
   try {
     if (kind === "manifests") {
-      if ((meta.size ?? 0) > MAX_MANIFEST_BYTES) return void (await body.cancel());
       const { bytes } = await readVerified(body, digest, MAX_MANIFEST_BYTES);
       await cx.cache.putBytes(key, bytes, meta);
     } else {
@@ -55,6 +55,11 @@ async function storeContent(cx: RequestContext, key: string, kind: ContentKind, 
     return;
   }
   await shareIfPublic(cx, [digest]);
+}
+
+/** Whether there is anywhere to keep this body: without R2, the Cache API takes nothing over 512 MB. */
+function storable(cx: RequestContext, headers: Headers): boolean {
+  return cx.config.blobs !== undefined || (declaredSize(headers).size ?? 0) <= CACHE_API_MAX_BYTES;
 }
 
 /** The body length the upstream declared, unless the runtime decoded a compressed body (then it describes other bytes). */
