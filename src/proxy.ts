@@ -44,11 +44,7 @@ export async function proxyRegistry(cx: RequestContext): Promise<Response> {
  * revalidate a GET), `returnRedirects` stops at a redirect (enough to know the upstream authorised the request).
  */
 export function fetchTarget(cx: RequestContext, options: { method?: string; returnRedirects?: boolean } = {}): Promise<Response> {
-  const headers = new Headers();
-  for (const name of FORWARDED_REQUEST_HEADERS) {
-    const value = cx.request.headers.get(name);
-    if (value !== null) headers.set(name, value);
-  }
+  const headers = upstreamHeaders(cx);
   const method = options.method ?? cx.request.method;
   if (options.method !== undefined) {
     // A check on the client's behalf wants the whole object's status, not a range or a 304.
@@ -57,6 +53,16 @@ export function fetchTarget(cx: RequestContext, options: { method?: string; retu
   }
   const limits = { timeoutMs: cx.config.upstreamTimeoutMs, ...(options.returnRedirects ? { returnRedirects: true } : {}) };
   return timed(cx.trace, fetchUpstream({ method, url: upstreamUrl(cx.url, cx.target), headers }, limits));
+}
+
+/** The request headers the upstream sees for this request: the client's, reduced to the allow-list. */
+export function upstreamHeaders(cx: RequestContext): Headers {
+  const headers = new Headers();
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = cx.request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  return headers;
 }
 
 /** The client's response to an upstream answer: allowed headers, rewritten realm and links, and `X-Cache`. */

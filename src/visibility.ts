@@ -6,7 +6,7 @@
  */
 import { registryOf, sharedKey, visibilityKey } from "./cache-keys";
 import type { RequestContext } from "./context";
-import { fetchTarget, upstreamUrl } from "./proxy";
+import { fetchTarget, upstreamHeaders, upstreamUrl } from "./proxy";
 import { fetchAnonymously } from "./upstream";
 
 /** How long a repository's visibility is trusted before it is asked again. */
@@ -18,6 +18,8 @@ const PROBE_HEADERS = ["accept", "user-agent"];
 
 /** Visibility verdicts this isolate has already fetched: repository key -> public, and until when. */
 const remembered = new Map<string, { open: boolean; until: number }>();
+/** An isolate can live long and see many repositories; past this many verdicts it starts over (the cache has them). */
+const MAX_REMEMBERED = 1000;
 
 /** Whether a digest's bytes may be served from cache to any client. */
 export async function isShared(cx: RequestContext, digest: string): Promise<boolean> {
@@ -39,25 +41,31 @@ export async function clientMayRead(cx: RequestContext): Promise<boolean> {
 }
 
 /**
- * Whether what the upstream just served this request it serves to everyone: yes when the request carried no
- * credentials, otherwise the repository's remembered visibility, or an anonymous probe of the same object.
+ * Whether what the upstream just served this request it serves to everyone: yes when no credentials went upstream
+ * with it (what the upstream saw decides, not what the client sent), otherwise the repository's remembered
+ * visibility, or an anonymous probe of the same object.
  */
 export async function servedToEveryone(cx: RequestContext): Promise<boolean> {
-  if (!cx.request.headers.has("authorization")) return true;
+  if (!upstreamHeaders(cx).has("authorization")) return true;
   const key = visibilityKey(registryOf(cx.target.upstream), cx.target.repository!);
   const known = remembered.get(key);
   if (known && known.until > Date.now()) return known.open;
   const stored = await cx.cache.getRecord<{ open: boolean; until: number }>(key);
   if (stored && stored.until > Date.now()) {
-    remembered.set(key, stored);
+    remember(key, stored);
     return stored.open;
   }
   const open = await probeAnonymously(cx);
   if (open === undefined) return false;
   const verdict = { open, until: Date.now() + VISIBILITY_TTL_SECONDS * 1000 };
-  remembered.set(key, verdict);
+  remember(key, verdict);
   await cx.cache.putRecord(key, verdict, VISIBILITY_TTL_SECONDS);
   return open;
+}
+
+function remember(key: string, verdict: { open: boolean; until: number }): void {
+  if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+  remembered.set(key, verdict);
 }
 
 /** Marks digests as shareable when this request's content is served to everyone; returns whether it was. */
