@@ -10,8 +10,10 @@ export default defineConfig({
     onConsoleLog: (log) => !log.startsWith('{"method":'),
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
-        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"] },
+        // BLOBS is optional in production (see wrangler.toml); tests bind a local R2 bucket and unbind it per call to
+        // cover both the Cache-API-only and the R2-backed cache.
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { r2Buckets: ["BLOBS"] } })],
+        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], setupFiles: ["test/worker/setup.ts"] },
       },
       {
         test: {

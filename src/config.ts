@@ -14,6 +14,10 @@ export interface Env extends AccessEnv {
   UPSTREAM_TIMEOUT_SECONDS?: string;
   /** What browsers see at `/` and other non-registry paths: guide (default), nginx, redirect:<https URL>, none. */
   HOME_PAGE?: string;
+  /** Seconds a tag's manifest is served from cache before an upstream HEAD revalidates it (default 300; 0 always asks). */
+  TAG_TTL_SECONDS?: string;
+  /** Optional R2 bucket holding blobs and manifests by digest for every data centre, at any size. */
+  BLOBS?: R2Bucket;
 }
 
 /** HOME_PAGE, parsed. */
@@ -31,8 +35,16 @@ export interface Config {
   mirrorLogin: boolean;
   /** Credentials, mirror users, allow and deny lists, blocked clients, rate limiter: access-config.ts. */
   access: AccessConfig;
+  /** How long a tag's last seen digest is trusted without asking the upstream. */
+  tagTtlMs: number;
+  /** The R2 bucket behind the edge cache, when bound. */
+  blobs?: R2Bucket;
 }
 
+/** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
+const DEFAULT_TAG_TTL_SECONDS = 300;
+/** A day: past that, a tag is effectively pinned, which is what digests are for. */
+const MAX_TAG_TTL_SECONDS = 86_400;
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const parsed = new WeakMap<object, Config>();
 
@@ -65,6 +77,8 @@ export function parseConfig(env: Env): Config {
     homePage: parseHomePage(env.HOME_PAGE),
     mirrorLogin: access.mirror !== undefined,
     access,
+    tagTtlMs: parseTtl("TAG_TTL_SECONDS", env.TAG_TTL_SECONDS, DEFAULT_TAG_TTL_SECONDS) * 1000,
+    ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
   };
 }
 
@@ -154,6 +168,15 @@ function parseSeconds(variable: string, raw: string | undefined, fallback: numbe
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
     throw configError(variable, "must be a number of seconds between 0 and 600");
+  }
+  return seconds;
+}
+
+function parseTtl(variable: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_TAG_TTL_SECONDS) {
+    throw configError(variable, `must be a number of seconds from 0 (always revalidate) to ${MAX_TAG_TTL_SECONDS}`);
   }
   return seconds;
 }

@@ -11,7 +11,7 @@ import type { Credential } from "./access-config";
 import { parseChallenge } from "./challenge";
 import type { Config } from "./config";
 import { RegistryError } from "./errors";
-import { fetchUpstream, upstreamRateLimited, type UpstreamRequest } from "./upstream";
+import { fetchUpstream, upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./upstream";
 
 /** Whom the Worker authenticates to and as. `realm` overrides the challenge's (the route's configured realm). */
 export interface WorkerAuth {
@@ -41,8 +41,13 @@ const EXPIRY_MARGIN_SECONDS = 30;
 const fingerprints = new WeakMap<Credential, Promise<string>>();
 
 /** Sends a registry request authenticated by the Worker; a cached token the upstream refuses is replaced once. */
-export async function fetchWithWorkerAuth(request: UpstreamRequest, auth: WorkerAuth, config: Config): Promise<Response> {
-  const limits = { timeoutMs: config.upstreamTimeoutMs };
+export async function fetchWithWorkerAuth(
+  request: UpstreamRequest,
+  auth: WorkerAuth,
+  config: Config,
+  extraLimits: Omit<FetchLimits, "timeoutMs"> = {},
+): Promise<Response> {
+  const limits = { timeoutMs: config.upstreamTimeoutMs, ...extraLimits };
   const scheme = await schemeOf(auth, config);
   const headers = new Headers(request.headers);
   if (scheme.kind === "basic" && auth.credential) headers.set("authorization", basic(auth.credential));

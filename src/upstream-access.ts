@@ -13,28 +13,33 @@ import type { Config } from "./config";
 import { fetchWithWorkerAuth, type WorkerAuth } from "./credentials";
 import { RegistryError } from "./errors";
 import type { Target } from "./route";
-import { fetchUpstream, upstreamRateLimited, type UpstreamRequest } from "./upstream";
+import { fetchUpstream, upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./upstream";
 
 /** Kinds worth a fallback mirror: content addressed or resolved by tag, identical on any mirror of the registry. */
 const FALLBACK_KINDS = new Set<Target["kind"]>(["manifest", "blob"]);
 
 /** Fetches a routed registry request the way this client may have it; see the module comment for the rules. */
-export async function fetchForClient(request: UpstreamRequest, target: Target, config: Config): Promise<Response> {
+export async function fetchForClient(
+  request: UpstreamRequest,
+  target: Target,
+  config: Config,
+  limits: Omit<FetchLimits, "timeoutMs"> = {},
+): Promise<Response> {
   const credential = config.access.credentials.get(target.upstream.name);
   const mirrorMode = config.access.mirror !== undefined;
   let response: Response;
-  if (mirrorMode || (credential !== undefined && !request.headers.has("authorization"))) {
+  if (workerAuthenticates(request.headers, target, config)) {
     // Nothing to ask upstream: the client is admitted, and the Worker authenticates every later request itself.
     if (target.kind === "base") return new Response("{}", { headers: { "content-type": "application/json" } });
     const auth: WorkerAuth = { registry: target.upstream.registry, realm: target.upstream.realm, repository: target.repository, credential };
-    response = hideAccount(await fetchWithWorkerAuth(withoutAuthorization(request), auth, config));
+    response = hideAccount(await fetchWithWorkerAuth(withoutAuthorization(request), auth, config, limits));
     if (response.status === 401 && mirrorMode) {
       await response.body?.cancel();
       // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
       throw new RegistryError("DENIED", `upstream ${target.upstream.hosts[0]} refused the mirror access to ${target.repository} (private, or it does not exist)`);
     }
   } else {
-    response = await fetchUpstream(request, { timeoutMs: config.upstreamTimeoutMs });
+    response = await fetchUpstream(request, { timeoutMs: config.upstreamTimeoutMs, ...limits });
   }
   logRateLimit(target, response);
   if (response.status !== 429) return response;
@@ -43,6 +48,16 @@ export async function fetchForClient(request: UpstreamRequest, target: Target, c
   await response.body?.cancel();
   if (fallback) return fallback;
   throw error;
+}
+
+/**
+ * Whether the Worker, not the client, authenticates this request upstream: always in mirror users mode, and for a
+ * client that sends no credentials on a route that has some. What the Worker fetched with its own credentials is
+ * not evidence that the upstream serves it to everyone (the cache asks it anonymously instead).
+ */
+export function workerAuthenticates(clientHeaders: Headers, target: Target, config: Config): boolean {
+  if (config.access.mirror !== undefined) return true;
+  return config.access.credentials.has(target.upstream.name) && !clientHeaders.has("authorization");
 }
 
 /** The same request on the route's fallback mirror, anonymously; undefined unless it succeeds. */

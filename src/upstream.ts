@@ -19,6 +19,11 @@ export interface FetchLimits {
   timeoutMs: number;
   /** Redirect hops (and token fetches for redirect targets) allowed; each is a subrequest, of which a request gets 50. */
   maxHops?: number;
+  /**
+   * Return a redirect instead of following it. An access check needs no more: a registry redirects to blob storage
+   * only after it has authorised the request.
+   */
+  returnRedirects?: boolean;
 }
 
 const DEFAULT_MAX_HOPS = 5;
@@ -41,7 +46,7 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
   for (let hop = 0; ; hop++) {
     const response = await fetchOnce(current, limits.timeoutMs);
     const left = hop < (limits.maxHops ?? DEFAULT_MAX_HOPS);
-    if (REDIRECT_STATUSES.has(response.status) && response.headers.has("location")) {
+    if (REDIRECT_STATUSES.has(response.status) && response.headers.has("location") && !limits.returnRedirects) {
       await discard(response);
       if (!left) throw upstreamFailure(502, "too many redirects", current.url);
       current = redirectTarget(current, response.status, response.headers.get("location")!);
@@ -65,6 +70,23 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
     }
     return response;
   }
+}
+
+/**
+ * Asks as a client without credentials would: Authorization and Cookie dropped, and, when the upstream challenges,
+ * with the anonymous token its realm hands out (how Docker Hub serves public images). Redirects are returned, not
+ * followed. Used to learn whether the upstream serves something to everyone.
+ */
+export async function fetchAnonymously(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
+  const headers = new Headers(request.headers);
+  for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  const first = await fetchOnce({ ...request, headers }, limits.timeoutMs);
+  if (first.status !== 401) return first;
+  const token = await fetchAnonymousToken(first.headers.get("www-authenticate"), limits);
+  if (!token) return first;
+  await discard(first);
+  headers.set("authorization", `Bearer ${token}`);
+  return fetchOnce({ ...request, headers }, limits.timeoutMs);
 }
 
 /** The next hop of a redirect: URL resolved against the current one, credentials dropped across origins. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as containerd from "./clients/containerd";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
-import { startStack, summarizeRequests, type Stack } from "./support/stack";
+import { startStack, type Stack } from "./support/stack";
 
 const skip = skopeo.skipReason();
 if (skip && process.env.CI === "true") throw new Error(`skopeo is required in CI: ${skip}`);
@@ -44,11 +44,15 @@ describe.skipIf(skip)("a mirror with users, pulling upstream with the owner's cr
     await stack?.stop();
   });
 
-  it("skopeo --src-creds with a mirror user copies alpine, every blob verified, with one token request upstream", async () => {
+  it("skopeo --src-creds with a mirror user copies alpine, every blob verified, with one account token upstream", async () => {
     const result = await skopeo.copy({ ...client(), reference: "alpine:latest", creds: MIRROR_USER });
     expectSameImage(result.images[0]!, manifestFor(stack.upstream.images.alpine));
     const log = stack.upstream.log();
-    expect(summarizeRequests(log)["token GET"]).toBe(1);
+    const tokens = log.filter((e) => e.server === "token");
+    // One token for the owner's account serves every request. Anonymous tokens are the cache asking whether alpine
+    // is public (so its bytes may be shared): once per object that misses before the first verdict is remembered.
+    expect(tokens.filter((e) => e.authorization)).toHaveLength(1);
+    expect(tokens.filter((e) => !e.authorization).length).toBeLessThanOrEqual(3);
     expect(log.filter((e) => e.server === "cdn").every((e) => !e.authorization)).toBe(true);
   });
 

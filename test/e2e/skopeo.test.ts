@@ -24,6 +24,8 @@ describe.skipIf(skip)("skopeo through the mirror", () => {
     await stack?.stop();
   });
 
+  let alpineCopied = false;
+
   function record(name: string): void {
     costs[name] = summarizeRequests(stack.upstream.log());
   }
@@ -39,10 +41,13 @@ describe.skipIf(skip)("skopeo through the mirror", () => {
     expect(result.digest).toBe(pushed.digest);
     expectSameImage(result.images[0]!, manifestFor(pushed));
     record(`copy ${reference}`);
-    // The CDN served every layer, and never saw the client's token.
+    // The CDN never saw the client's token. Every form names the same image, so once the Worker has cached it (after
+    // the first copy) the layers come from its cache and the CDN sees nothing at all.
     const cdn = stack.upstream.log().filter((e) => e.server === "cdn");
-    expect(cdn.length).toBeGreaterThan(0);
     expect(cdn.every((e) => !e.authorization && e.status < 300)).toBe(true);
+    if (alpineCopied) expect(cdn).toEqual([]);
+    else expect(cdn.length).toBeGreaterThan(0);
+    alpineCopied = true;
     void label;
   });
 

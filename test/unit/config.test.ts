@@ -19,6 +19,17 @@ describe("parseConfig", () => {
     expect(config.defaultUpstream.registry).toBe("https://registry-1.docker.io");
     expect(config.upstreamsByHost.get("docker.io")?.name).toBe("docker");
     expect(config.upstreamTimeoutMs).toBe(30_000);
+    expect(config.tagTtlMs).toBe(300_000);
+    expect(config.blobs).toBeUndefined();
+  });
+
+  it("reads TAG_TTL_SECONDS, where 0 means every tag request is revalidated", () => {
+    expect(parseConfig({ TAG_TTL_SECONDS: "0" }).tagTtlMs).toBe(0);
+    expect(parseConfig({ TAG_TTL_SECONDS: "90" }).tagTtlMs).toBe(90_000);
+  });
+
+  it.each(["-1", "abc", "86401"])("rejects TAG_TTL_SECONDS=%s naming the variable", (raw) => {
+    expect(messageOf(() => parseConfig({ TAG_TTL_SECONDS: raw }))).toContain("TAG_TTL_SECONDS");
   });
 
   it("merges UPSTREAMS over the table: an override keeps the route's hosts and drops its old realm", () => {

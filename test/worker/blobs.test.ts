@@ -1,16 +1,15 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callWorker, digestOf, fakeUpstreams } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";
 const CDN = "production.cloudflare.docker.com";
-const LAYER = new Uint8Array(64 * 1024).map((_, i) => (i * 7) % 251);
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+/** 64 KiB of fresh random bytes: blobs are cached by digest, so each test needs its own to meet the upstream. */
+function freshLayer(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(64 * 1024));
+}
 
 /** Docker Hub: the registry answers 307 to a presigned CDN URL, and the CDN refuses any Authorization, as S3 does. */
-function hubWithCdn(digest: string) {
+function hubWithCdn(layer: Uint8Array, digest: string) {
   return fakeUpstreams({
     [HUB]: (_request, url) =>
       url.pathname === `/v2/library/alpine/blobs/${digest}`
@@ -21,13 +20,13 @@ function hubWithCdn(digest: string) {
       const range = request.headers.get("range");
       if (range) {
         const [start, end] = range.replace("bytes=", "").split("-").map(Number) as [number, number];
-        return new Response(LAYER.slice(start, end + 1), {
+        return new Response(layer.slice(start, end + 1), {
           status: 206,
-          headers: { "content-range": `bytes ${start}-${end}/${LAYER.length}`, "content-length": String(end - start + 1), "accept-ranges": "bytes" },
+          headers: { "content-range": `bytes ${start}-${end}/${layer.length}`, "content-length": String(end - start + 1), "accept-ranges": "bytes" },
         });
       }
-      return new Response(request.method === "HEAD" ? null : LAYER, {
-        headers: { "content-type": "application/octet-stream", "content-length": String(LAYER.length), etag: '"cdn-etag"' },
+      return new Response(request.method === "HEAD" ? null : layer, {
+        headers: { "content-type": "application/octet-stream", "content-length": String(layer.length), etag: '"cdn-etag"' },
       });
     },
   });
@@ -35,8 +34,9 @@ function hubWithCdn(digest: string) {
 
 describe("blobs", () => {
   it("follows the CDN redirect itself and never sends the client's Authorization to the CDN", async () => {
-    const digest = await digestOf(LAYER);
-    const fake = hubWithCdn(digest);
+    const layer = freshLayer();
+    const digest = await digestOf(layer);
+    const fake = hubWithCdn(layer, digest);
     const response = await callWorker(`https://docker.example.com/v2/alpine/blobs/${digest}`, { headers: { authorization: "Bearer hub-token" } });
     expect(response.status).toBe(200);
     expect(await digestOf(new Uint8Array(await response.arrayBuffer()))).toBe(digest);
@@ -47,11 +47,12 @@ describe("blobs", () => {
   });
 
   it("keeps Content-Length, Content-Type and ETag, and adds Docker-Content-Digest the CDN does not send", async () => {
-    const digest = await digestOf(LAYER);
-    hubWithCdn(digest);
+    const layer = freshLayer();
+    const digest = await digestOf(layer);
+    hubWithCdn(layer, digest);
     const response = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`);
     expect(Object.fromEntries(response.headers)).toMatchObject({
-      "content-length": String(LAYER.length),
+      "content-length": String(layer.length),
       "content-type": "application/octet-stream",
       "docker-content-digest": digest,
       etag: '"cdn-etag"',
@@ -60,17 +61,19 @@ describe("blobs", () => {
   });
 
   it("answers HEAD with the same headers and no body", async () => {
-    const digest = await digestOf(LAYER);
-    const fake = hubWithCdn(digest);
+    const layer = freshLayer();
+    const digest = await digestOf(layer);
+    const fake = hubWithCdn(layer, digest);
     const head = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { method: "HEAD" });
     expect(head.status).toBe(200);
-    expect(head.headers.get("content-length")).toBe(String(LAYER.length));
+    expect(head.headers.get("content-length")).toBe(String(layer.length));
     expect(head.headers.get("docker-content-digest")).toBe(digest);
     expect(await head.text()).toBe("");
     expect(fake.sent.map((r) => r.method)).toEqual(["HEAD", "HEAD"]);
   });
 
   it("answers HEAD when the CDN refuses HEAD on a URL presigned for GET, without reading the body", async () => {
+    const LAYER = freshLayer();
     const digest = await digestOf(LAYER);
     let cancelled = false;
     const fake = fakeUpstreams({
@@ -90,12 +93,13 @@ describe("blobs", () => {
   });
 
   it("passes Range through and answers 206 with Content-Range", async () => {
-    const digest = await digestOf(LAYER);
-    const fake = hubWithCdn(digest);
+    const layer = freshLayer();
+    const digest = await digestOf(layer);
+    const fake = hubWithCdn(layer, digest);
     const response = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { headers: { range: "bytes=10-19" } });
     expect(response.status).toBe(206);
-    expect(response.headers.get("content-range")).toBe(`bytes 10-19/${LAYER.length}`);
-    expect(new Uint8Array(await response.arrayBuffer())).toEqual(LAYER.slice(10, 20));
+    expect(response.headers.get("content-range")).toBe(`bytes 10-19/${layer.length}`);
+    expect(new Uint8Array(await response.arrayBuffer())).toEqual(layer.slice(10, 20));
     expect(fake.to(CDN)[0]!.headers.get("range")).toBe("bytes=10-19");
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ACCOUNT, AUTH, fakeHub, freshRepository, HUB } from "./fake-hub";
-import { callWorker, fakeUpstreams } from "./fake-upstream";
+import { callWorker, fakeUpstreams, settled } from "./fake-upstream";
 
 /** An open mirror whose owner vouches that the Hub token reads public repositories only. */
 const SHARED = { DOCKERHUB_USERNAME: ACCOUNT.username, DOCKERHUB_TOKEN: ACCOUNT.password, SHARE_UPSTREAM_CREDENTIALS: "true" };
@@ -37,7 +37,8 @@ describe("upstream credentials for clients that bring none", () => {
     const parallel = freshRepository();
     await Promise.all([1, 2, 3].map((n) => callWorker(`https://example.com/v2/${parallel}/blobs/${digest(n)}`, {}, SHARED)));
     expect(hub.tokenRequests().map((r) => r.url.searchParams.get("scope"))).toEqual([`repository:${repository}:pull`, `repository:${parallel}:pull`]);
-    expect(hub.registryRequests()).toHaveLength(10);
+    // The tag: a HEAD, then the GET (the cache asks HEAD first: it is not a counted pull); then 6 + 3 blobs.
+    expect(hub.registryRequests()).toHaveLength(11);
   });
 
   it("tokens are kept per credential: anonymous and account tokens are never mixed up", async () => {
@@ -118,7 +119,8 @@ describe("which clients the credentials serve", () => {
     const hub = fakeHub();
     expect((await callWorker("https://example.com/v2/private/app/manifests/1", {}, allowList)).status).toBe(200);
     expect((await callWorker("https://example.com/v2/bitnami/redis/manifests/7", {}, allowList)).status).toBe(403);
-    expect(hub.registryRequests().map((r) => r.url.pathname)).toEqual(["/v2/private/app/manifests/1"]);
+    // HEAD then GET of the tag (the cache asks HEAD first), nothing else.
+    expect(hub.registryRequests().map((r) => `${r.method} ${r.url.pathname}`)).toEqual(["HEAD /v2/private/app/manifests/1", "GET /v2/private/app/manifests/1"]);
   });
 
   it("UPSTREAM_CREDENTIALS authenticate any route, at the realm its registry names", async () => {
@@ -172,7 +174,8 @@ describe("which clients the credentials serve", () => {
       SHARE_UPSTREAM_CREDENTIALS: "true",
     };
     expect((await callWorker("https://harbor.example.com/v2/p/img/manifests/1", {}, vars)).status).toBe(200);
-    expect(fake.sent.map((r) => r.headers.get("authorization"))).toEqual([null, basic]);
+    // The /v2/ probe that finds the Basic scheme, then the tag's HEAD and GET with the credentials.
+    expect(fake.sent.map((r) => r.headers.get("authorization"))).toEqual([null, basic, basic]);
   });
 });
 
@@ -255,7 +258,7 @@ describe("UPSTREAM_FALLBACKS", () => {
     const blob = await callWorker(`https://example.com/v2/alpine/blobs/${digest(2)}`, {}, vars);
     expect(await blob.text()).toBe(`mirrored /v2/library/alpine/blobs/${digest(2)}`);
     expect(fake.to("mirror.gcr.io").every((r) => !r.headers.has("authorization"))).toBe(true);
-    expect(fake.to(HUB)).toHaveLength(2);
+    expect(fake.to(HUB)).toHaveLength(3); // the tag's HEAD (the cache asks it first), then the two rate-limited GETs
   });
 
   it("when the fallback fails too, the client gets the upstream's 429", async () => {
@@ -271,5 +274,30 @@ describe("UPSTREAM_FALLBACKS", () => {
     expect((await callWorker("https://example.com/v2/alpine/tags/list", {}, vars)).status).toBe(429);
     expect((await callWorker("https://example.com/v2/ghcr.io/o/i/manifests/1", {}, vars)).status).toBe(429);
     expect(fake.unexpected).toEqual([]);
+  });
+});
+
+describe("the cache and the Worker's own credentials", () => {
+  const allowList = { DOCKERHUB_USERNAME: ACCOUNT.username, DOCKERHUB_TOKEN: ACCOUNT.password, ALLOWED_REPOSITORIES: '{"docker": ["library/*", "private/*"]}' };
+
+  it("a private blob fetched with the account is not shared: asked for under another repository, the upstream decides", async () => {
+    const layer = crypto.getRandomValues(new Uint8Array(4096));
+    const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", layer));
+    const digest = `sha256:${[...hash].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    const hub = fakeHub({
+      registry: (request, url) => {
+        const account = (request.headers.get("authorization") ?? "").endsWith(`-${ACCOUNT.username}`);
+        if (url.pathname === `/v2/private/app/blobs/${digest}` && account) return new Response(layer, { headers: { "content-length": String(layer.length) } });
+        // Distribution links blobs to repositories: this digest is unknown to library/alpine, whoever asks.
+        if (url.pathname === `/v2/library/alpine/blobs/${digest}`) return Response.json({ errors: [{ code: "BLOB_UNKNOWN" }] }, { status: 404 });
+        return undefined;
+      },
+    });
+    const first = await callWorker(`https://example.com/v2/private/app/blobs/${digest}`, {}, allowList);
+    expect(new Uint8Array(await first.arrayBuffer())).toEqual(layer);
+    await settled();
+    const elsewhere = await callWorker(`https://example.com/v2/library/alpine/blobs/${digest}`, {}, allowList);
+    expect(elsewhere.status).toBe(404);
+    expect(hub.registryRequests().some((r) => r.url.pathname === `/v2/library/alpine/blobs/${digest}`)).toBe(true);
   });
 });

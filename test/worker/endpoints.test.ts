@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callWorker, fakeUpstreams } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";
 const digest = `sha256:${"a".repeat(64)}`;
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("tags and referrers", () => {
   it("tags/list forwards n and last, drops ns, and rewrites the next Link into the client's view", async () => {

@@ -1,4 +1,4 @@
-// The bindings the test runtime gives `env`: the [vars] of wrangler.toml.
+// The bindings the test runtime gives `env`: the [vars] of wrangler.toml, and the R2 bucket vitest.config.ts binds.
 declare namespace Cloudflare {
   interface Env {
     UPSTREAMS: string;
@@ -9,5 +9,7 @@ declare namespace Cloudflare {
     BLOCKED_USER_AGENTS: string;
     UPSTREAM_FALLBACKS: string;
     SHARE_UPSTREAM_CREDENTIALS: string;
+    TAG_TTL_SECONDS: string;
+    BLOBS: R2Bucket;
   }
 }

@@ -2,7 +2,7 @@
  * One fake for every outbound request of the Worker: routes by host to a handler, records what was sent, and
  * answers anything unexpected with a failed fetch (recorded too, so a test can assert none happened).
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { vi } from "vitest";
 import worker from "../../src/index";
 
@@ -40,11 +40,24 @@ export function fakeUpstreams(hosts: Record<string, Handler>) {
   };
 }
 
-/** Calls the Worker's fetch handler, with extra vars (or faked bindings) merged over wrangler.toml's. */
-export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, string | object> = {}): Promise<Response> {
+/** Execution contexts of calls whose background work (cache writes) may still be running. */
+const pending: ExecutionContext[] = [];
+
+/**
+ * Calls the Worker's fetch handler, with extra vars (or bindings, `undefined` to unbind) merged over wrangler.toml's.
+ * Returns as soon as the Worker does; `settled()` waits for the work it left in ctx.waitUntil.
+ */
+export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, unknown> = {}): Promise<Response> {
   const request = new Request(input, init);
+  const ctx = createExecutionContext();
+  pending.push(ctx);
   // The handler's type wants the cf properties a real edge request has; the tests' requests have none.
-  return worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars } as Parameters<typeof worker.fetch>[1]);
+  return worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars } as typeof env, ctx);
+}
+
+/** Waits until every call's waitUntil work (storing, probing) has finished. */
+export async function settled(): Promise<void> {
+  while (pending.length > 0) await waitOnExecutionContext(pending.shift()!);
 }
 
 /** A JSON response with a body and extra headers. */

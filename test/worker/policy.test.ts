@@ -72,10 +72,14 @@ describe("DENIED_REPOSITORIES cannot be bypassed", () => {
     expect((await callWorker("https://example.com/v2/alpine/manifests/latest", {}, vars)).status).toBe(200);
     expect((await callWorker("https://example.com/v2/nginx-unprivileged/manifests/latest", {}, vars)).status).toBe(200);
     expect((await callWorker("https://example.com/v2/ghcr.io/bitnami/redis/manifests/7", {}, vars)).status).toBe(200);
-    expect(fake.sent.map((r) => r.url.href)).toEqual([
-      "https://registry-1.docker.io/v2/library/alpine/manifests/latest",
-      "https://registry-1.docker.io/v2/library/nginx-unprivileged/manifests/latest",
-      "https://ghcr.io/v2/bitnami/redis/manifests/7",
+    // Each tag is asked with HEAD, then GET: the cache asks HEAD first.
+    expect(fake.sent.map((r) => `${r.method} ${r.url.href}`)).toEqual([
+      "HEAD https://registry-1.docker.io/v2/library/alpine/manifests/latest",
+      "GET https://registry-1.docker.io/v2/library/alpine/manifests/latest",
+      "HEAD https://registry-1.docker.io/v2/library/nginx-unprivileged/manifests/latest",
+      "GET https://registry-1.docker.io/v2/library/nginx-unprivileged/manifests/latest",
+      "HEAD https://ghcr.io/v2/bitnami/redis/manifests/7",
+      "GET https://ghcr.io/v2/bitnami/redis/manifests/7",
     ]);
   });
 

@@ -1,22 +1,18 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseChallenge } from "../../src/challenge";
-import { callWorker, digestOf, fakeUpstreams, HUB_CHALLENGE, json } from "./fake-upstream";
+import { callWorker, digestOf, fakeUpstreams, HUB_CHALLENGE, json, settled } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";
 const MANIFEST = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
 const INDEX_TYPE = "application/vnd.oci.image.index.v1+json";
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-async function manifestResponse(request: Request): Promise<Response> {
-  return new Response(request.method === "HEAD" ? null : MANIFEST, {
+async function manifestResponse(request: Request, manifest = MANIFEST): Promise<Response> {
+  return new Response(request.method === "HEAD" ? null : manifest, {
     headers: {
       "content-type": INDEX_TYPE,
-      "content-length": String(MANIFEST.length),
-      "docker-content-digest": await digestOf(MANIFEST),
-      etag: `"${await digestOf(MANIFEST)}"`,
+      "content-length": String(manifest.length),
+      "docker-content-digest": await digestOf(manifest),
+      etag: `"${await digestOf(manifest)}"`,
       "set-cookie": "tracking=1",
       "x-upstream-internal": "secret-ish",
     },
@@ -83,13 +79,28 @@ describe("manifests", () => {
     expect(response.headers.has("x-upstream-internal")).toBe(false);
   });
 
-  it("HEAD carries the same headers as GET and no body", async () => {
-    const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request) });
-    const get = await callWorker("https://example.com/v2/alpine/manifests/latest");
-    const head = await callWorker("https://example.com/v2/alpine/manifests/latest", { method: "HEAD" });
-    expect(Object.fromEntries(head.headers)).toEqual(Object.fromEntries(get.headers));
-    expect(await head.text()).toBe("");
-    expect(fake.to(HUB).map((r) => r.method)).toEqual(["GET", "HEAD"]);
+  it("HEAD carries the same headers as GET and no body, from the upstream and from the cache", async () => {
+    // A manifest of its own: content is cached by digest, and other tests have served MANIFEST already.
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [], annotations: { test: "head" } });
+    const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request, manifest) });
+    const url = "https://example.com/v2/alpine/manifests/head-and-get";
+    const headers = (response: Response) => {
+      const all = Object.fromEntries(response.headers);
+      delete all["x-cache"];
+      return all;
+    };
+    const firstHead = await callWorker(url, { method: "HEAD" });
+    await settled();
+    const get = await callWorker(url);
+    expect(await get.text()).toBe(manifest);
+    await settled();
+    const cachedHead = await callWorker(url, { method: "HEAD" });
+    expect(headers(firstHead)).toEqual(headers(get));
+    expect(headers(cachedHead)).toEqual(headers(get));
+    expect([firstHead, get, cachedHead].map((r) => r.headers.get("x-cache"))).toEqual(["MISS", "MISS", "HIT"]);
+    expect(await firstHead.text()).toBe("");
+    expect(await cachedHead.text()).toBe("");
+    expect(fake.to(HUB).map((r) => r.method)).toEqual(["HEAD", "GET"]);
   });
 
   it("by digest, on a path-prefix route", async () => {
@@ -116,7 +127,7 @@ describe("manifests", () => {
           { status: 429, headers: { "retry-after": "60", "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600" } },
         ),
     });
-    const response = await callWorker("https://example.com/v2/alpine/manifests/latest");
+    const response = await callWorker("https://example.com/v2/alpine/manifests/rate-limited");
     expect(response.status).toBe(429);
     expect(response.headers.get("retry-after")).toBe("60");
     expect(response.headers.get("ratelimit-remaining")).toBe("0;w=21600");
@@ -126,8 +137,9 @@ describe("manifests", () => {
 
 describe("request headers sent upstream", () => {
   it("are an allow-list: Cloudflare's, proxies' and cookies stay behind", async () => {
-    const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request) });
-    await callWorker("https://example.com/v2/alpine/manifests/latest", {
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [], annotations: { test: "allow-list" } });
+    const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request, manifest) });
+    await callWorker("https://example.com/v2/alpine/manifests/allow-list", {
       headers: {
         "user-agent": "docker/28.0",
         "accept-encoding": "gzip",
@@ -139,6 +151,8 @@ describe("request headers sent upstream", () => {
         "x-custom": "1",
       },
     });
-    expect([...fake.sent[0]!.headers.keys()].sort()).toEqual(["accept-encoding", "if-none-match", "user-agent"]);
+    // A tag is first revalidated with a HEAD (which drops If-None-Match, to see the digest); the GET forwards it all.
+    const get = fake.sent.find((r) => r.method === "GET")!;
+    expect([...get.headers.keys()].sort()).toEqual(["accept-encoding", "if-none-match", "user-agent"]);
   });
 });

@@ -1,11 +1,7 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callWorker, fakeUpstreams, HUB_CHALLENGE } from "./fake-upstream";
 
 const AUTH = "auth.docker.io";
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("/token for Docker Hub", () => {
   it("forwards GET to auth.docker.io with library/ in the scope and the client's credentials", async () => {
@@ -86,7 +82,8 @@ describe("/token for registries whose realm is learned", () => {
           ? Response.json({ token: "g" })
           : new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/i:pull"' } }),
     });
-    await callWorker("https://ghcr.example.com/v2/o/i/manifests/1");
+    const challenged = await callWorker("https://ghcr.example.com/v2/o/i/manifests/1");
+    expect(challenged.headers.get("www-authenticate")).toContain('realm="https://ghcr.example.com/token"');
     await callWorker("https://ghcr.example.com/token?service=ghcr.io&scope=repository:o/i:pull");
     expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/token"]);
   });

@@ -3,7 +3,8 @@
  * `docker` route (registry, realm and search index) pointed at the imitation. Clients reach the Worker as `127.0.0.1:<port>`, a
  * hostname whose first label names no route, so it serves Docker Hub: exactly what a bare mirror domain does.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startUpstream, type LogEntry, type Upstream } from "../upstream";
@@ -56,14 +57,37 @@ export async function startStack(
   }
 }
 
+/** One of the Worker's per-request log lines. */
+export interface WorkerRequest {
+  method: string;
+  path: string;
+  status: number;
+  /** X-Cache: HIT, MISS, REVALIDATED or STALE, for registry requests. */
+  cache?: string;
+}
+
 /** The Worker's per-request log lines (method, path, status, …) printed since `from` characters of its output. */
-export function workerRequests(stack: Stack, from = 0): { method: string; path: string; status: number }[] {
+export function workerRequests(stack: Stack, from = 0): WorkerRequest[] {
   return stack.worker
     .output()
     .slice(from)
     .split("\n")
     .filter((line) => line.startsWith('{"method":'))
-    .map((line) => JSON.parse(line) as { method: string; path: string; status: number });
+    .map((line) => JSON.parse(line) as WorkerRequest);
+}
+
+/** Asks the Worker directly (trusting its certificate), for a status and a header, without reading a body. */
+export async function askWorker(stack: Stack, method: string, path: string): Promise<{ status: number; xCache: string | undefined }> {
+  const ca = await readFile(stack.caCertPath);
+  return new Promise((resolve, reject) => {
+    const req = request(`${stack.worker.origin}${path}`, { method, ca }, (res) => {
+      res.resume();
+      const header = res.headers["x-cache"];
+      resolve({ status: res.statusCode ?? 0, xCache: Array.isArray(header) ? header[0] : header });
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 /** Counts log entries per server and method, e.g. `registry GET 3, cdn GET 2, token GET 1`. */

@@ -1,0 +1,89 @@
+/**
+ * The edge cache through the running Worker (wrangler's local runtime and its Cache API), with skopeo: a second
+ * pull of an image touches the upstream for at most one HEAD per tag and no manifest or blob GET, the bytes still
+ * verify, and with the upstream stopped a cached image still pulls. Tags are made stale after 1 s here
+ * (TAG_TTL_SECONDS), so the second pull shows the revalidation HEAD rather than no request at all.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as skopeo from "./clients/skopeo";
+import { expectSameImage, manifestFor } from "./support/expect-image";
+import { askWorker, startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
+import type { FixtureImage, LogEntry } from "./upstream";
+
+const skip = skopeo.skipReason();
+const TAG_TTL_MS = 1000;
+
+/** What would make Docker Hub count a pull or send bytes: a manifest or blob GET, or anything at the CDN. */
+function objectFetches(log: LogEntry[]): string[] {
+  return log.filter((e) => e.server === "cdn" || (e.method === "GET" && /\/(manifests|blobs)\//.test(e.path))).map((e) => `${e.server} ${e.method} ${e.path}`);
+}
+
+/** Every digest an image's pull reads: the tagged manifest, and each image manifest's own, config and layers. */
+function digestsOf(image: FixtureImage): { manifests: string[]; blobs: string[] } {
+  const manifests = new Set([image.digest, ...image.manifests.map((m) => m.digest)]);
+  const blobs = new Set(image.manifests.flatMap((m) => [m.config.digest, ...m.layers.map((l) => l.digest)]));
+  return { manifests: [...manifests], blobs: [...blobs] };
+}
+
+describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
+  let stack: Stack;
+  const costs: Record<string, Record<string, number>> = {};
+  const client = () => ({ mirror: stack.worker.host, caCertPath: stack.caCertPath, workDir: stack.workDir });
+
+  beforeAll(async () => {
+    stack = await startStack("cache", { vars: { TAG_TTL_SECONDS: String(TAG_TTL_MS / 1000) } });
+  });
+  afterAll(async () => {
+    console.log(`upstream requests per skopeo copy through the caching mirror:\n${JSON.stringify(costs, null, 1)}`);
+    await stack?.stop();
+  });
+
+  /** Waits until the Worker has stored (and shared) every manifest and blob of an image: it stores after answering. */
+  async function waitUntilCached(image: FixtureImage): Promise<void> {
+    const { manifests, blobs } = digestsOf(image);
+    const paths = [...manifests.map((d) => `/v2/${image.repository}/manifests/${d}`), ...blobs.map((d) => `/v2/${image.repository}/blobs/${d}`)];
+    const deadline = Date.now() + 20_000;
+    for (const path of paths) {
+      while ((await askWorker(stack, "HEAD", path)).xCache !== "HIT") {
+        if (Date.now() > deadline) throw new Error(`${path} was not cached in time`);
+        await sleep(50);
+      }
+    }
+  }
+
+  it.each([
+    ["a single-platform image", "alpine", "library/alpine:latest", false],
+    ["a multi-platform index with --all", "multi", "library/multi:latest", true],
+  ] as const)("a second pull of %s makes no manifest or blob GET upstream, one HEAD per tag, and verifies", async (_label, name, reference, all) => {
+    const pushed = stack.upstream.images[name];
+    const cold = await skopeo.copy({ ...client(), reference, all });
+    expect(cold.digest).toBe(pushed.digest);
+    costs[`cold ${reference}`] = summarizeRequests(stack.upstream.log());
+    await waitUntilCached(pushed);
+    await sleep(TAG_TTL_MS + 100); // the tag's record is stale now, so this pull revalidates it
+    stack.upstream.resetLog();
+    const mark = stack.worker.output().length;
+    const warm = await skopeo.copy({ ...client(), reference, all });
+    expect(warm.digest).toBe(pushed.digest);
+    for (const image of warm.images) expectSameImage(image, manifestFor(pushed, all ? image.platform!.architecture : undefined));
+    const log = stack.upstream.log();
+    costs[`warm ${reference}`] = summarizeRequests(log);
+    expect(objectFetches(log)).toEqual([]);
+    expect(log.filter((e) => e.method === "HEAD").map((e) => e.path)).toEqual([`/v2/${pushed.repository}/manifests/${pushed.tag}`]);
+    const answers = workerRequests(stack, mark).filter((r) => /\/(manifests|blobs)\//.test(r.path));
+    expect(answers.map((r) => r.cache)).toEqual(answers.map((r) => (r.path.endsWith(`/manifests/${pushed.tag}`) ? "REVALIDATED" : "HIT")));
+  });
+
+  it("with the upstream stopped, a cached image still pulls, its tag served stale", async () => {
+    const pushed = stack.upstream.images.alpine;
+    await stack.upstream.stop();
+    await sleep(TAG_TTL_MS + 100);
+    const mark = stack.worker.output().length;
+    const offline = await skopeo.copy({ ...client(), reference: "library/alpine:latest" });
+    expectSameImage(offline.images[0]!, manifestFor(pushed));
+    const answers = workerRequests(stack, mark);
+    expect(answers.find((r) => r.path.endsWith(`/manifests/${pushed.tag}`))?.cache).toBe("STALE");
+    expect(answers.every((r) => r.status < 400)).toBe(true);
+  });
+});

@@ -1,0 +1,9 @@
+// Runs around every test of the "worker" project: lets the Worker finish what it left in ctx.waitUntil (cache
+// writes, probes) while the test's fake upstream is still in place, then removes the fakes and spies.
+import { afterEach, vi } from "vitest";
+import { settled } from "./fake-upstream";
+
+afterEach(async () => {
+  await settled();
+  vi.restoreAllMocks();
+});
