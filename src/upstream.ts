@@ -63,6 +63,12 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
         continue;
       }
     }
+    if (response.status === 401 && target !== origin) {
+      // The client's credentials are never sent there, so relaying its challenge would only teach the client (and
+      // the realm memory in token.ts) another origin's realm: the redirect target's refusal is an upstream failure.
+      await discard(response);
+      throw upstreamFailure(502, "a redirect target refused the request (401)", current.url);
+    }
     return response;
   }
 }
@@ -104,8 +110,9 @@ async function fetchAnonymousToken(header: string | null, limits: FetchLimits): 
     await discard(response);
     return undefined;
   }
-  const body: { token?: unknown; access_token?: unknown } = await response.json();
-  const token = body.token ?? body.access_token;
+  // The redirect target's realm is not ours to trust: an answer that is not a token is no token, not a crash.
+  const body: { token?: unknown; access_token?: unknown } | undefined = await response.json().catch(() => undefined);
+  const token = body?.token ?? body?.access_token;
   return typeof token === "string" ? token : undefined;
 }
 
