@@ -22,7 +22,12 @@ const TOKEN_RESPONSE_HEADERS = ["content-type", "www-authenticate", "retry-after
 
 /** Remembers the realm an upstream named in a challenge, so `/token` need not ask for it again. */
 export function rememberRealm(upstream: Upstream, realm: string): void {
-  if (!upstream.realm) learnedRealms.set(upstream.name, realm);
+  if (!upstream.realm && isHttpUrl(realm)) learnedRealms.set(upstream.name, realm);
+}
+
+/** A realm must be an absolute http(s) URL: a relative or garbage one would break every later `/token`. */
+function isHttpUrl(value: string): boolean {
+  return /^https?:\/\//i.test(value) && URL.canParse(value);
 }
 
 /** Answers `/token` (GET, or the OAuth2 POST form) by forwarding to the upstream's realm. */
@@ -74,7 +79,7 @@ async function resolveRealm(upstream: Upstream, config: Config): Promise<string>
   await response.body?.cancel();
   const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
   const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
-  if (!realm || !/^https?:\/\//.test(realm)) {
+  if (!realm || !isHttpUrl(realm)) {
     throw new RegistryError("UNSUPPORTED", `upstream ${upstream.hosts[0]} does not use token authentication`, { status: 404 });
   }
   learnedRealms.set(upstream.name, realm);

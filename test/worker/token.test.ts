@@ -120,3 +120,20 @@ describe("a whole anonymous pull, as a client does it", () => {
     expect(fake.unexpected).toEqual([]);
   });
 });
+
+describe("a realm the upstream names badly", () => {
+  it("a relative realm in a relayed challenge is not remembered: /token still asks the registry's /v2/", async () => {
+    const fake = fakeUpstreams({
+      "nvcr.io": (_r, url) =>
+        url.pathname === "/v2/o/i/manifests/1"
+          ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="/token",service="nvcr.io"' } })
+          : url.pathname === "/v2/"
+            ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://nvcr.io/v2/auth",service="nvcr.io"' } })
+            : Response.json({ token: "q" }),
+    });
+    await (await callWorker("https://nvcr.example.com/v2/o/i/manifests/1")).body?.cancel();
+    const response = await callWorker("https://nvcr.example.com/token?scope=repository:o/i:pull");
+    expect(response.status).toBe(200);
+    expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/v2/", "/v2/auth"]);
+  });
+});
