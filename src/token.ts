@@ -27,7 +27,11 @@ export function rememberRealm(upstream: Upstream, realm: string): void {
 
 /** A realm must be an absolute http(s) URL: a relative or garbage one would break every later `/token`. */
 function isHttpUrl(value: string): boolean {
-  return /^https?:\/\//i.test(value) && URL.canParse(value);
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Answers `/token` (GET, or the OAuth2 POST form) by forwarding to the upstream's realm. */

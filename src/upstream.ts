@@ -111,7 +111,7 @@ async function fetchAnonymousToken(header: string | null, limits: FetchLimits): 
     return undefined;
   }
   // The redirect target's realm is not ours to trust: an answer that is not a token is no token, not a crash.
-  const body: { token?: unknown; access_token?: unknown } | undefined = await response.json().catch(() => undefined);
+  const body = await response.json<{ token?: unknown; access_token?: unknown }>().catch(() => undefined);
   const token = body?.token ?? body?.access_token;
   return typeof token === "string" ? token : undefined;
 }
