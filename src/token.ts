@@ -64,12 +64,26 @@ function rewriteScopes(value: string, upstream: Upstream): string {
 }
 
 async function readForm(request: Request, upstream: Upstream): Promise<string> {
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) throw new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
-  const form = new URLSearchParams(text);
+  const form = new URLSearchParams(await readSmallBody(request));
   const rewritten = new URLSearchParams();
   for (const [name, value] of form) rewritten.append(name, name === "scope" ? rewriteScopes(value, upstream) : value);
   return rewritten.toString();
+}
+
+/** Reads a body of at most MAX_FORM_BYTES, stopping as soon as it is larger: a client's giant POST is never held. */
+async function readSmallBody(request: Request): Promise<string> {
+  const tooLarge = () => new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
+  if (Number(request.headers.get("content-length") ?? 0) > MAX_FORM_BYTES) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_FORM_BYTES) throw tooLarge(); // leaving the loop cancels the body
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
+  return new TextDecoder().decode(bytes);
 }
 
 /** The upstream's token endpoint: configured, learned earlier, or read from its `/v2/` challenge now. */

@@ -137,3 +137,25 @@ describe("a realm the upstream names badly", () => {
     expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/v2/", "/v2/auth"]);
   });
 });
+
+describe("an oversized token request", () => {
+  it("a POST body past 16 KiB is refused with 413 after reading at most one chunk more, and never forwarded", async () => {
+    const fake = fakeUpstreams({});
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 4096;
+        controller.enqueue(new Uint8Array(4096).fill(0x61));
+      },
+    });
+    const response = await callWorker("https://example.com/token", { method: "POST", body: endless, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(response.status).toBe(413);
+    expect(pulled).toBeLessThanOrEqual(16 * 1024 + 3 * 4096);
+    expect(fake.sent).toEqual([]);
+  });
+
+  it("a declared Content-Length past 16 KiB is refused before reading", async () => {
+    const response = await callWorker("https://example.com/token", { method: "POST", body: "a=1", headers: { "content-length": "99999999" } });
+    expect(response.status).toBe(413);
+  });
+});
