@@ -11,6 +11,8 @@ export interface Env {
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;
+  /** Seconds an upstream body may send nothing before the client's response is failed (default 0: not watched). */
+  UPSTREAM_IDLE_TIMEOUT_SECONDS?: string;
 }
 
 /** Validated configuration. */
@@ -20,6 +22,8 @@ export interface Config {
   upstreamsByHost: ReadonlyMap<string, Upstream>;
   defaultUpstream: Upstream;
   upstreamTimeoutMs: number;
+  /** 0 when bodies stream unwatched. */
+  upstreamIdleTimeoutMs: number;
 }
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
@@ -50,6 +54,7 @@ export function parseConfig(env: Env): Config {
     upstreamsByHost,
     defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
     upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
+    upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
   };
 }
 
@@ -116,11 +121,12 @@ function parseAbsoluteUrl(name: string, field: string, value: unknown): string {
   return url.href;
 }
 
-function parseSeconds(variable: string, raw: string | undefined, fallback: number): number {
+function parseSeconds(variable: string, raw: string | undefined, fallback: number, options: { zeroIsOff?: boolean } = {}): number {
   if (raw === undefined || raw.trim() === "") return fallback;
   const seconds = Number(raw);
+  if (options.zeroIsOff && seconds === 0) return 0;
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
-    throw configError(variable, "must be a number of seconds between 0 and 600");
+    throw configError(variable, `must be a number of seconds between 0 and 600${options.zeroIsOff ? " (0 turns it off)" : ""}`);
   }
   return seconds;
 }

@@ -37,7 +37,7 @@ export async function proxyRegistry(request: Request, target: Target, config: Co
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  const upstream = await fetchUpstream({ method: request.method, url, headers }, { timeoutMs: config.upstreamTimeoutMs });
+  const upstream = await fetchUpstream({ method: request.method, url, headers }, { timeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs });
   if (request.method === "HEAD") await upstream.body?.cancel();
   return new Response(request.method === "HEAD" ? null : upstream.body, {
     status: upstream.status,

@@ -49,7 +49,7 @@ export async function handleToken(request: Request, target: Target, config: Conf
   const body = request.method === "POST" ? await readForm(request, target.upstream) : undefined;
   if (body !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
   const method = request.method === "POST" ? "POST" : "GET";
-  const response = await fetchUpstream({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }) }, { timeoutMs: config.upstreamTimeoutMs });
+  const response = await fetchUpstream({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }) }, { timeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs });
   const out = new Headers({ "cache-control": "no-store" });
   for (const name of TOKEN_RESPONSE_HEADERS) {
     const value = response.headers.get(name);

@@ -4,6 +4,7 @@
  */
 import { RegistryError } from "./errors";
 import { parseChallenge } from "./challenge";
+import { watchIdle } from "./idle";
 
 /** An outbound request. `headers` are already reduced to what the upstream may see. */
 export interface UpstreamRequest {
@@ -19,6 +20,8 @@ export interface FetchLimits {
   timeoutMs: number;
   /** Redirect hops (and token fetches for redirect targets) allowed; each is a subrequest, of which a request gets 50. */
   maxHops?: number;
+  /** How long the body may go without a byte while the client waits for one; 0 or absent streams without a watch. */
+  idleTimeoutMs?: number;
 }
 
 const DEFAULT_MAX_HOPS = 5;
@@ -27,6 +30,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const HEAD_REFUSALS = new Set([400, 403, 405]);
 /** Headers that carry credentials and must be dropped when a redirect leaves the origin they were meant for. */
 const CREDENTIAL_HEADERS = ["authorization", "cookie"];
+/** Statuses whose responses cannot carry a body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /**
  * Fetches `request`, following redirects itself. Authorization and Cookie are dropped as soon as a hop changes origin.
@@ -69,8 +74,16 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
       await discard(response);
       throw upstreamFailure(502, "a redirect target refused the request (401)", current.url);
     }
-    return response;
+    return watchBody(response, current.url, limits.idleTimeoutMs);
   }
+}
+
+/** The response with its body watched for stalls (see watchIdle), or as it is when there is nothing to watch. */
+function watchBody(response: Response, url: string, idleTimeoutMs = 0): Response {
+  if (!idleTimeoutMs || response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+  const stalled = () => upstreamFailure(504, `no body bytes for ${idleTimeoutMs / 1000} s`, url);
+  const body = watchIdle(response.body, idleTimeoutMs, stalled);
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /** The next hop of a redirect: URL resolved against the current one, credentials dropped across origins. */

@@ -3,5 +3,6 @@ declare namespace Cloudflare {
   interface Env {
     UPSTREAMS: string;
     UPSTREAM_TIMEOUT_SECONDS: string;
+    UPSTREAM_IDLE_TIMEOUT_SECONDS: string;
   }
 }
