@@ -78,11 +78,22 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
   }
 }
 
-/** The response with its body watched for stalls (see watchIdle), or as it is when there is nothing to watch. */
+/**
+ * The response with its body watched for stalls (see watchIdle), or as it is when there is nothing to watch. A body
+ * of known length keeps it: through a FixedLengthStream the client still gets Content-Length, and a body that ends
+ * early aborts the connection instead of ending a chunked response cleanly (which would hide the truncation).
+ */
 function watchBody(response: Response, url: string, idleTimeoutMs = 0): Response {
   if (!idleTimeoutMs || response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
   const stalled = () => upstreamFailure(504, `no body bytes for ${idleTimeoutMs / 1000} s`, url);
-  const body = watchIdle(response.body, idleTimeoutMs, stalled);
+  let body = watchIdle(response.body, idleTimeoutMs, stalled);
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  // The runtime decodes a compressed body, so its declared length describes other bytes.
+  if (Number.isSafeInteger(length) && length >= 0 && !response.headers.has("content-encoding")) {
+    const fixed = new FixedLengthStream(length);
+    body.pipeTo(fixed.writable).catch(() => undefined); // an error aborts the readable side, as it should
+    body = fixed.readable;
+  }
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 

@@ -13,13 +13,16 @@ afterEach(() => {
  * An upstream blob body made by `pull`, a byte stream like a real fetch body (or a plain stream, which the watch
  * reads chunk by chunk); records whether the Worker cancelled it.
  */
-function upstreamBody(pull: (controller: { enqueue(chunk: Uint8Array): void; close(): void }, calls: number) => Promise<void> | void, bytes = true) {
+function upstreamBody(
+  pull: (controller: { enqueue(chunk: Uint8Array): void; close(): void }, calls: number) => Promise<void> | void,
+  { length = 1000, bytes = true } = {},
+) {
   const state = { cancelled: false, calls: 0 };
   const cancel = () => void (state.cancelled = true);
   const body = bytes
     ? new ReadableStream({ type: "bytes", pull: (c) => pull(c, state.calls++), cancel })
     : new ReadableStream<Uint8Array>({ pull: (c) => pull(c, state.calls++), cancel }, { highWaterMark: 0 });
-  fakeUpstreams({ [HUB]: () => new Response(body, { headers: { "content-length": "1000" } }) });
+  fakeUpstreams({ [HUB]: () => new Response(body, { headers: { "content-length": String(length) } }) });
   return state;
 }
 
@@ -41,7 +44,7 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
   });
 
   it("a slow client is not a stalled upstream: the clock runs only while the client waits for bytes", async () => {
-    upstreamBody((c, calls) => (calls < 3 ? c.enqueue(new Uint8Array([calls])) : c.close()));
+    upstreamBody((c, calls) => (calls < 3 ? c.enqueue(new Uint8Array([calls])) : c.close()), { length: 3 });
     const response = await callWorker(BLOB, {}, IDLE);
     const reader = response.body!.getReader();
     const seen: number[] = [];
@@ -59,9 +62,16 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
       await sleep(40);
       if (calls < 5) c.enqueue(new Uint8Array([calls]));
       else c.close();
-    }, false);
+    }, { length: 5, bytes: false });
     const response = await callWorker(BLOB, {}, IDLE);
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("a watched body that ends short of its Content-Length fails the client's read instead of ending cleanly", async () => {
+    upstreamBody((c, calls) => (calls === 0 ? c.enqueue(new Uint8Array([1, 2, 3])) : c.close()));
+    const response = await callWorker(BLOB, {}, IDLE);
+    expect(response.headers.get("content-length")).toBe("1000");
+    await expect(response.arrayBuffer()).rejects.toThrow();
   });
 
   it("0 turns the watch off: a pause longer than any idle time is waited out", async () => {
@@ -69,7 +79,7 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
       if (calls === 1) await sleep(300);
       if (calls < 2) c.enqueue(new Uint8Array([calls]));
       else c.close();
-    });
+    }, { length: 2 });
     const response = await callWorker(BLOB, {}, { UPSTREAM_IDLE_TIMEOUT_SECONDS: "0" });
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 1]);
   });
