@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { makeCertificate } from "../support/tls";
 import { startCdn } from "./cdn";
+import { FaultSwitch, startStranger, type FaultRule } from "./faults";
 import { buildImages, type Fixtures } from "./images";
 import { RequestLog, type LogEntry } from "./log";
 import { pushImages } from "./push";
@@ -17,6 +18,7 @@ import { startTokenServer, type Account } from "./token-server";
 export type { Blob, FixtureImage, FixtureName, Fixtures, ImageManifest, Layer, Platform } from "./images";
 export { blobsOf } from "./images";
 export { decodeClaims } from "./jwt";
+export type { Fault, FaultRule, FaultyServer } from "./faults";
 export type { LogEntry, ServerName } from "./log";
 
 /** How to start the upstream. */
@@ -56,6 +58,8 @@ export interface Upstream {
   /** Every request seen since start (fixture pushes excluded) or since the last reset, oldest first. */
   log(): LogEntry[];
   resetLog(): void;
+  /** Fault switches on the registry's front proxy and the CDN (test/e2e/upstream/faults.ts). */
+  faults: { set(rule: FaultRule): void; clear(): void };
   /** Stops every server and the registry process. */
   stop(): Promise<void>;
 }
@@ -104,11 +108,15 @@ async function startParts(
     exists: (name) => repositories.has(name), ttlSeconds: options.tokenTtlSeconds,
   });
   stops.push(tokens.stop);
-  const cdn = await startCdn({ root: dirs.storage, secret: randomBytes(32), log });
+  const stranger = await startStranger(log);
+  stops.push(stranger.stop);
+  const faults = new FaultSwitch(stranger.url);
+  stops.push(async () => faults.clear());
+  const cdn = await startCdn({ root: dirs.storage, secret: randomBytes(32), log, faults });
   stops.push(cdn.stop);
   const registry = await startRegistry({
     runDir: dirs.run, storageRoot: dirs.storage, realm: tokens.realm, service: SERVICE, issuer: ISSUER,
-    rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log,
+    rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log, faults,
   });
   stops.push(registry.stop);
   const auth = { realmUrl: tokens.realm, service: SERVICE };
@@ -120,6 +128,7 @@ async function startParts(
     ...auth, registryUrl: registry.url, cdnUrl: cdn.url, registryLogPath: registry.logPath,
     users: { tester: { username: TESTER.username, password: TESTER.password } },
     log: () => log.entries(), resetLog: () => log.reset(),
+    faults: { set: (rule) => faults.set(rule), clear: () => faults.clear() },
   };
 }
 
