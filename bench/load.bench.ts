@@ -15,7 +15,7 @@ import { it } from "vitest";
 import { ARTIFACTS } from "../test/e2e/support/stack";
 import { startWorker, type RunningWorker } from "../test/e2e/support/worker";
 import { fetchToken, startUpstream, type Upstream } from "../test/e2e/upstream";
-import { groupRssKiB, median, runLoad, sampleGroupRss, type LoadRequest, type LoadResult } from "./load";
+import { groupCpuSeconds, groupRssKiB, median, runLoad, sampleGroupRss, type LoadRequest, type LoadResult } from "./load";
 import { fixed, Report } from "./report";
 
 const run = promisify(execFile);
@@ -96,6 +96,7 @@ async function measureStreams(report: Report, upstream: Upstream, worker: Runnin
   await run("curl", ["-sS", "-o", "/dev/null", `${worker.origin}/v2/`]); // warm: the isolate is loaded before "idle"
   const idleMiB = groupRssKiB(worker.pid, /workerd/) / 1024;
   const sampler = sampleGroupRss(worker.pid, 100);
+  const cpuBefore = groupCpuSeconds(worker.pid, /workerd/);
   const started = performance.now();
   const results = await Promise.all(
     Array.from({ length: STREAMS }, async (_, i) => {
@@ -109,13 +110,17 @@ async function measureStreams(report: Report, upstream: Upstream, worker: Runnin
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = groupCpuSeconds(worker.pid, /workerd/) - cpuBefore;
   const peakMiB = sampler.stop();
   const samples = sampler.samples();
   const failed = results.filter((bytes) => bytes < 0).length;
   const total = results.reduce((sum, bytes) => sum + Math.max(0, bytes), 0);
   report.table(
     `Worker runtime (workerd) RSS while ${STREAMS} clients stream ${fixed(layers[0]!.size / 2 ** 30, 2)} GiB layers at once, UPSTREAM_IDLE_TIMEOUT_SECONDS=${idle}`,
-    ["idle RSS MiB", "median RSS MiB while streaming", "peak RSS MiB", "GiB streamed", "seconds", "MB/s in all", "failed streams"],
-    [[fixed(idleMiB, 0), fixed(median(samples), 0), fixed(peakMiB, 0), fixed(total / 2 ** 30, 1), fixed(seconds, 1), fixed(total / 1e6 / seconds, 0), failed]],
+    ["idle RSS MiB", "median RSS MiB while streaming", "peak RSS MiB", "GiB streamed", "seconds", "MB/s in all", "workerd CPU s per GiB", "failed streams"],
+    [[
+      fixed(idleMiB, 0), fixed(median(samples), 0), fixed(peakMiB, 0), fixed(total / 2 ** 30, 1), fixed(seconds, 1),
+      fixed(total / 1e6 / seconds, 0), fixed(cpu / (total / 2 ** 30), 2), failed,
+    ]],
   );
 }

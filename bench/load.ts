@@ -119,6 +119,20 @@ export function sampleGroupRss(pgid: number, intervalMs = 50): { stop: () => num
 
 /** Summed VmRSS (KiB) of the processes in group `pgid` whose command line matches `pattern`. */
 export function groupRssKiB(pgid: number, pattern: RegExp): number {
+  return sumOverGroup(pgid, pattern, (pid) => {
+    const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return rss ? Number(rss[1]) : 0;
+  });
+}
+
+/** Summed CPU time (user + system, seconds) of the processes in group `pgid` whose command line matches `pattern`. */
+export function groupCpuSeconds(pgid: number, pattern: RegExp): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return sumOverGroup(pgid, pattern, (_pid, fields) => (Number(fields[11]) + Number(fields[12])) / ticksPerSecond);
+}
+
+/** Adds up `measure` over the processes of a group; `fields` are those of /proc/<pid>/stat after the command name. */
+function sumOverGroup(pgid: number, pattern: RegExp, measure: (pid: string, fields: string[]) => number): number {
   let total = 0;
   for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
     try {
@@ -126,8 +140,7 @@ export function groupRssKiB(pgid: number, pattern: RegExp): number {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[2]) !== pgid) continue; // the fifth field of stat: the process group
       if (!pattern.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"))) continue;
-      const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-      total += rss ? Number(rss[1]) : 0;
+      total += measure(pid, fields);
     } catch {
       // the process ended between listing and reading
     }
