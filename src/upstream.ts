@@ -74,7 +74,8 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
       await discard(response);
       throw upstreamFailure(502, "a redirect target refused the request (401)", current.url);
     }
-    return watchBody(response, current.url, limits.idleTimeoutMs);
+    // A HEAD's body (from a GET asked in its place) is cancelled by the caller: nothing to watch.
+    return request.method === "HEAD" ? response : watchBody(response, current.url, limits.idleTimeoutMs);
   }
 }
 

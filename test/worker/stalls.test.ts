@@ -74,6 +74,21 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
     await expect(response.arrayBuffer()).rejects.toThrow();
   });
 
+  it("a HEAD that a presigned URL answered as GET is not watched: its body is cancelled at once", async () => {
+    const CDN = "production.cloudflare.docker.com";
+    let cancelled = false;
+    fakeUpstreams({
+      [HUB]: () => new Response(null, { status: 307, headers: { location: `https://${CDN}/blob?X-Amz-Signature=sig` } }),
+      [CDN]: (request) =>
+        request.method === "GET"
+          ? new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(8)), cancel: () => void (cancelled = true) }), { headers: { "content-length": "1000" } })
+          : new Response(null, { status: 403 }),
+    });
+    const head = await callWorker(BLOB, { method: "HEAD" }, IDLE);
+    expect(head.status).toBe(200);
+    expect(cancelled).toBe(true);
+  });
+
   it("0 turns the watch off: a pause longer than any idle time is waited out", async () => {
     upstreamBody(async (c, calls) => {
       if (calls === 1) await sleep(300);
