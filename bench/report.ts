@@ -21,11 +21,11 @@ export class Report {
     this.sections.push(text);
   }
 
-  /** Prints the report and writes it to bench/results/latest.md. */
-  write(context: string): string {
+  /** Prints the report and writes it to bench/results/<file> (latest.md unless told). */
+  write(context: string, file = "latest.md"): string {
     const text = [`Measured ${new Date().toISOString().slice(0, 10)} on ${context}.`, ...this.sections].join("\n\n") + "\n";
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(`${RESULTS}/latest.md`, text);
+    writeFileSync(`${RESULTS}/${file}`, text);
     console.log(text);
     return text;
   }

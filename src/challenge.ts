@@ -17,7 +17,8 @@ export function parseChallenge(header: string): Challenge | undefined {
   const scheme = TOKEN.exec(rest)?.[0];
   if (!scheme) return undefined;
   rest = rest.slice(scheme.length);
-  const params: Record<string, string> = {};
+  // No prototype: a parameter named `__proto__` from an upstream is a parameter, not a prototype assignment.
+  const params: Record<string, string> = Object.create(null);
   for (;;) {
     rest = rest.replace(/^[\s,]+/, "");
     const name = TOKEN.exec(rest)?.[0];

@@ -16,8 +16,12 @@ export interface Env extends AccessEnv {
   HOME_PAGE?: string;
   /** Seconds a tag's manifest is served from cache before an upstream HEAD revalidates it (default 300; 0 always asks). */
   TAG_TTL_SECONDS?: string;
+  /** "on" (default) or "off": off, every request goes to the upstream and nothing is stored. */
+  CACHE?: string;
   /** Optional R2 bucket holding blobs and manifests by digest for every data centre, at any size. */
   BLOBS?: R2Bucket;
+  /** Seconds an upstream body may send nothing before the client's response is failed (default 0: not watched). */
+  UPSTREAM_IDLE_TIMEOUT_SECONDS?: string;
 }
 
 /** HOME_PAGE, parsed. */
@@ -37,8 +41,12 @@ export interface Config {
   access: AccessConfig;
   /** How long a tag's last seen digest is trusted without asking the upstream. */
   tagTtlMs: number;
+  /** Whether the edge cache serves and stores anything (CACHE). */
+  cacheEnabled: boolean;
   /** The R2 bucket behind the edge cache, when bound. */
   blobs?: R2Bucket;
+  /** 0 when bodies stream unwatched. */
+  upstreamIdleTimeoutMs: number;
 }
 
 /** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
@@ -78,7 +86,9 @@ export function parseConfig(env: Env): Config {
     mirrorLogin: access.mirror !== undefined,
     access,
     tagTtlMs: parseTtl("TAG_TTL_SECONDS", env.TAG_TTL_SECONDS, DEFAULT_TAG_TTL_SECONDS) * 1000,
+    cacheEnabled: parseSwitch("CACHE", env.CACHE),
     ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
+    upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
   };
 }
 
@@ -163,13 +173,21 @@ function parseHomePage(raw: string | undefined): HomePage {
   throw configError("HOME_PAGE", 'must be "guide", "nginx", "none" or "redirect:https://…"');
 }
 
-function parseSeconds(variable: string, raw: string | undefined, fallback: number): number {
+function parseSeconds(variable: string, raw: string | undefined, fallback: number, options: { zeroIsOff?: boolean } = {}): number {
   if (raw === undefined || raw.trim() === "") return fallback;
   const seconds = Number(raw);
+  if (options.zeroIsOff && seconds === 0) return 0;
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
-    throw configError(variable, "must be a number of seconds between 0 and 600");
+    throw configError(variable, `must be a number of seconds between 0 and 600${options.zeroIsOff ? " (0 turns it off)" : ""}`);
   }
   return seconds;
+}
+
+function parseSwitch(variable: string, raw: string | undefined): boolean {
+  const value = (raw ?? "").trim().toLowerCase();
+  if (value === "" || value === "on") return true;
+  if (value === "off") return false;
+  throw configError(variable, 'must be "on" or "off"');
 }
 
 function parseTtl(variable: string, raw: string | undefined, fallback: number): number {

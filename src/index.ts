@@ -76,6 +76,7 @@ async function dispatch(request: Request, url: URL, target: Target, config: Conf
 }
 
 function serveRegistry(cx: RequestContext): Promise<Response> {
+  if (!cx.config.cacheEnabled) return cx.target.kind === "base" ? proxyBase(cx) : proxyRegistry(cx);
   switch (cx.target.kind) {
     case "blob":
       return serveByDigest(cx);

@@ -51,7 +51,7 @@ export function fetchTarget(cx: RequestContext, options: { method?: string; retu
     headers.delete("range");
     headers.delete("if-none-match");
   }
-  const limits = options.returnRedirects ? { returnRedirects: true } : {};
+  const limits = { idleTimeoutMs: cx.config.upstreamIdleTimeoutMs, ...(options.returnRedirects ? { returnRedirects: true } : {}) };
   // Through the access rules: whose credentials go upstream (never a mirror token), 429 and the fallback mirror.
   return timed(cx.trace, fetchForClient({ method, url: upstreamUrl(cx.url, cx.target), headers }, cx.target, cx.config, limits));
 }

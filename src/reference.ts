@@ -66,8 +66,21 @@ export function rewriteScope(scope: string, upstream: Upstream): string {
   const match = /^(repository(?:\([a-z0-9]+\))?):(.+):([a-z*,]*)$/.exec(scope);
   if (!match) return scope;
   const [, type, rawName, actions] = match as unknown as [string, string, string, string];
-  let name = rawName;
+  return `${type}:${normalizeRepository(upstream, stripOwnHosts(rawName, upstream))}:${actions}`;
+}
+
+/**
+ * Drops every leading component that names this upstream (`docker.io/docker.io/x` -> `x`), so a scope already in the
+ * upstream's naming is left as it is. Routing refuses such repeated prefixes, so the two never disagree.
+ */
+function stripOwnHosts(name: string, upstream: Upstream): string {
+  let rest = name;
+  while (startsWithOwnHost(rest, upstream)) rest = rest.slice(rest.indexOf("/") + 1);
+  return rest;
+}
+
+/** True when the first component of `name` is one of this upstream's registry hosts. */
+export function startsWithOwnHost(name: string, upstream: Upstream): boolean {
   const slash = name.indexOf("/");
-  if (slash > 0 && upstream.hosts.includes(name.slice(0, slash).toLowerCase())) name = name.slice(slash + 1);
-  return `${type}:${normalizeRepository(upstream, name)}:${actions}`;
+  return slash > 0 && upstream.hosts.includes(name.slice(0, slash).toLowerCase());
 }

@@ -5,7 +5,7 @@
  */
 import type { Config } from "./config";
 import { RegistryError } from "./errors";
-import { assertDigest, assertManifestReference, assertRepository, normalizeRepository, splitRegistryPrefix } from "./reference";
+import { assertDigest, assertManifestReference, assertRepository, normalizeRepository, splitRegistryPrefix, startsWithOwnHost } from "./reference";
 import type { Upstream } from "./registries";
 
 /** What the client asked for. */
@@ -80,6 +80,10 @@ function resolveName(name: string, upstream: Upstream, via: RouteVia, config: Co
     const prefixed = splitRegistryPrefix(name, config.upstreamsByHost);
     if (prefixed) routed = { upstream: prefixed.upstream, via: "prefix", rest: prefixed.rest };
     else if (upstream.officialNamespace) assertNoUnknownRegistry(name);
+  }
+  // The upstream never names a repository after itself; `docker.io/docker.io/x` would get a token for another name.
+  if (startsWithOwnHost(routed.rest, routed.upstream)) {
+    throw new RegistryError("NAME_INVALID", "repository name repeats the registry host", { detail: { name } });
   }
   assertRepository(routed.rest);
   return {

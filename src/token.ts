@@ -22,7 +22,16 @@ const TOKEN_RESPONSE_HEADERS = ["content-type", "www-authenticate", "retry-after
 
 /** Remembers the realm an upstream named in a challenge, so `/token` need not ask for it again. */
 export function rememberRealm(upstream: Upstream, realm: string): void {
-  if (!upstream.realm) learnedRealms.set(upstream.name, realm);
+  if (!upstream.realm && isHttpUrl(realm)) learnedRealms.set(upstream.name, realm);
+}
+
+/** A realm must be an absolute http(s) URL: a relative or garbage one would break every later `/token`. */
+function isHttpUrl(value: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Answers `/token` (GET, or the OAuth2 POST form) by forwarding to the upstream's realm. */
@@ -40,7 +49,7 @@ export async function handleToken(request: Request, target: Target, config: Conf
   const body = request.method === "POST" ? await readForm(request, target.upstream) : undefined;
   if (body !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
   const method = request.method === "POST" ? "POST" : "GET";
-  const response = await fetchUpstream({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }) }, { timeoutMs: config.upstreamTimeoutMs });
+  const response = await fetchUpstream({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }) }, { timeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs });
   const out = new Headers({ "cache-control": "no-store" });
   for (const name of TOKEN_RESPONSE_HEADERS) {
     const value = response.headers.get(name);
@@ -55,12 +64,26 @@ function rewriteScopes(value: string, upstream: Upstream): string {
 }
 
 async function readForm(request: Request, upstream: Upstream): Promise<string> {
-  const text = await request.text();
-  if (text.length > MAX_FORM_BYTES) throw new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
-  const form = new URLSearchParams(text);
+  const form = new URLSearchParams(await readSmallBody(request));
   const rewritten = new URLSearchParams();
   for (const [name, value] of form) rewritten.append(name, name === "scope" ? rewriteScopes(value, upstream) : value);
   return rewritten.toString();
+}
+
+/** Reads a body of at most MAX_FORM_BYTES, stopping as soon as it is larger: a client's giant POST is never held. */
+async function readSmallBody(request: Request): Promise<string> {
+  const tooLarge = () => new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
+  if (Number(request.headers.get("content-length") ?? 0) > MAX_FORM_BYTES) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_FORM_BYTES) throw tooLarge(); // leaving the loop cancels the body
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
+  return new TextDecoder().decode(bytes);
 }
 
 /** The upstream's token endpoint: configured, learned earlier, or read from its `/v2/` challenge now. */
@@ -74,7 +97,7 @@ async function resolveRealm(upstream: Upstream, config: Config): Promise<string>
   await response.body?.cancel();
   const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
   const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
-  if (!realm || !/^https?:\/\//.test(realm)) {
+  if (!realm || !isHttpUrl(realm)) {
     throw new RegistryError("UNSUPPORTED", `upstream ${upstream.hosts[0]} does not use token authentication`, { status: 404 });
   }
   learnedRealms.set(upstream.name, realm);

@@ -4,6 +4,7 @@
  */
 import { RegistryError } from "./errors";
 import { parseChallenge } from "./challenge";
+import { watchIdle } from "./idle";
 
 /** An outbound request. `headers` are already reduced to what the upstream may see. */
 export interface UpstreamRequest {
@@ -24,6 +25,8 @@ export interface FetchLimits {
    * only after it has authorised the request.
    */
   returnRedirects?: boolean;
+  /** How long the body may go without a byte while the client waits for one; 0 or absent streams without a watch. */
+  idleTimeoutMs?: number;
 }
 
 const DEFAULT_MAX_HOPS = 5;
@@ -32,6 +35,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const HEAD_REFUSALS = new Set([400, 403, 405]);
 /** Headers that carry credentials and must be dropped when a redirect leaves the origin they were meant for. */
 const CREDENTIAL_HEADERS = ["authorization", "cookie"];
+/** Statuses whose responses cannot carry a body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 
 /**
  * Fetches `request`, following redirects itself. Authorization and Cookie are dropped as soon as a hop changes origin.
@@ -68,7 +73,14 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
         continue;
       }
     }
-    return response;
+    if (response.status === 401 && target !== origin) {
+      // The client's credentials are never sent there, so relaying its challenge would only teach the client (and
+      // the realm memory in token.ts) another origin's realm: the redirect target's refusal is an upstream failure.
+      await discard(response);
+      throw upstreamFailure(502, "a redirect target refused the request (401)", current.url);
+    }
+    // A HEAD's body (from a GET asked in its place) is cancelled by the caller: nothing to watch.
+    return request.method === "HEAD" ? response : watchBody(response, current.url, limits.idleTimeoutMs);
   }
 }
 
@@ -87,6 +99,25 @@ export async function fetchAnonymously(request: UpstreamRequest, limits: FetchLi
   await discard(first);
   headers.set("authorization", `Bearer ${token}`);
   return fetchOnce({ ...request, headers }, limits.timeoutMs);
+}
+
+/**
+ * The response with its body watched for stalls (see watchIdle), or as it is when there is nothing to watch. A body
+ * of known length keeps it: through a FixedLengthStream the client still gets Content-Length, and a body that ends
+ * early aborts the connection instead of ending a chunked response cleanly (which would hide the truncation).
+ */
+function watchBody(response: Response, url: string, idleTimeoutMs = 0): Response {
+  if (!idleTimeoutMs || response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+  const stalled = () => upstreamFailure(504, `no body bytes for ${idleTimeoutMs / 1000} s`, url);
+  let body = watchIdle(response.body, idleTimeoutMs, stalled);
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  // The runtime decodes a compressed body, so its declared length describes other bytes.
+  if (Number.isSafeInteger(length) && length >= 0 && !response.headers.has("content-encoding")) {
+    const fixed = new FixedLengthStream(length);
+    body.pipeTo(fixed.writable).catch(() => undefined); // an error aborts the readable side, as it should
+    body = fixed.readable;
+  }
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 /** The next hop of a redirect: URL resolved against the current one, credentials dropped across origins. */
@@ -126,8 +157,9 @@ async function fetchAnonymousToken(header: string | null, limits: FetchLimits): 
     await discard(response);
     return undefined;
   }
-  const body: { token?: unknown; access_token?: unknown } = await response.json();
-  const token = body.token ?? body.access_token;
+  // The redirect target's realm is not ours to trust: an answer that is not a token is no token, not a crash.
+  const body = await response.json<{ token?: unknown; access_token?: unknown }>().catch(() => undefined);
+  const token = body?.token ?? body?.access_token;
   return typeof token === "string" ? token : undefined;
 }
 

@@ -31,3 +31,11 @@ describe("formatChallenge", () => {
     expect(parseChallenge(header)).toEqual(challenge);
   });
 });
+
+describe("parameter names that are Object.prototype's", () => {
+  it("keeps __proto__ and constructor as plain parameters", () => {
+    const parsed = parseChallenge('Bearer __proto__="x",constructor="y",realm="r"')!;
+    expect(Object.entries(parsed.params)).toEqual([["__proto__", "x"], ["constructor", "y"], ["realm", "r"]]);
+    expect(parseChallenge("Bearer")!.params.toString).toBeUndefined();
+  });
+});

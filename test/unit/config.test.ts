@@ -113,7 +113,23 @@ describe("parseConfig", () => {
     expect(parseConfig({ MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) }).mirrorLogin).toBe(true);
   });
 
+  it("CACHE is on unless set to off, and nothing else is accepted", () => {
+    expect(parseConfig({}).cacheEnabled).toBe(true);
+    expect(parseConfig({ CACHE: "OFF" }).cacheEnabled).toBe(false);
+    expect(messageOf(() => parseConfig({ CACHE: "no" }))).toContain("CACHE");
+  });
+
   it.each(["0", "-1", "abc", "601"])("rejects UPSTREAM_TIMEOUT_SECONDS=%s", (raw) => {
     expect(messageOf(() => parseConfig({ UPSTREAM_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_TIMEOUT_SECONDS");
+  });
+
+  it("reads UPSTREAM_IDLE_TIMEOUT_SECONDS: off (0) by default", () => {
+    expect(parseConfig({}).upstreamIdleTimeoutMs).toBe(0);
+    expect(parseConfig({ UPSTREAM_IDLE_TIMEOUT_SECONDS: "0" }).upstreamIdleTimeoutMs).toBe(0);
+    expect(parseConfig({ UPSTREAM_IDLE_TIMEOUT_SECONDS: "2.5" }).upstreamIdleTimeoutMs).toBe(2500);
+  });
+
+  it.each(["-1", "abc", "601"])("rejects UPSTREAM_IDLE_TIMEOUT_SECONDS=%s", (raw) => {
+    expect(messageOf(() => parseConfig({ UPSTREAM_IDLE_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_IDLE_TIMEOUT_SECONDS");
   });
 });

@@ -71,6 +71,8 @@ describe("rewriteScope", () => {
     [ghcr, "repository:owner/img:pull", "repository:owner/img:pull"],
     [ghcr, "repository:img:pull", "repository:img:pull"],
     [hub, "garbage", "garbage"],
+    [hub, "repository:docker.io/docker.io/x:pull", "repository:library/x:pull"],
+    [ghcr, "repository:ghcr.io/docker.io/x:pull", "repository:docker.io/x:pull"],
   ])("%s: %s -> %s", (upstream, scope, expected) => {
     expect(rewriteScope(scope, upstream)).toBe(expected);
   });

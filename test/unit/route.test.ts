@@ -131,6 +131,10 @@ describe("endpoints", () => {
     ["/v1/repositories/library/alpine/images", "NAME_UNKNOWN", 404],
     ["/v1", "NAME_UNKNOWN", 404],
     ["/v2/alpine/blobs/uploads/", "UNSUPPORTED", 405],
+    // A repeated registry prefix: the token scope for it would name another repository.
+    ["/v2/docker.io/docker.io/x/manifests/latest", "NAME_INVALID", 400],
+    ["/v2/quay.io/quay.io/x/manifests/latest", "NAME_INVALID", 400],
+    ["/v2/docker.io/x/manifests/latest?ns=docker.io", "NAME_INVALID", 400],
   ])("%s is refused with %s", (path, code, status) => {
     expect(failure(`https://example.com${path}`)).toEqual({ code, status });
   });

@@ -174,3 +174,39 @@ describe("blobs", () => {
     expect(fake.sent.map((r) => r.headers.get("authorization"))).toEqual(["Bearer t", "Bearer t"]);
   });
 });
+
+describe("a redirect target that challenges (blob storage, Artifact Registry)", () => {
+  const digest = `sha256:${"9".repeat(64)}`;
+  const GHCR_CDN = "pkg-containers.githubusercontent.com";
+  const ghcrRedirectingTo401 = (realmAnswer: () => Response) =>
+    fakeUpstreams({
+      "ghcr.io": (_r, url) =>
+        url.pathname === "/token"
+          ? Response.json({ token: "ghcr" })
+          : url.pathname === "/v2/"
+            ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' } })
+            : new Response(null, { status: 307, headers: { location: `https://${GHCR_CDN}/blob` } }),
+      [GHCR_CDN]: () => new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://evil.test/token",service="x"' } }),
+      "evil.test": realmAnswer,
+    });
+
+  it("whose realm answers something that is not JSON is a 502, not the mirror's own 500", async () => {
+    ghcrRedirectingTo401(() => new Response("<html>not a token</html>"));
+    const response = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`);
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("UNAVAILABLE");
+  });
+
+  it("and will not give a token is a 502: its realm is never relayed, so a later /token keeps the client's credentials home", async () => {
+    const fake = ghcrRedirectingTo401(() => new Response(null, { status: 403 }));
+    const blob = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`, { headers: { authorization: "Bearer ghcr" } });
+    expect(blob.status).toBe(502);
+    expect(blob.headers.has("www-authenticate")).toBe(false);
+    await blob.body?.cancel();
+    const token = await callWorker("https://ghcr.example.com/token?scope=repository:o/i:pull", { headers: { authorization: "Basic dTpw" } });
+    expect(token.status).toBe(200);
+    const credentialed = fake.sent.filter((r) => r.headers.has("authorization")).map((r) => r.url.host);
+    expect(credentialed.every((host) => host === "ghcr.io")).toBe(true);
+    expect(fake.to("evil.test").map((r) => r.headers.has("authorization"))).toEqual([false]);
+  });
+});

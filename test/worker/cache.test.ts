@@ -31,6 +31,18 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     expect(second.response.headers.get("content-length")).toBe(String(image.layer.length));
   });
 
+  it("CACHE=off sends every request upstream and stores nothing", async () => {
+    const image = await makeImage(`library/${uniqueName()}`, "1");
+    const hub = fakeHub([image]);
+    const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
+    const since = hub.mark();
+    const off = [await get(path, {}, { CACHE: "off" }), await get(path, {}, { CACHE: "off" })];
+    expect(off.map((r) => r.cache)).toEqual(["MISS", "MISS"]);
+    expect(off[1]!.body).toEqual(image.layer);
+    expect(since().length).toBeGreaterThanOrEqual(2);
+    expect((await get(path)).cache).toBe("MISS"); // turned on again: nothing was stored while off
+  });
+
   it("alpine and library/alpine, and another repository with the same layer, share one entry", async () => {
     const name = uniqueName();
     const official = await makeImage(`library/${name}`, "1");

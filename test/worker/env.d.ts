@@ -10,6 +10,8 @@ declare namespace Cloudflare {
     UPSTREAM_FALLBACKS: string;
     SHARE_UPSTREAM_CREDENTIALS: string;
     TAG_TTL_SECONDS: string;
+    CACHE: string;
     BLOBS: R2Bucket;
+    UPSTREAM_IDLE_TIMEOUT_SECONDS: string;
   }
 }

@@ -16,7 +16,10 @@ export interface SentRequest {
 
 type Handler = (request: Request, url: URL) => Response | Promise<Response>;
 
-/** Intercepts the Worker's fetches; `hosts` maps host (with port, if any) to a handler. */
+/**
+ * Intercepts the Worker's fetches; `hosts` maps host (with port, if any) to a handler. A `"*"` handler answers every
+ * other host (for tests where an upstream names arbitrary hosts); without one, other hosts are unexpected.
+ */
 export function fakeUpstreams(hosts: Record<string, Handler>) {
   const sent: SentRequest[] = [];
   const unexpected: string[] = [];
@@ -25,7 +28,7 @@ export function fakeUpstreams(hosts: Record<string, Handler>) {
     const url = new URL(request.url);
     const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
     sent.push({ method: request.method, url, headers: request.headers, body });
-    const handler = hosts[url.host];
+    const handler = hosts[url.host] ?? hosts["*"];
     if (!handler) {
       unexpected.push(url.href);
       throw new TypeError(`fake upstream: unexpected fetch to ${url.href}`);

@@ -117,3 +117,42 @@ describe("a whole anonymous pull, as a client does it", () => {
     expect(fake.unexpected).toEqual([]);
   });
 });
+
+describe("a realm the upstream names badly", () => {
+  it("a relative realm in a relayed challenge is not remembered: /token still asks the registry's /v2/", async () => {
+    const fake = fakeUpstreams({
+      "nvcr.io": (_r, url) =>
+        url.pathname === "/v2/o/i/manifests/1"
+          ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="/token",service="nvcr.io"' } })
+          : url.pathname === "/v2/"
+            ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://nvcr.io/v2/auth",service="nvcr.io"' } })
+            : Response.json({ token: "q" }),
+    });
+    await (await callWorker("https://nvcr.example.com/v2/o/i/manifests/1")).body?.cancel();
+    const response = await callWorker("https://nvcr.example.com/token?scope=repository:o/i:pull");
+    expect(response.status).toBe(200);
+    expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/v2/", "/v2/auth"]);
+  });
+});
+
+describe("an oversized token request", () => {
+  it("a POST body past 16 KiB is refused with 413 after reading at most one chunk more, and never forwarded", async () => {
+    const fake = fakeUpstreams({});
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled += 4096;
+        controller.enqueue(new Uint8Array(4096).fill(0x61));
+      },
+    });
+    const response = await callWorker("https://example.com/token", { method: "POST", body: endless, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(response.status).toBe(413);
+    expect(pulled).toBeLessThanOrEqual(16 * 1024 + 3 * 4096);
+    expect(fake.sent).toEqual([]);
+  });
+
+  it("a declared Content-Length past 16 KiB is refused before reading", async () => {
+    const response = await callWorker("https://example.com/token", { method: "POST", body: "a=1", headers: { "content-length": "99999999" } });
+    expect(response.status).toBe(413);
+  });
+});

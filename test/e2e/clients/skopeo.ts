@@ -37,6 +37,8 @@ export interface CopyOptions extends SkopeoOptions {
   destination?: "dir" | "oci";
   /** Copies every image of an index (`--all`) instead of the one for this platform. */
   all?: boolean;
+  /** `--retry-times`: how often skopeo retries a copy that failed in a way it considers transient. */
+  retryTimes?: number;
 }
 
 /** What skopeo wrote, every blob hashed by us. */
@@ -75,6 +77,7 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
     const args = [
       ...global, "copy", ...tlsArgs("src-", options, dir), ...credsArgs("src-", options.creds),
       ...(options.all === true ? ["--all"] : []),
+      ...(options.retryTimes !== undefined ? ["--retry-times", String(options.retryTimes)] : []),
       `docker://${options.mirror}/${options.reference}`, `${format}:${target}`,
     ];
     const result = await run("skopeo", args, runOptions(options, dir));

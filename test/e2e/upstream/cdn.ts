@@ -9,6 +9,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join, normalize } from "node:path";
+import type { FaultSwitch } from "./faults";
 import type { LogEntry, RequestLog } from "./log";
 import { close, listen, reply } from "./serve";
 
@@ -19,6 +20,7 @@ export interface CdnOptions {
   /** Key of the URL signatures (shared with whoever signs the redirects). */
   secret: Buffer;
   log: RequestLog;
+  faults: FaultSwitch;
 }
 
 /** A running CDN. */
@@ -70,6 +72,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, entry: LogEntry,
     return refuse(400, "InvalidArgument", "Only one auth mechanism allowed; the URL is signed, drop Authorization");
   }
   if (!verify(options.secret, url)) return refuse(403, "AccessDenied", "missing, invalid or expired signature");
+  const fault = options.faults.take("cdn", req);
+  if (options.faults.answer(fault, req, res, entry)) return;
   const path = normalize(url.pathname);
   const size = path.startsWith(PUBLISHED) ? await fileSize(join(options.root, path)) : undefined;
   if (size === undefined) return refuse(404, "NoSuchKey", "The specified key does not exist.");
@@ -89,7 +93,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, entry: LogEntry,
     ...(range === undefined ? {} : { "Content-Range": `bytes ${start}-${end}/${size}` }),
   });
   if (req.method === "HEAD" || entry.bytes === 0) return void res.end();
-  createReadStream(join(options.root, path), { start, end, highWaterMark: 1 << 20 }).on("error", () => res.destroy()).pipe(res);
+  const file = createReadStream(join(options.root, path), { start, end, highWaterMark: 1 << 20 }).on("error", () => res.destroy());
+  options.faults.pipe(fault, file, res, entry.bytes);
 }
 
 /**

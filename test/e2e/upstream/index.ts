@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { makeCertificate } from "../support/tls";
 import { startCdn } from "./cdn";
 import { PRIVATE_PREFIX } from "./grants";
+import { FaultSwitch, startStranger, type FaultRule } from "./faults";
 import { buildImages, type Fixtures } from "./images";
 import { RequestLog, type LogEntry } from "./log";
 import { pushImages } from "./push";
@@ -20,6 +21,7 @@ import { startTokenServer, type Account } from "./token-server";
 export type { Blob, FixtureImage, FixtureName, Fixtures, ImageManifest, Layer, Platform } from "./images";
 export { blobsOf } from "./images";
 export { decodeClaims } from "./jwt";
+export type { Fault, FaultRule, FaultyServer } from "./faults";
 export type { LogEntry, ServerName } from "./log";
 
 /** How to start the upstream. */
@@ -61,6 +63,8 @@ export interface Upstream {
   /** Every request seen since start (fixture pushes excluded) or since the last reset, oldest first. */
   log(): LogEntry[];
   resetLog(): void;
+  /** Fault switches on the registry's front proxy and the CDN (test/e2e/upstream/faults.ts). */
+  faults: { set(rule: FaultRule): void; clear(): void };
   /** Stops every server and the registry process. */
   stop(): Promise<void>;
 }
@@ -109,11 +113,15 @@ async function startParts(
     exists: (name) => repositories.has(name), ttlSeconds: options.tokenTtlSeconds,
   });
   stops.push(tokens.stop);
-  const cdn = await startCdn({ root: dirs.storage, secret: randomBytes(32), log });
+  const stranger = await startStranger(log);
+  stops.push(stranger.stop);
+  const faults = new FaultSwitch(stranger.url);
+  stops.push(async () => faults.clear());
+  const cdn = await startCdn({ root: dirs.storage, secret: randomBytes(32), log, faults });
   stops.push(cdn.stop);
   const registry = await startRegistry({
     runDir: dirs.run, storageRoot: dirs.storage, realm: tokens.realm, service: SERVICE, issuer: ISSUER,
-    rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log,
+    rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log, faults,
   });
   stops.push(registry.stop);
   const index = await startSearchIndex({ repositories: [...repositories].filter((name) => !name.startsWith(PRIVATE_PREFIX)), log });
@@ -127,6 +135,7 @@ async function startParts(
     ...auth, registryUrl: registry.url, cdnUrl: cdn.url, indexUrl: index.url, registryLogPath: registry.logPath,
     users: { tester: { username: TESTER.username, password: TESTER.password } },
     log: () => log.entries(), resetLog: () => log.reset(),
+    faults: { set: (rule) => faults.set(rule), clear: () => faults.clear() },
   };
 }
 

@@ -5,8 +5,8 @@
  */
 import type { IncomingMessage } from "node:http";
 
-/** Which part of the imitation upstream saw a request. */
-export type ServerName = "registry" | "token" | "cdn" | "index";
+/** Which part of the imitation upstream saw a request; the stranger is where a faulty redirect points. */
+export type ServerName = "registry" | "token" | "cdn" | "index" | "stranger";
 
 /** One request as seen by the imitation upstream. */
 export interface LogEntry {

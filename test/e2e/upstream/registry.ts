@@ -12,6 +12,7 @@ import { Agent, createServer, request } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { FaultSwitch } from "./faults";
 import type { RequestLog } from "./log";
 import { close, listen, reply } from "./serve";
 
@@ -31,6 +32,7 @@ export interface RegistryOptions {
   /** Signs a redirect Location on the CDN. */
   signLocation: (location: string) => string;
   log: RequestLog;
+  faults: FaultSwitch;
 }
 
 /** A running registry. */
@@ -142,6 +144,8 @@ interface ForwardContext extends RegistryOptions {
 
 function forward(req: IncomingMessage, res: ServerResponse, context: ForwardContext): void {
   const entry = context.log.open("registry", req);
+  const fault = context.faults.take("registry", req);
+  if (context.faults.answer(fault, req, res, entry)) return void req.resume();
   const { socketPath, agent } = context;
   const upstream = request(
     { socketPath, agent, method: req.method, path: req.url, headers: endToEnd(req.headers) },
@@ -152,7 +156,7 @@ function forward(req: IncomingMessage, res: ServerResponse, context: ForwardCont
       if (location?.startsWith(`${context.cdnUrl}/`) === true) headers.location = context.signLocation(location);
       if (headers["content-length"] !== undefined) entry.bytes = Number(headers["content-length"]);
       res.writeHead(entry.status, headers);
-      answer.pipe(res);
+      context.faults.pipe(fault, answer, res, entry.bytes ?? 0);
       // A client that hangs up early must not leave the registry connection half read.
       res.once("close", () => {
         if (!answer.complete) answer.destroy();

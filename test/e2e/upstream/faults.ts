@@ -1,0 +1,147 @@
+/**
+ * Fault switches for the imitation upstream: a test turns on what goes wrong (a connection closed mid-blob, a body
+ * short of its Content-Length, wrong bytes, a hang, an error status, a redirect loop, a redirect to a stranger) at
+ * the registry's front proxy or at the CDN, for requests whose path matches, a number of times or until cleared.
+ */
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+import type { LogEntry, RequestLog } from "./log";
+import { close, listen, reply } from "./serve";
+
+/** What can go wrong. */
+export type Fault =
+  /** Half the body, then the connection is reset. */
+  | "close-mid-body"
+  /** Half the body, then the connection is closed cleanly: fewer bytes than Content-Length. */
+  | "short-body"
+  /** The whole body with one byte flipped: right length, wrong digest. */
+  | "wrong-bytes"
+  /** The request is accepted and never answered. */
+  | "hang-before-headers"
+  /** Half the body, then nothing, with the connection left open. */
+  | "hang-mid-body"
+  | "status-500"
+  | "status-503"
+  /** 429 with `Retry-After: 1`, as Docker Hub's rate limit answers. */
+  | "status-429"
+  /** A 302 back to the same URL, forever. */
+  | "redirect-loop"
+  /** A 307 to a stranger: a host that is not the CDN, which answers 200 with bytes of its own. */
+  | "redirect-elsewhere";
+
+/** Which part of the upstream misbehaves. */
+export type FaultyServer = "registry" | "cdn";
+
+/** One switch: this fault, at this server, for requests whose path (without query) matches. */
+export interface FaultRule {
+  server: FaultyServer;
+  fault: Fault;
+  /** Default: every path. */
+  path?: RegExp;
+  /** How many matching requests get the fault; default: until cleared. */
+  times?: number;
+}
+
+const BODY_FAULTS = new Set<Fault>(["close-mid-body", "short-body", "wrong-bytes", "hang-mid-body"]);
+const STATUS: Partial<Record<Fault, number>> = { "status-500": 500, "status-503": 503, "status-429": 429 };
+
+/** The fault switches of one upstream, shared by its registry front proxy and its CDN. */
+export class FaultSwitch {
+  #rules: (FaultRule & { left: number })[] = [];
+  /** Responses held open by a hang, ended when the faults are cleared. */
+  #held = new Set<ServerResponse>();
+
+  constructor(readonly strangerUrl: string) {}
+
+  /** Turns a fault on. */
+  set(rule: FaultRule): void {
+    this.#rules.push({ ...rule, left: rule.times ?? Infinity });
+  }
+
+  /** Turns every fault off and resets the connections hangs were holding. */
+  clear(): void {
+    this.#rules = [];
+    for (const res of this.#held) res.destroy();
+    this.#held.clear();
+  }
+
+  /** The fault this request gets, if any (using up one of its times). */
+  take(server: FaultyServer, req: IncomingMessage): Fault | undefined {
+    const path = (req.url ?? "/").split("?", 1)[0]!;
+    const rule = this.#rules.find((r) => r.server === server && r.left > 0 && (r.path?.test(path) ?? true));
+    if (rule === undefined) return undefined;
+    rule.left--;
+    return rule.fault;
+  }
+
+  /**
+   * Answers the request when the fault is one of headers (a status, a hang, a redirect); returns false for a body
+   * fault or none, which `pipe` applies once the real answer streams.
+   */
+  answer(fault: Fault | undefined, req: IncomingMessage, res: ServerResponse, entry: LogEntry): boolean {
+    if (fault === undefined || BODY_FAULTS.has(fault)) return false;
+    const status = STATUS[fault];
+    if (status !== undefined) {
+      entry.status = status;
+      const body = JSON.stringify({ errors: [{ code: status === 429 ? "TOOMANYREQUESTS" : "UNAVAILABLE", message: `injected ${fault}` }] });
+      if (status === 429) res.setHeader("Retry-After", "1");
+      reply(res, status, body);
+    } else if (fault === "hang-before-headers") {
+      this.#held.add(res);
+    } else {
+      const location = fault === "redirect-loop" ? req.url ?? "/" : `${this.strangerUrl}${req.url ?? "/"}`;
+      entry.status = fault === "redirect-loop" ? 302 : 307;
+      res.writeHead(entry.status, { Location: location, "Content-Length": 0 });
+      res.end();
+    }
+    return true;
+  }
+
+  /** Streams `source` to `res`, applying a body fault halfway through `length` bytes. */
+  pipe(fault: Fault | undefined, source: Readable, res: ServerResponse, length: number): void {
+    if (fault === undefined || !BODY_FAULTS.has(fault)) {
+      source.pipe(res);
+      return;
+    }
+    const cut = Math.floor(length / 2);
+    let sent = 0;
+    let tripped = false;
+    source.on("data", (chunk: Buffer) => {
+      if (tripped) return;
+      if (fault === "wrong-bytes") {
+        const copy = Buffer.from(chunk);
+        if (cut >= sent && cut < sent + copy.length) copy[cut - sent] ^= 0xff;
+        sent += copy.length;
+        res.write(copy);
+        return;
+      }
+      const part = chunk.subarray(0, Math.max(0, cut - sent));
+      sent += part.length;
+      if (part.length > 0) res.write(part);
+      if (sent < cut) return;
+      tripped = true;
+      source.destroy();
+      if (fault === "close-mid-body") res.socket?.resetAndDestroy();
+      else if (fault === "short-body") res.socket?.end();
+      else this.#held.add(res);
+    });
+    source.on("end", () => {
+      if (!tripped) res.end();
+    });
+    source.on("error", () => res.destroy());
+  }
+}
+
+/** A server that is neither registry nor CDN: answers every request 200 with 1 KiB of its own bytes. */
+export async function startStranger(log: RequestLog): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = createServer((req, res) => {
+    const entry = log.open("stranger", req);
+    entry.status = 200;
+    const body = randomBytes(1024);
+    res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": body.length });
+    res.end(req.method === "HEAD" ? undefined : body);
+  });
+  const url = await listen(server);
+  return { url, stop: () => close(server) };
+}

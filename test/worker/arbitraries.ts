@@ -1,0 +1,110 @@
+/**
+ * Generators for the property tests: the requests a registry client, a scanner or a broken proxy might send, and the
+ * headers an upstream might answer with. Valid pieces are mixed with garbage so that both routing and rejection run.
+ */
+import fc from "fast-check";
+
+/**
+ * Every property runs this many cases from a fixed seed, but stops early (and passes) past the time bound, so a
+ * loaded machine runs fewer cases instead of failing; the test timeout (PROPERTY_TIMEOUT_MS) leaves room for that.
+ */
+export const PROPERTY_RUNS = { seed: 7, numRuns: 2_000, interruptAfterTimeLimit: 8_000, markInterruptAsFailure: false } as const;
+/** Test timeout for a property: its time bound plus the last case and shrinking. */
+export const PROPERTY_TIMEOUT_MS = 30_000;
+
+const HEX = "0123456789abcdef";
+const hex = (length: number) => fc.string({ unit: fc.constantFrom(...HEX), minLength: length, maxLength: length });
+const REGISTRY_HOSTS = ["docker.io", "registry-1.docker.io", "index.docker.io", "ghcr.io", "quay.io", "gcr.io", "registry.k8s.io", "DOCKER.IO"];
+
+/** A path component in the OCI grammar. */
+export const validComponent = fc.stringMatching(/^[a-z0-9]{1,6}(?:(?:\.|_|__|-{1,2})[a-z0-9]{1,4}){0,2}$/);
+/** A tag in the OCI grammar. */
+export const validTag = fc.stringMatching(/^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,20}$/);
+/** A sha256 digest. */
+export const validDigest = hex(64).map((h) => `sha256:${h}`);
+/** A repository name in the OCI grammar, one to four components. */
+export const validName = fc.array(validComponent, { minLength: 1, maxLength: 4 }).map((parts) => parts.join("/"));
+
+/** Characters that make a component invalid while leaving the URL path as it is. */
+const garbageComponent = fc.oneof(
+  fc.string({ unit: fc.constantFrom(..."aZ09._-+=:@!$&'()*,;~%"), maxLength: 12 }),
+  fc.string({ maxLength: 8 }),
+  fc.constantFrom("", ".", "..", "%2e%2e", "%2F", "%252e", "a%00b", "\\", "ü", "a..b", "-a", "a-", "A", "a__-b"),
+);
+const component = fc.oneof({ weight: 3, arbitrary: validComponent }, { weight: 1, arbitrary: garbageComponent });
+const name = fc.tuple(
+  fc.option(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", "localhost:5000"), { nil: undefined }),
+  fc.array(component, { minLength: 1, maxLength: 4 }),
+).map(([prefix, parts]) => [...(prefix ? [prefix] : []), ...parts].join("/"));
+const reference = fc.oneof(validTag, validDigest, garbageComponent, hex(64), fc.constantFrom("sha512:" + "a".repeat(128), "sha256:" + "A".repeat(64), "latest"));
+const endpoint = fc.oneof(
+  reference.map((r) => `manifests/${r}`),
+  reference.map((r) => `blobs/${r}`),
+  reference.map((r) => `referrers/${r}`),
+  fc.constantFrom("tags/list", "blobs/uploads/", "blobs/uploads/abc", "manifests", "blobs", "_catalog", ""),
+);
+
+/** A request path: registry API shapes with valid and garbage parts, and anything else a URL can hold. */
+export const anyPath = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(name, endpoint).map(([n, e]) => `/v2/${n}/${e}`) },
+  { weight: 1, arbitrary: fc.constantFrom("/", "/v2", "/v2/", "/token", "/v1/search", "/favicon.ico", "//v2/", "/v2/../token") },
+  { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => `/${s}`) },
+  { weight: 1, arbitrary: fc.webPath() },
+);
+
+/** A Host header: the bare domain, route subdomains, unknown labels, IPs and ports. */
+export const anyHost = fc.oneof(
+  fc.constantFrom("example.com", "localhost:8787", "127.0.0.1:8787", "[::1]:8787", "DOCKER.example.com", "xn--bcher-kva.example"),
+  fc.constantFrom("docker", "quay", "gcr", "k8s-gcr", "k8s", "ghcr", "cloudsmith", "nvcr", "mcr", "elastic", "ecr", "unknown").map((l) => `${l}.example.com`),
+  fc.domain(),
+);
+
+const queryValue = fc.oneof(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", ""), fc.string({ maxLength: 12 }));
+/** A query string, often with containerd's `ns`, sometimes with token and pagination parameters. */
+export const anyQuery = fc
+  .array(fc.tuple(fc.constantFrom("ns", "n", "last", "scope", "service", "artifactType", "x", "NS"), queryValue), { maxLength: 4 })
+  .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&")}` : ""));
+
+/** A token scope: well-formed ones of every type and naming, and garbage. */
+export const anyScope = fc.oneof(
+  fc
+    .tuple(
+      fc.constantFrom("repository", "repository(plugin)", "registry", "Repository", ""),
+      fc.oneof(
+        validName,
+        name,
+        fc.tuple(fc.array(fc.constantFrom(...REGISTRY_HOSTS), { minLength: 1, maxLength: 2 }), validName).map(([h, n]) => [...h, n].join("/")),
+      ),
+      fc.constantFrom("pull", "pull,push", "*", "", "delete"),
+    )
+    .map(([type, n, actions]) => `${type}:${n}:${actions}`),
+  fc.string({ maxLength: 30 }),
+);
+
+/** A repository name that is invalid in the OCI grammar (and stays invalid after an optional registry prefix). */
+export const invalidName = fc.oneof(
+  fc.tuple(validName, fc.constantFrom("A", "Z")).map(([n, c]) => `${n}${c}`),
+  fc.tuple(validName, fc.constantFrom("-", "_", ".")).map(([n, c]) => `${c}${n}`),
+  fc.tuple(validName, fc.constantFrom("-", "_", ".")).map(([n, c]) => `${n}${c}`),
+  fc.tuple(validComponent, validComponent, fc.constantFrom("_-", "___", "-_", "._", "_.")).map(([a, b, s]) => `${a}${s}${b}`),
+  fc.tuple(validName, validName).map(([a, b]) => `${a}//${b}`),
+  fc.constant("a".repeat(256)),
+);
+/** A manifest reference that is neither a valid tag nor a valid digest. */
+export const invalidReference = fc.oneof(
+  validTag.map((t) => `.${t}`),
+  validTag.map((t) => `-${t}`),
+  fc.constant("a".repeat(129)),
+  validTag.map((t) => `${t}+x`),
+  hex(63).map((h) => `sha256:${h}`),
+  hex(65).map((h) => `sha256:${h}`),
+  hex(64).map((h) => `sha256:${h.toUpperCase()}A`),
+  hex(64).map((h) => `:${h}`),
+  hex(64).map((h) => `SHA256:${h}`),
+);
+/** A blob reference that is not a valid digest (a tag is not one). */
+export const invalidDigest = fc.oneof(invalidReference, validTag);
+
+/** A header value an HTTP parser would hand the Worker: Latin-1 without CR, LF or NUL. */
+export const headerValue = (arbitrary: fc.Arbitrary<string>) =>
+  arbitrary.map((s) => s.replace(/[\r\n\0]/g, " ").replace(/[^\x00-\xff]/g, "?").trim());
