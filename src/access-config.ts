@@ -180,11 +180,13 @@ function parseObject(variable: string, raw: string | undefined, example: string)
   return value;
 }
 
-function parseFlag(variable: string, raw: string | undefined): boolean {
+/** A two-valued variable, such as "true"/"false" or "on"/"off" (any case); unset or empty means `fallback`. */
+export function parseFlag(variable: string, raw: string | undefined, fallback = false, words: readonly [string, string] = ["true", "false"]): boolean {
   const value = (raw ?? "").trim().toLowerCase();
-  if (value === "" || value === "false") return false;
-  if (value === "true") return true;
-  throw configError(variable, 'must be "true" or "false"');
+  if (value === "") return fallback;
+  if (value === words[0]) return true;
+  if (value === words[1]) return false;
+  throw configError(variable, `must be "${words[0]}" or "${words[1]}"`);
 }
 
 function present(raw: string | undefined): boolean {

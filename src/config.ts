@@ -2,7 +2,7 @@
  * The Worker's configuration: typed bindings, parsed and validated once per isolate.
  * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
  */
-import { parseAccessConfig, type AccessConfig, type AccessEnv } from "./access-config";
+import { parseAccessConfig, parseFlag, type AccessConfig, type AccessEnv } from "./access-config";
 import { configError } from "./errors";
 import { BUILTIN_UPSTREAMS, DEFAULT_ROUTE, type Upstream } from "./registries";
 
@@ -86,7 +86,7 @@ export function parseConfig(env: Env): Config {
     mirrorLogin: access.mirror !== undefined,
     access,
     tagTtlMs: parseTtl("TAG_TTL_SECONDS", env.TAG_TTL_SECONDS, DEFAULT_TAG_TTL_SECONDS) * 1000,
-    cacheEnabled: parseSwitch("CACHE", env.CACHE),
+    cacheEnabled: parseFlag("CACHE", env.CACHE, true, ["on", "off"]),
     ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
     upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
   };
@@ -181,13 +181,6 @@ function parseSeconds(variable: string, raw: string | undefined, fallback: numbe
     throw configError(variable, `must be a number of seconds between 0 and 600${options.zeroIsOff ? " (0 turns it off)" : ""}`);
   }
   return seconds;
-}
-
-function parseSwitch(variable: string, raw: string | undefined): boolean {
-  const value = (raw ?? "").trim().toLowerCase();
-  if (value === "" || value === "on") return true;
-  if (value === "off") return false;
-  throw configError(variable, 'must be "on" or "off"');
 }
 
 function parseTtl(variable: string, raw: string | undefined, fallback: number): number {
