@@ -1,28 +1,29 @@
 /**
  * edgehub: a pull-through mirror of Docker Hub and other OCI registries, as a Cloudflare Worker.
- * One request flows route -> screen -> (token | search | page | admit, then cache and registry proxy) -> response;
- * any RegistryError becomes OCI error JSON here. Cache writes finish after the response, through ctx.waitUntil.
+ * A request travels one way (src/README.md): configuration -> route -> access -> (token | search | page | the
+ * registry: cache, upstream) -> respond. Any RegistryError becomes OCI error JSON here, the only top-level catch.
  */
-import { EdgeCache } from "./cache";
-import { loadConfig, type Config, type Env } from "./config";
-import { serveByDigest } from "./content";
-import type { RequestContext, Trace } from "./context";
-import { errorResponse, toRegistryError } from "./errors";
-import { logEvent, logRequest } from "./log";
-import { assertMirrorAccess, assertMirrorLogin, issueMirrorToken } from "./mirror-auth";
+import { assertRepositoryAllowed } from "./access/lists";
+import { assertMirrorAccess, assertMirrorLogin, issueMirrorToken } from "./access/mirror-auth";
+import { isBlockedAgent, screenClient } from "./access/screen";
+import { loadConfig, type Config } from "./config/config";
+import type { Env } from "./config/env";
+import { toRegistryError } from "./core/errors";
+import { logEvent } from "./core/log";
 import { answerBlockedCrawler, answerBrowserPath } from "./pages/home";
-import { assertRepositoryAllowed, isBlockedAgent, screenClient } from "./policy";
-import { proxyBase, proxyRegistry } from "./proxy";
-import { isDigest } from "./reference";
-import { routeRequest, type Target } from "./route";
-import { answerPing, proxySearch } from "./search";
-import { serveByTag } from "./tags";
-import { handleToken } from "./token";
+import { errorResponse } from "./respond/errors";
+import { logRequest } from "./respond/request-log";
+import { routeRequest } from "./routing/route";
+import type { RoutedRequest, Trace } from "./routing/routed";
+import type { Target, TargetKind } from "./routing/target";
+import { serveRegistry } from "./serve";
+import { answerPing, proxySearch } from "./upstream/search";
+import { handleToken } from "./upstream/token-proxy";
 
-export type { Env } from "./config";
+export type { Env } from "./config/env";
 
 /** Request kinds that are not the registry API, so carry no X-Cache. */
-const NOT_REGISTRY = new Set<Target["kind"]>(["page", "token", "search", "ping"]);
+const NOT_REGISTRY = new Set<TargetKind>(["page", "token", "search", "ping"]);
 
 /** The Worker. */
 export default {
@@ -39,11 +40,11 @@ export default {
         response = await answerBlockedCrawler(request, config); // a crawler sees the decoy, never the guide
       } else {
         await screenClient(request, config);
-        response = await dispatch(request, url, target, config, ctx, trace);
+        response = await dispatch({ request, url, target, config, trace }, ctx);
       }
     } catch (thrown) {
       const error = toRegistryError(thrown);
-      if (error.status >= 500) console.error(JSON.stringify({ msg: "request failed", error: error.message, cause: String(error.cause ?? "") }));
+      if (error.status >= 500) logEvent("error", "request failed", { error: error.message, cause: String(error.cause ?? "") });
       response = errorResponse(error, request.method);
     }
     // Every registry answer says what the cache did; an error that reached here came from upstream or input, not cache.
@@ -56,7 +57,8 @@ export default {
   },
 } satisfies ExportedHandler<Env>;
 
-async function dispatch(request: Request, url: URL, target: Target, config: Config, ctx: ExecutionContext, trace: Trace): Promise<Response> {
+async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<Response> {
+  const { request, target, config } = routed;
   switch (target.kind) {
     case "page":
       return answerBrowserPath(request, config);
@@ -66,31 +68,16 @@ async function dispatch(request: Request, url: URL, target: Target, config: Conf
     case "ping":
       return answerPing(request);
     case "token":
-      return config.access.mirror ? issueMirrorToken(request, target, config) : handleToken(request, target, config);
+      return answerToken(request, target, config);
     default:
       // Who the client is first (401), then whether the image is served here (403): a stranger learns neither.
       await assertMirrorAccess(request, target, config);
       assertRepositoryAllowed(target, config);
-      return serveRegistry(requestContext(request, url, target, config, ctx, trace));
+      return serveRegistry(routed, ctx);
   }
 }
 
-function serveRegistry(cx: RequestContext): Promise<Response> {
-  if (!cx.config.cacheEnabled) return cx.target.kind === "base" ? proxyBase(cx) : proxyRegistry(cx);
-  switch (cx.target.kind) {
-    case "blob":
-      return serveByDigest(cx);
-    case "manifest":
-      return isDigest(cx.target.reference!) ? serveByDigest(cx) : serveByTag(cx);
-    case "base":
-      return proxyBase(cx);
-    default:
-      return proxyRegistry(cx);
-  }
-}
-
-function requestContext(request: Request, url: URL, target: Target, config: Config, ctx: ExecutionContext, trace: Trace): RequestContext {
-  const defer = (work: Promise<unknown>): void =>
-    ctx.waitUntil(work.catch((error: unknown) => logEvent("warn", "background work failed", { error: error instanceof Error ? error.message : String(error) })));
-  return { request, url, target, config, trace, defer, cache: new EdgeCache(url.origin, config.blobs, defer) };
+/** `/token`: the mirror's own tokens for its users, or the upstream's realm behind it. */
+function answerToken(request: Request, target: Target, config: Config): Promise<Response> {
+  return config.access.mirror ? issueMirrorToken(request, target, config.access.mirror, config) : handleToken(request, target, config);
 }

@@ -2,6 +2,7 @@
  * The guide's only style sheet and script, inlined so the page needs nothing from anywhere (it works offline and
  * behind filters that block CDNs). Both are constants, so the Content-Security-Policy allows exactly them by hash.
  */
+import { isolate } from "../core/isolate";
 
 /** Light by default, dark when the system asks for it; one column that fits a phone. */
 export const GUIDE_CSS = `:root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1b1f24;--muted:#57606a;--card:#fff;--line:#d5dbe1;--code:#f1f3f6;--accent:#0a66d6;--ok:#1a7f37}
@@ -71,13 +72,15 @@ export const GUIDE_SCRIPT = `document.addEventListener("click", (event) => {
 });`;
 
 /** Computed once per isolate; a string, not a promise, so no request ever waits on another request's work. */
-let policy: string | undefined;
+const policies = isolate.memory<"guide", string>("page policy", 1);
 
 /** The guide's Content-Security-Policy: nothing from anywhere, and only this style sheet and script inline. */
 export async function guideContentSecurityPolicy(): Promise<string> {
+  let policy = policies.get("guide");
   if (policy === undefined) {
     const [style, script] = await Promise.all([sha256Source(GUIDE_CSS), sha256Source(GUIDE_SCRIPT)]);
     policy = `default-src 'none'; style-src '${style}'; script-src '${script}'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+    policies.set("guide", policy);
   }
   return policy;
 }

@@ -4,8 +4,9 @@
  * (`/v2/…`, `/token`, `/v1/…`) are routed elsewhere and never depend on it.
  */
 import { version } from "../../package.json";
-import type { Config } from "../config";
-import { RegistryError } from "../errors";
+import type { Config } from "../config/config";
+import { RegistryError } from "../core/errors";
+import { bodyFor } from "../core/http";
 import { guideContentSecurityPolicy } from "./assets";
 import { answerNginxDecoy, answerRedirect } from "./decoys";
 import { renderGuide } from "./guide";
@@ -55,7 +56,7 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
 }
 
 function textResponse(request: Request, body: string, type: string, headers: Record<string, string>): Response {
-  return new Response(request.method === "HEAD" ? null : body, { headers: { ...headers, "content-type": type } });
+  return new Response(bodyFor(request.method, body), { headers: { ...headers, "content-type": type } });
 }
 
 function notFound(request: Request): RegistryError {

@@ -2,6 +2,7 @@
  * What every page shares: escaping, and the headers of an HTML answer. Everything interpolated into a page goes
  * through `escapeHtml`; the host name comes from the request, so it is attacker-controlled as far as we know.
  */
+import { bodyFor } from "../core/http";
 
 /** Escapes text for HTML element content and quoted attribute values alike. */
 export function escapeHtml(text: string): string {
@@ -17,5 +18,5 @@ export function renderProse(text: string): string {
 export function htmlResponse(request: Request, body: string, init: { status?: number; headers?: Record<string, string> } = {}): Response {
   const headers = new Headers(init.headers);
   if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
-  return new Response(request.method === "HEAD" ? null : body, { status: init.status ?? 200, headers });
+  return new Response(bodyFor(request.method, body), { status: init.status ?? 200, headers });
 }

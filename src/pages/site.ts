@@ -3,7 +3,8 @@
  * the live configuration (built-in table plus `UPSTREAMS`) with the names that select it. The guide and the JSON
  * description are both drawn from this, so they never disagree.
  */
-import type { Config } from "../config";
+import type { Config } from "../config/config";
+import { canonicalHost } from "../config/registries";
 
 /** One route as clients reach it. */
 export interface SiteRoute {
@@ -51,7 +52,7 @@ export function describeSite(url: URL, config: Config): Site {
   const routes = [...config.upstreams.values()].map((upstream): SiteRoute => {
     const route: SiteRoute = {
       name: upstream.name,
-      registry: upstream.hosts[0] ?? new URL(upstream.registry).host,
+      registry: canonicalHost(upstream),
       hosts: [...upstream.hosts],
       isDefault: upstream === config.defaultUpstream,
       searchable: upstream.index !== undefined,

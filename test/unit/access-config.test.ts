@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig, type Env } from "../../src/config";
-import { RegistryError } from "../../src/errors";
+import { parseConfig } from "../../src/config/config";
+import type { Env } from "../../src/config/env";
+import { RegistryError } from "../../src/core/errors";
 
 const SECRET = "s".repeat(32);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contentKey, digestAlgorithm, normalizeAccept, registryOf, sharedKey, tagKey } from "../../src/cache-keys";
-import { parseConfig } from "../../src/config";
+import { contentKey, digestAlgorithm, normalizeAccept, registryOf, sharedKey, tagKey } from "../../src/cache/keys";
+import { parseConfig } from "../../src/config/config";
 
 const config = parseConfig({});
 const digest = `sha256:${"ab".repeat(32)}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatChallenge, parseChallenge } from "../../src/challenge";
+import { formatChallenge, parseChallenge } from "../../src/core/challenge";
 
 describe("parseChallenge", () => {
   it("reads Docker Hub's challenge, commas inside quotes included", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { RegistryError } from "../../src/errors";
+import { parseConfig } from "../../src/config/config";
+import { RegistryError } from "../../src/core/errors";
 
 function messageOf(fn: () => unknown): string {
   try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { clientKey, compileGlobs, type RepositoryMatcher } from "../../src/policy";
-import { BUILTIN_UPSTREAMS } from "../../src/registries";
+import { clientKey } from "../../src/access/screen";
+import { compileGlobs, type RepositoryMatcher } from "../../src/config/globs";
+import { BUILTIN_UPSTREAMS } from "../../src/config/registries";
 
 const hub = BUILTIN_UPSTREAMS.find((u) => u.name === "docker")!;
 const ghcr = BUILTIN_UPSTREAMS.find((u) => u.name === "ghcr")!;

@@ -4,11 +4,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatChallenge, parseChallenge, type Challenge } from "../../src/challenge";
-import { parseConfig } from "../../src/config";
-import { RegistryError } from "../../src/errors";
-import { rewriteScope } from "../../src/reference";
-import { routeRequest } from "../../src/route";
+import { formatChallenge, parseChallenge, type Challenge } from "../../src/core/challenge";
+import { parseConfig } from "../../src/config/config";
+import { RegistryError } from "../../src/core/errors";
+import { rewriteScope } from "../../src/routing/reference";
+import { routeRequest } from "../../src/routing/route";
 import { anyHost, anyPath, anyQuery, anyScope, PROPERTY_RUNS, PROPERTY_TIMEOUT_MS } from "../worker/arbitraries";
 
 const config = parseConfig({});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RegistryError } from "../../src/errors";
-import { assertDigest, assertManifestReference, assertRepository, normalizeRepository, rewriteScope } from "../../src/reference";
-import { BUILTIN_UPSTREAMS } from "../../src/registries";
+import { RegistryError } from "../../src/core/errors";
+import { BUILTIN_UPSTREAMS, normalizeRepository } from "../../src/config/registries";
+import { assertDigest, assertManifestReference, assertRepository, rewriteScope } from "../../src/routing/reference";
 
 const hub = BUILTIN_UPSTREAMS.find((u) => u.name === "docker")!;
 const ghcr = BUILTIN_UPSTREAMS.find((u) => u.name === "ghcr")!;

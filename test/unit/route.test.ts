@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { RegistryError } from "../../src/errors";
-import { routeRequest, tokenRealmFor, type Target } from "../../src/route";
+import { parseConfig } from "../../src/config/config";
+import { RegistryError } from "../../src/core/errors";
+import { routeRequest, tokenRealmFor } from "../../src/routing/route";
+import type { Target } from "../../src/routing/target";
 
 const config = parseConfig({});
 const digest = `sha256:${"0".repeat(64)}`;
@@ -56,7 +57,7 @@ describe("routing by subdomain", () => {
   });
 
   it("keeps a registry-looking first component on a non-Hub route (gcr's domain-scoped projects)", () => {
-    expect(route("https://gcr.example.com/v2/example.com/project/img/manifests/1").repository).toBe("example.com/project/img");
+    expect(route("https://gcr.example.com/v2/example.com/project/img/manifests/1")).toMatchObject({ repository: "example.com/project/img" });
   });
 });
 
@@ -85,7 +86,7 @@ describe("routing by ?ns=", () => {
     expect(route("https://mirror.example.com/v2/owner/img/manifests/1?ns=ghcr.io").upstream.name).toBe("ghcr");
   });
   it("under ns, a dotted first component is part of the name", () => {
-    expect(route("https://m.example.com/v2/example.com/p/img/tags/list?ns=gcr.io").repository).toBe("example.com/p/img");
+    expect(route("https://m.example.com/v2/example.com/p/img/tags/list?ns=gcr.io")).toMatchObject({ repository: "example.com/p/img" });
   });
   it("an unknown ns is a 404", () => {
     expect(failure("https://m.example.com/v2/a/manifests/latest?ns=evil.example")).toEqual({ code: "NAME_UNKNOWN", status: 404 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config";
-import { RegistryError } from "../../src/errors";
-import { parseSearchQuery } from "../../src/search";
+import { parseConfig } from "../../src/config/config";
+import { RegistryError } from "../../src/core/errors";
+import { parseSearchQuery } from "../../src/upstream/search";
 
 const config = parseConfig({ UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "index": "https://harbor.example.net"}}' });
 const hub = config.upstreams.get("docker")!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DigestMismatch, hashStream, readVerified } from "../../src/verify";
+import { DigestMismatch, hashStream, readVerified } from "../../src/cache/verify";
 
 const bytes = new TextEncoder().encode("layer bytes");
 const DIGEST = "sha256:7a3b3a1d6b7a5bd0e4ca1a2c24cba42a6fdb6c4c3b8d3ac7bda8b9ef3f87dc50";

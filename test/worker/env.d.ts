@@ -1,17 +1,6 @@
-// The bindings the test runtime gives `env`: the [vars] of wrangler.toml, and the R2 bucket vitest.config.ts binds.
+// The bindings the test runtime gives `env`: edgehub's own Env (the [vars] of wrangler.toml, the R2 bucket that
+// vitest.config.ts binds), so a variable added to the Worker is known to the tests without copying it here.
+type EdgehubEnv = import("../../src/config/env").Env;
 declare namespace Cloudflare {
-  interface Env {
-    UPSTREAMS: string;
-    UPSTREAM_TIMEOUT_SECONDS: string;
-    HOME_PAGE: string;
-    ALLOWED_REPOSITORIES: string;
-    DENIED_REPOSITORIES: string;
-    BLOCKED_USER_AGENTS: string;
-    UPSTREAM_FALLBACKS: string;
-    SHARE_UPSTREAM_CREDENTIALS: string;
-    TAG_TTL_SECONDS: string;
-    CACHE: string;
-    BLOBS: R2Bucket;
-    UPSTREAM_IDLE_TIMEOUT_SECONDS: string;
-  }
+  interface Env extends EdgehubEnv {}
 }

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseChallenge } from "../../src/challenge";
+import { parseChallenge } from "../../src/core/challenge";
 import { headerValue, PROPERTY_RUNS, PROPERTY_TIMEOUT_MS } from "./arbitraries";
 import { callWorker, fakeUpstreams } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectWellFormed, wellBehavedRegistry, worlds } from "./imitation";

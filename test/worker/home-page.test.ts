@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseConfig } from "../../src/config";
-import { RegistryError } from "../../src/errors";
+import { parseConfig } from "../../src/config/config";
+import { RegistryError } from "../../src/core/errors";
 import { answerBlockedCrawler } from "../../src/pages/home";
 import { callWorker, fakeUpstreams, json } from "./fake-upstream";
 

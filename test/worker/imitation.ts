@@ -3,8 +3,8 @@
  * assertions they share: well-formed answers, credentials kept home.
  */
 import { expect } from "vitest";
-import { parseConfig } from "../../src/config";
-import type { Upstream } from "../../src/registries";
+import { parseConfig } from "../../src/config/config";
+import type { Upstream } from "../../src/config/registries";
 import { fakeUpstreams, type SentRequest } from "./fake-upstream";
 
 /** Credentials a generated client sends; they must never leave the upstream they are for. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseChallenge } from "../../src/challenge";
+import { parseChallenge } from "../../src/core/challenge";
 import { AUTH, fakeHub, HUB } from "./fake-hub";
 import { callWorker, fakeUpstreams } from "./fake-upstream";
 

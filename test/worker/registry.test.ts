@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseChallenge } from "../../src/challenge";
+import { parseChallenge } from "../../src/core/challenge";
 import { callWorker, digestOf, fakeUpstreams, HUB_CHALLENGE, json, settled } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";

@@ -4,7 +4,7 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { rewriteScope } from "../../src/reference";
+import { rewriteScope } from "../../src/routing/reference";
 import { anyHost, anyPath, anyQuery, anyScope, invalidDigest, invalidName, invalidReference, PROPERTY_RUNS, PROPERTY_TIMEOUT_MS, validDigest, validName, validTag } from "./arbitraries";
 import { callWorker } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectCredentialsStayHome, expectWellFormed, imitateEveryUpstream, ownerOf } from "./imitation";

@@ -1,0 +1,63 @@
+/**
+ * Names of everything the edge cache keeps. Content is named by what it is (registry + digest), never by the URL it
+ * was asked for, so `alpine` and `library/alpine`, or two repositories sharing a layer, find the same bytes. No key
+ * ever holds a credential. Each name is a path used both under the Cache API's origin and as the R2 object key.
+ */
+import type { Upstream } from "../config/registries";
+
+/** Digests are content addresses: blobs and manifests are kept apart only because their headers differ. */
+export type ContentKind = "blobs" | "manifests";
+
+/** Bump to orphan every old entry at once if the stored format changes. */
+const VERSION = "v1";
+/** The digest algorithms registered in the image spec, with the name WebCrypto, DigestStream and R2 know them by. */
+const ALGORITHMS: Record<string, { name: "SHA-256" | "SHA-512"; r2: "sha256" | "sha512" }> = {
+  sha256: { name: "SHA-256", r2: "sha256" },
+  sha512: { name: "SHA-512", r2: "sha512" },
+};
+
+/** The registry an upstream route fetches from (`registry-1.docker.io`): two routes to one registry share entries. */
+export function registryOf(upstream: Upstream): string {
+  return new URL(upstream.registry).host.toLowerCase();
+}
+
+/** Where the bytes of a digest live. */
+export function contentKey(registry: string, kind: ContentKind, digest: string): string {
+  return `${VERSION}/${registry}/${kind}/${digest.replace(":", "/")}`;
+}
+
+/** The marker saying a digest's bytes were served to anonymous clients, so any client may have them from cache. */
+export function sharedKey(registry: string, digest: string): string {
+  return `${VERSION}/${registry}/shared/${digest.replace(":", "/")}`;
+}
+
+/** Whether a repository was readable anonymously when last asked. */
+export function visibilityKey(registry: string, repository: string): string {
+  return `${VERSION}/${registry}/visibility/${repository}`;
+}
+
+/**
+ * Which digest a tag pointed at, for one set of accepted media types: a registry answers a client that does not
+ * accept an index with a single-platform manifest, so the same tag can name different manifests for different clients.
+ */
+export async function tagKey(registry: string, repository: string, tag: string, accept: string | null): Promise<string> {
+  const variant = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(normalizeAccept(accept))));
+  const hex = [...variant.slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${VERSION}/${registry}/tags/${repository}/${tag}/${hex}`;
+}
+
+/** Accept as a set of media types: order, quality values, case and repeats do not change what a registry returns. */
+export function normalizeAccept(accept: string | null): string {
+  const types = (accept ?? "").split(",").map((part) => part.split(";", 1)[0]!.trim().toLowerCase()).filter(Boolean);
+  return [...new Set(types)].sort().join(",");
+}
+
+/** The hash behind a digest, or undefined for an algorithm we cannot verify (such content is never stored). */
+export function digestAlgorithm(digest: string): { name: "SHA-256" | "SHA-512"; r2: "sha256" | "sha512" } | undefined {
+  return ALGORITHMS[digest.split(":", 1)[0]!];
+}
+
+/** Formats a hash as an OCI digest. */
+export function formatDigest(algorithm: string, hash: ArrayBuffer): string {
+  return `${algorithm}:${[...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}

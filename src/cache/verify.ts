@@ -1,0 +1,102 @@
+/**
+ * Digest checks on the way into the cache: bytes are stored only when they hash to the digest they were asked by.
+ * A content address that names other bytes would poison every client that trusts it, so a mismatch is an error the
+ * store sees (and logs), never a warning.
+ * Digest grammar: https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
+ */
+import { digestAlgorithm, formatDigest } from "./keys";
+
+/** Thrown when bytes do not hash to the digest they should; the store that sees it keeps nothing. */
+export class DigestMismatch extends Error {
+  constructor(readonly expected: string, readonly actual: string, readonly bytes: number) {
+    super(`content hashes to ${actual}, not ${expected}`);
+    this.name = "DigestMismatch";
+  }
+}
+
+/** Large reads keep the JS work per megabyte small: hashing is native, the loop around it is not. */
+const READ_SIZE = 1024 * 1024;
+const READ_AT_LEAST = 256 * 1024;
+
+/**
+ * Reads a stream to its end through crypto.DigestStream and resolves to its length if it hashes to `digest`;
+ * throws DigestMismatch if not (a stream cut short hashes to something else too), or the stream's own error.
+ * It only reads: the cache write takes its own tee() branch, since a cache write fed from a JS stream is slow
+ * (many times slower than a native one) and may keep what it got even when that stream errors.
+ */
+export async function hashStream(body: ReadableStream<Uint8Array>, digest: string): Promise<number> {
+  const algorithm = digestAlgorithm(digest);
+  if (!algorithm) throw new Error(`cannot verify ${digest.split(":", 1)[0]} digests`);
+  const hasher = new crypto.DigestStream(algorithm.name);
+  const writer = hasher.getWriter();
+  let bytes = 0;
+  try {
+    for await (const chunk of chunksOf(body)) {
+      bytes += chunk.byteLength;
+      await writer.write(chunk);
+    }
+    await writer.close();
+  } catch (error) {
+    hasher.digest.catch(() => undefined); // abandoned along with the stream
+    await writer.abort(error).catch(() => undefined);
+    throw error;
+  }
+  const actual = formatDigest(digest.split(":", 1)[0]!, await hasher.digest);
+  if (actual !== digest) throw new DigestMismatch(digest, actual, bytes);
+  return bytes;
+}
+
+/** A stream's chunks: read a megabyte at a time where the stream allows it (workerd's readAtLeast), else as they come. */
+async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let byob: ReadableStreamBYOBReader | undefined;
+  try {
+    byob = body.getReader({ mode: "byob" });
+  } catch {
+    byob = undefined; // a stream made in JS without type "bytes"
+  }
+  if (!byob) {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  }
+  for (;;) {
+    const { done, value } = await byob.readAtLeast(READ_AT_LEAST, new Uint8Array(READ_SIZE));
+    if (value && value.byteLength > 0) yield value;
+    if (done) return;
+  }
+}
+
+/**
+ * Reads a small body (a manifest) into memory, refusing more than `maxBytes`. Returns the bytes and their digest
+ * with the algorithm of `expected` (sha256 when there is none); throws DigestMismatch when `expected` is given and differs.
+ */
+export async function readVerified(body: ReadableStream<Uint8Array>, expected: string | undefined, maxBytes: number): Promise<{ bytes: Uint8Array; digest: string }> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.byteLength;
+    if (length > maxBytes) {
+      await reader.cancel();
+      throw new Error(`body larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  const algorithmName = expected ? expected.split(":", 1)[0]! : "sha256";
+  const algorithm = digestAlgorithm(`${algorithmName}:`);
+  if (!algorithm) throw new Error(`cannot verify ${algorithmName} digests`);
+  const digest = formatDigest(algorithmName, await crypto.subtle.digest(algorithm.name, bytes));
+  if (expected !== undefined && digest !== expected) throw new DigestMismatch(expected, digest, length);
+  return { bytes, digest };
+}

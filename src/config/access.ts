@@ -1,0 +1,171 @@
+/**
+ * The access settings: upstream credentials and fallback mirrors, mirror users, repository allow and deny lists,
+ * blocked User-Agents and the rate limiter. Parsed with the rest of the configuration, once per isolate. Each is off
+ * while its variable is unset or empty; a malformed value fails every request, so a typo never opens the mirror.
+ * Messages name the variable and the fix, never a value: most of these are secrets.
+ */
+import { configError } from "../core/errors";
+import { isRecord, parseHttpUrl } from "../core/parse";
+import type { Env } from "./env";
+import { compileGlobs, type RepositoryMatcher } from "./globs";
+import type { Upstream } from "./registries";
+import { parseFlag } from "./values";
+
+/** A username and password (or access token). */
+export interface Credential {
+  username: string;
+  password: string;
+}
+
+/** Mirror users mode: clients log in to the mirror, which signs its own tokens. */
+export interface MirrorUsers {
+  users: readonly Credential[];
+  secret: string;
+}
+
+/** Validated access settings. Lists are keyed by registry origin, so every route to one registry shares them. */
+export interface AccessConfig {
+  /** Route name -> the credentials the Worker authenticates to that upstream with. */
+  credentials: ReadonlyMap<string, Credential>;
+  /** Route name -> origin of a registry to try once when the upstream answers 429. */
+  fallbacks: ReadonlyMap<string, string>;
+  mirror?: MirrorUsers;
+  /** Registry origin -> allowed repositories; undefined when there is no allow list (a missing origin: none allowed). */
+  allowed?: ReadonlyMap<string, RepositoryMatcher>;
+  denied: ReadonlyMap<string, RepositoryMatcher>;
+  /** Lower-case User-Agent substrings. */
+  blockedUserAgents: readonly string[];
+  rateLimiter?: RateLimit;
+}
+
+/** The routes, as upstreams.ts has parsed them. */
+export interface Routes {
+  upstreams: ReadonlyMap<string, Upstream>;
+  upstreamsByHost: ReadonlyMap<string, Upstream>;
+}
+
+/**
+ * Parses and cross-checks the access variables, given the mirror users (mirror-users.ts) they are checked against;
+ * throws a configuration error naming the variable at fault.
+ */
+export function parseAccessConfig(env: Env, routes: Routes, mirror: MirrorUsers | undefined): AccessConfig {
+  const allowed = present(env.ALLOWED_REPOSITORIES) ? parseLists("ALLOWED_REPOSITORIES", env.ALLOWED_REPOSITORIES, routes) : undefined;
+  const config: AccessConfig = {
+    credentials: parseCredentials(env, routes),
+    fallbacks: parseFallbacks(env.UPSTREAM_FALLBACKS, routes),
+    denied: present(env.DENIED_REPOSITORIES) ? parseLists("DENIED_REPOSITORIES", env.DENIED_REPOSITORIES, routes) : new Map(),
+    blockedUserAgents: parseUserAgents(env.BLOCKED_USER_AGENTS),
+  };
+  if (mirror) config.mirror = mirror;
+  if (allowed) config.allowed = allowed;
+  if (env.RATE_LIMITER !== undefined) {
+    if (typeof env.RATE_LIMITER?.limit !== "function") {
+      throw configError("RATE_LIMITER", "is bound but is not a Rate Limiting binding: declare it under [[ratelimits]] in wrangler.toml");
+    }
+    config.rateLimiter = env.RATE_LIMITER;
+  }
+  assertCredentialsGuarded(config, parseFlag("SHARE_UPSTREAM_CREDENTIALS", env.SHARE_UPSTREAM_CREDENTIALS), routes);
+  return config;
+}
+
+/**
+ * Upstream credentials read whatever their account can, private repositories included. Anonymous clients get them
+ * only behind mirror users or a route's allow list, or when the owner says the token reads public images only.
+ */
+function assertCredentialsGuarded(config: AccessConfig, shared: boolean, routes: Routes): void {
+  if (config.mirror || shared) return;
+  for (const route of config.credentials.keys()) {
+    if (config.allowed?.has(routes.upstreams.get(route)!.registry)) continue;
+    const variable = route === "docker" ? "DOCKERHUB_TOKEN" : "UPSTREAM_CREDENTIALS";
+    throw configError(
+      variable,
+      `would let anyone who finds this mirror pull whatever that account can read on route ${route}, private repositories included: ` +
+        `set MIRROR_USERS, or an ALLOWED_REPOSITORIES entry for ${route}, or SHARE_UPSTREAM_CREDENTIALS=true if the token reads public repositories only`,
+    );
+  }
+}
+
+function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
+  const credentials = new Map<string, Credential>();
+  for (const [key, value] of Object.entries(parseObject("UPSTREAM_CREDENTIALS", env.UPSTREAM_CREDENTIALS, '{"ghcr": {"username": "…", "password": "…"}}'))) {
+    const route = resolveRoute("UPSTREAM_CREDENTIALS", key, routes).name;
+    const { username, password } = isRecord(value) ? value : {};
+    if (typeof username !== "string" || username === "" || typeof password !== "string" || password === "") {
+      throw configError("UPSTREAM_CREDENTIALS", `"${key}" must be an object with a non-empty "username" and "password"`);
+    }
+    credentials.set(route, { username, password });
+  }
+  const hubUser = env.DOCKERHUB_USERNAME?.trim() ?? "";
+  const hubToken = env.DOCKERHUB_TOKEN?.trim() ?? "";
+  if ((hubUser === "") !== (hubToken === "")) {
+    throw configError(hubUser === "" ? "DOCKERHUB_USERNAME" : "DOCKERHUB_TOKEN", "is missing: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN together");
+  }
+  if (hubUser !== "") {
+    if (credentials.has("docker")) throw configError("UPSTREAM_CREDENTIALS", 'has a "docker" entry and DOCKERHUB_TOKEN is set too: keep one');
+    credentials.set("docker", { username: hubUser, password: hubToken });
+  }
+  return credentials;
+}
+
+function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, string> {
+  const fallbacks = new Map<string, string>();
+  for (const [key, value] of Object.entries(parseObject("UPSTREAM_FALLBACKS", raw, '{"docker": "https://mirror.gcr.io"}'))) {
+    const upstream = resolveRoute("UPSTREAM_FALLBACKS", key, routes);
+    const origin = parseOrigin(value);
+    if (!origin) throw configError("UPSTREAM_FALLBACKS", `"${key}" must be a registry origin such as https://mirror.gcr.io`);
+    if (origin === upstream.registry) throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
+    fallbacks.set(upstream.name, origin);
+  }
+  return fallbacks;
+}
+
+/** ALLOWED_REPOSITORIES / DENIED_REPOSITORIES: route (or registry host) -> globs, compiled per registry origin. */
+function parseLists(variable: string, raw: string, routes: Routes): Map<string, RepositoryMatcher> {
+  const lists = new Map<string, RepositoryMatcher>();
+  for (const [key, value] of Object.entries(parseObject(variable, raw, '{"docker": ["library/*", "bitnami/*"]}'))) {
+    const upstream = resolveRoute(variable, key, routes);
+    if (!Array.isArray(value) || !value.every((glob) => typeof glob === "string")) throw configError(variable, `"${key}" must be an array of globs`);
+    const matcher = compileGlobs(value as string[], upstream);
+    if (typeof matcher === "string") throw configError(variable, `"${key}": "${matcher}" is not a repository glob (lower-case name components, * within one, ** across)`);
+    if (lists.has(upstream.registry)) throw configError(variable, `"${key}" names a registry listed under another key`);
+    lists.set(upstream.registry, matcher);
+  }
+  return lists;
+}
+
+function parseUserAgents(raw: string | undefined): string[] {
+  const entries = (raw ?? "").split(/[,\n]/).map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== "");
+  if (entries.some((entry) => /["[\]{}]/.test(entry))) throw configError("BLOCKED_USER_AGENTS", "must be a comma-separated list such as bot, crawler, spider (not JSON)");
+  return entries;
+}
+
+/** A route named by its route name (`docker`) or one of its registry hosts (`docker.io`), case-insensitively. */
+function resolveRoute(variable: string, key: string, routes: Routes): Upstream {
+  const name = key.toLowerCase();
+  const upstream = routes.upstreams.get(name) ?? routes.upstreamsByHost.get(name);
+  if (!upstream) throw configError(variable, `names no route: "${key}" (routes: ${[...routes.upstreams.keys()].join(", ")})`);
+  return upstream;
+}
+
+function parseObject(variable: string, raw: string | undefined, example: string): Record<string, unknown> {
+  if (!present(raw)) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw configError(variable, `is not valid JSON; expected ${example}`);
+  }
+  if (!isRecord(value)) throw configError(variable, `must be a JSON object such as ${example}`);
+  return value;
+}
+
+function present(raw: string | undefined): raw is string {
+  return raw !== undefined && raw.trim() !== "";
+}
+
+/** An http(s) origin with nothing after it, or undefined. */
+function parseOrigin(value: unknown): string | undefined {
+  const url = parseHttpUrl(value);
+  const bare = url && !url.username && !url.password && url.pathname === "/" && !url.search && !url.hash;
+  return bare ? url.origin : undefined;
+}

@@ -1,0 +1,89 @@
+/**
+ * The Worker's configuration: typed bindings, parsed and validated once per isolate.
+ * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
+ */
+import { configError } from "../core/errors";
+import { isolate } from "../core/isolate";
+import { parseHttpUrl } from "../core/parse";
+import { parseAccessConfig, type AccessConfig } from "./access";
+import type { Env } from "./env";
+import { parseMirrorUsers } from "./mirror-users";
+import { DEFAULT_ROUTE, type Upstream } from "./registries";
+import { parseUpstreams } from "./upstreams";
+import { parseFlag, parseSeconds, parseTtl } from "./values";
+
+/** HOME_PAGE, parsed. */
+export type HomePage = { mode: "guide" } | { mode: "nginx" } | { mode: "none" } | { mode: "redirect"; location: string };
+
+/** Validated configuration. */
+export interface Config {
+  upstreams: ReadonlyMap<string, Upstream>;
+  /** Registry host name (lower case) -> upstream, for path prefixes and `?ns=`. */
+  upstreamsByHost: ReadonlyMap<string, Upstream>;
+  defaultUpstream: Upstream;
+  upstreamTimeoutMs: number;
+  homePage: HomePage;
+  /** Clients must log in to this mirror; the guide shows `docker login <host>` and nothing else about it. */
+  mirrorLogin: boolean;
+  /** Credentials, mirror users, allow and deny lists, blocked clients, rate limiter: access.ts. */
+  access: AccessConfig;
+  /** How long a tag's last seen digest is trusted without asking the upstream. */
+  tagTtlMs: number;
+  /** Whether the edge cache serves and stores anything (CACHE). */
+  cacheEnabled: boolean;
+  /** The R2 bucket behind the edge cache, when bound. */
+  blobs?: R2Bucket;
+  /** 0 when bodies stream unwatched. */
+  upstreamIdleTimeoutMs: number;
+}
+
+/** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
+const DEFAULT_TAG_TTL_SECONDS = 300;
+/** Parsed configurations by the bindings object they came from; an isolate sees one, tests a few. */
+const parsed = isolate.memory<Env, Config>("config", 16);
+
+/** Returns the configuration for these bindings, parsing them on first use in this isolate. */
+export function loadConfig(env: Env): Config {
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
+/** Parses and validates the bindings; throws a RegistryError that names the variable at fault. */
+export function parseConfig(env: Env): Config {
+  const upstreams = parseUpstreams(env.UPSTREAMS);
+  const upstreamsByHost = new Map<string, Upstream>();
+  for (const upstream of upstreams.values()) {
+    for (const host of upstream.hosts) upstreamsByHost.set(host.toLowerCase(), upstream);
+  }
+  const access = parseAccessConfig(env, { upstreams, upstreamsByHost }, parseMirrorUsers(env));
+  return {
+    upstreams,
+    upstreamsByHost,
+    defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
+    upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
+    homePage: parseHomePage(env.HOME_PAGE),
+    mirrorLogin: access.mirror !== undefined,
+    access,
+    tagTtlMs: parseTtl("TAG_TTL_SECONDS", env.TAG_TTL_SECONDS, DEFAULT_TAG_TTL_SECONDS) * 1000,
+    cacheEnabled: parseFlag("CACHE", env.CACHE, true, ["on", "off"]),
+    ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
+    upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
+  };
+}
+
+function parseHomePage(raw: string | undefined): HomePage {
+  const value = (raw ?? "").trim();
+  const keyword = value.toLowerCase();
+  if (keyword === "" || keyword === "guide") return { mode: "guide" };
+  if (keyword === "nginx" || keyword === "none") return { mode: keyword };
+  if (keyword.startsWith("redirect:")) {
+    const url = parseHttpUrl(value.slice("redirect:".length).trim());
+    if (url?.protocol === "https:" && !url.username && !url.password) return { mode: "redirect", location: url.href };
+    throw configError("HOME_PAGE", "redirect: needs an https URL without credentials, as in redirect:https://example.com/");
+  }
+  throw configError("HOME_PAGE", 'must be "guide", "nginx", "none" or "redirect:https://…"');
+}

@@ -1,0 +1,21 @@
+/**
+ * Parsing helpers for values that come from outside (variables, upstream answers): each returns undefined for
+ * anything it does not recognise, so callers decide what a bad value means.
+ */
+
+/** A plain JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** An absolute http(s) URL, or undefined for anything else (relative, garbage, another scheme). */
+export function parseHttpUrl(value: unknown): URL | undefined {
+  if (typeof value !== "string") return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === "https:" || url.protocol === "http:" ? url : undefined;
+}

@@ -1,0 +1,18 @@
+/**
+ * The only place an OCI error body is built: `{"errors":[{"code","message","detail"}]}`.
+ * Spec: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes
+ */
+import type { ErrorCode, RegistryError } from "../core/errors";
+import { bodyFor } from "../core/http";
+
+/** The client's response for a RegistryError (no body for a HEAD, but the same headers). */
+export function errorResponse(error: RegistryError, method = "GET"): Response {
+  const entry: { code: ErrorCode; message: string; detail?: unknown } = { code: error.code, message: error.message };
+  if (error.detail !== undefined) entry.detail = error.detail;
+  const body = JSON.stringify({ errors: [entry] });
+  const headers = new Headers(error.headers);
+  headers.set("Content-Type", "application/json; charset=utf-8");
+  headers.set("Docker-Distribution-API-Version", "registry/2.0");
+  headers.set("Content-Length", String(new TextEncoder().encode(body).byteLength));
+  return new Response(bodyFor(method, body), { status: error.status, headers });
+}

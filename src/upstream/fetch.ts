@@ -1,0 +1,206 @@
+/**
+ * Every outbound request. Redirects are followed here, by hand, so credentials never cross origins: S3 and CDN
+ * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
+ */
+import { parseChallenge } from "../core/challenge";
+import { RegistryError } from "../core/errors";
+import { parseHttpUrl } from "../core/parse";
+import { watchIdle } from "./idle";
+
+/** An outbound request. `headers` are already reduced to what the upstream may see. */
+export interface UpstreamRequest {
+  method: string;
+  url: string;
+  headers: Headers;
+  body?: string;
+}
+
+/** Limits for one logical upstream fetch. */
+export interface FetchLimits {
+  /** How long to wait for response headers from each hop. */
+  timeoutMs: number;
+  /** Redirect hops (and token fetches for redirect targets) allowed; each is a subrequest, of which a request gets 50. */
+  maxHops?: number;
+  /**
+   * Return a redirect instead of following it. An access check needs no more: a registry redirects to blob storage
+   * only after it has authorised the request.
+   */
+  returnRedirects?: boolean;
+  /** How long the body may go without a byte while the client waits for one; 0 or absent streams without a watch. */
+  idleTimeoutMs?: number;
+}
+
+const DEFAULT_MAX_HOPS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** What a blob store answers a HEAD on a URL presigned for GET. */
+const HEAD_REFUSALS = new Set([400, 403, 405]);
+/** Headers that carry credentials and must be dropped when a redirect leaves the origin they were meant for. */
+const CREDENTIAL_HEADERS = ["authorization", "cookie"];
+/** Statuses whose responses cannot carry a body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * Fetches `request`, following redirects itself. Authorization and Cookie are dropped as soon as a hop changes origin.
+ * A redirect target that answers 401 with a Bearer challenge (registry.k8s.io -> Artifact Registry) gets an
+ * anonymous token fetched for it, once. A HEAD refused by a redirect target is asked again as GET, so the answer may
+ * carry a body the caller must cancel.
+ */
+export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
+  const origin = new URL(request.url).origin;
+  let current = { ...request, headers: new Headers(request.headers) };
+  let triedTokenFor: string | undefined;
+  for (let hop = 0; ; hop++) {
+    const response = await fetchOnce(current, limits.timeoutMs);
+    const left = hop < (limits.maxHops ?? DEFAULT_MAX_HOPS);
+    if (REDIRECT_STATUSES.has(response.status) && response.headers.has("location") && !limits.returnRedirects) {
+      await discard(response);
+      if (!left) throw upstreamUnavailable(502, "too many redirects", current.url);
+      current = redirectTarget(current, response.status, response.headers.get("location")!);
+      continue;
+    }
+    const target = new URL(current.url).origin;
+    if (current.method === "HEAD" && target !== origin && HEAD_REFUSALS.has(response.status) && left) {
+      // Presigned S3/R2 URLs are signed for GET and refuse HEAD: ask with GET and let the caller drop the body.
+      await discard(response);
+      current = { ...current, method: "GET" };
+      continue;
+    }
+    if (response.status === 401 && target !== origin && triedTokenFor !== target && left) {
+      const token = await fetchAnonymousToken(response.headers.get("www-authenticate"), limits);
+      if (token) {
+        await discard(response);
+        triedTokenFor = target;
+        current.headers.set("authorization", `Bearer ${token}`);
+        continue;
+      }
+    }
+    if (response.status === 401 && target !== origin) {
+      // The client's credentials are never sent there, so relaying its challenge would only teach the client (and
+      // the realm memory in token-proxy.ts) another origin's realm: the redirect target's refusal is an upstream failure.
+      await discard(response);
+      throw upstreamUnavailable(502, "a redirect target refused the request (401)", current.url);
+    }
+    // A HEAD's body (from a GET asked in its place) is cancelled by the caller: nothing to watch.
+    return request.method === "HEAD" ? response : watchBody(response, current.url, limits.idleTimeoutMs);
+  }
+}
+
+/**
+ * Asks as a client without credentials would: Authorization and Cookie dropped, and, when the upstream challenges,
+ * with the anonymous token its realm hands out (how Docker Hub serves public images). Redirects are returned, not
+ * followed. Used to learn whether the upstream serves something to everyone.
+ */
+export async function fetchAnonymously(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
+  const headers = new Headers(request.headers);
+  for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  const first = await fetchOnce({ ...request, headers }, limits.timeoutMs);
+  if (first.status !== 401) return first;
+  const token = await fetchAnonymousToken(first.headers.get("www-authenticate"), limits);
+  if (!token) return first;
+  await discard(first);
+  headers.set("authorization", `Bearer ${token}`);
+  return fetchOnce({ ...request, headers }, limits.timeoutMs);
+}
+
+/**
+ * The response with its body watched for stalls (see watchIdle), or as it is when there is nothing to watch. A body
+ * of known length keeps it: through a FixedLengthStream the client still gets Content-Length, and a body that ends
+ * early aborts the connection instead of ending a chunked response cleanly (which would hide the truncation).
+ */
+function watchBody(response: Response, url: string, idleTimeoutMs = 0): Response {
+  if (!idleTimeoutMs || response.body === null || NULL_BODY_STATUSES.has(response.status)) return response;
+  const stalled = () => upstreamUnavailable(504, `no body bytes for ${idleTimeoutMs / 1000} s`, url);
+  let body = watchIdle(response.body, idleTimeoutMs, stalled);
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  // The runtime decodes a compressed body, so its declared length describes other bytes.
+  if (Number.isSafeInteger(length) && length >= 0 && !response.headers.has("content-encoding")) {
+    const fixed = new FixedLengthStream(length);
+    body.pipeTo(fixed.writable).catch(() => undefined); // an error aborts the readable side, as it should
+    body = fixed.readable;
+  }
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** The next hop of a redirect: URL resolved against the current one, credentials dropped across origins. */
+function redirectTarget(current: UpstreamRequest, status: number, location: string): UpstreamRequest {
+  let next: URL;
+  try {
+    next = new URL(location, current.url);
+  } catch {
+    throw upstreamUnavailable(502, "upstream sent an invalid redirect", current.url);
+  }
+  if (next.protocol !== "https:" && next.protocol !== "http:") throw upstreamUnavailable(502, "upstream redirected to a non-HTTP URL", current.url);
+  const headers = new Headers(current.headers);
+  if (next.origin !== new URL(current.url).origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  const method = status === 303 && current.method !== "HEAD" ? "GET" : current.method;
+  const body = method === current.method ? current.body : undefined;
+  return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
+}
+
+/** Fetches a token for a redirect target's Bearer challenge without any credentials of the client's. */
+async function fetchAnonymousToken(header: string | null, limits: FetchLimits): Promise<string | undefined> {
+  const challenge = header ? parseChallenge(header) : undefined;
+  const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
+  const url = parseHttpUrl(realm);
+  if (!challenge || !url) return undefined;
+  for (const name of ["service", "scope"]) {
+    const value = challenge.params[name];
+    if (value) url.searchParams.set(name, value);
+  }
+  const response = await fetchOnce({ method: "GET", url: url.href, headers: new Headers({ accept: "application/json" }) }, limits.timeoutMs);
+  if (!response.ok) {
+    await discard(response);
+    return undefined;
+  }
+  // The redirect target's realm is not ours to trust: an answer that is not a token is no token, not a crash.
+  const body = await response.json<{ token?: unknown; access_token?: unknown }>().catch(() => undefined);
+  const token = body?.token ?? body?.access_token;
+  return typeof token === "string" ? token : undefined;
+}
+
+/** One fetch with a deadline on the response headers; the body streams on without one. */
+async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await fetch(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body ?? null,
+      redirect: "manual",
+      signal: controller.signal,
+    });
+  } catch (error) {
+    if (controller.signal.aborted) throw upstreamUnavailable(504, `no answer within ${timeoutMs / 1000} s`, request.url, error);
+    throw upstreamUnavailable(502, "could not reach the upstream", request.url, error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function upstreamUnavailable(status: number, message: string, url: string, cause?: unknown): RegistryError {
+  const upstream = new URL(url).host;
+  return new RegistryError("UNAVAILABLE", `upstream ${upstream}: ${message}`, { status, detail: { upstream }, cause });
+}
+
+/** Releases a response body we will not read, so the connection can be reused. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel();
+}
+
+/**
+ * What an upstream 429 becomes for the client: TOOMANYREQUESTS with the upstream's Retry-After (60 s when it sent
+ * none that parses) and its rate-limit headers, so the client waits instead of hammering.
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes, RFC 9110 section 10.2.3.
+ */
+export function upstreamRateLimited(response: Response, url: string): RegistryError {
+  const upstream = new URL(url).host;
+  const sent = response.headers.get("retry-after")?.trim() ?? "";
+  const retryAfter = /^\d+$/.test(sent) || (/[a-z]/i.test(sent) && !Number.isNaN(Date.parse(sent))) ? sent : "60";
+  const headers: Record<string, string> = { "Retry-After": retryAfter };
+  for (const name of ["ratelimit-limit", "ratelimit-remaining"]) {
+    const value = response.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  return new RegistryError("TOOMANYREQUESTS", `upstream ${upstream} is rate-limiting this mirror; retry later`, { detail: { upstream }, headers });
+}

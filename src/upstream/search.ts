@@ -1,0 +1,116 @@
+/**
+ * `docker search` through the mirror. For `docker search mirror.example.com/nginx` the daemon asks this host, as a
+ * v1 registry, `GET /v1/_ping` (twice) and then `GET /v1/search?q=nginx&n=25`; we answer the ping ourselves and pass
+ * the search to the route's index (Docker Hub's index.docker.io), whose JSON goes back to the client unchanged.
+ * The daemon's side: moby registry/search.go (splitReposSearchTerm, v1 endpoint ping, session.searchRepositories).
+ */
+import type { Config } from "../config/config";
+import { canonicalHost, type Upstream } from "../config/registries";
+import { RegistryError } from "../core/errors";
+import { bodyFor, copyHeaders } from "../core/http";
+import type { Target } from "../routing/target";
+import { fetchUpstream } from "./fetch";
+
+/** A search request reduced to what the index is asked. */
+export interface SearchQuery {
+  upstream: Upstream;
+  /** The term as the index expects it: no mirror host, no registry prefix, no `library/`. */
+  term: string;
+  /** The index URL to fetch. */
+  url: string;
+}
+
+/** Docker Hub caps a page at 100 results; the CLI refuses a larger --limit itself. */
+const MAX_PAGE_SIZE = 100;
+const MAX_TERM_LENGTH = 255;
+/** Response headers of the index a client may see. */
+const FORWARDED_RESPONSE_HEADERS = ["content-type", "content-length"];
+
+/**
+ * Answers `/v1/_ping`. `standalone` tells the daemon this is a registry of its own, so it sends the credentials of a
+ * `docker login <this host>` (or `Basic Og==` when there are none) with the search: the mirror's own access rules can
+ * then apply to search as they do to pulls. The credentials are never forwarded to the index.
+ */
+export function answerPing(request: Request): Response {
+  const body = JSON.stringify({ standalone: true });
+  return new Response(bodyFor(request.method, body), {
+    headers: { "content-type": "application/json; charset=utf-8", "x-docker-registry-standalone": "true", "cache-control": "no-store" },
+  });
+}
+
+/** Proxies `/v1/search` to the index of the route the term names; the index's JSON is passed through untouched. */
+export async function proxySearch(request: Request, target: Target, config: Config): Promise<Response> {
+  const query = parseSearchQuery(new URL(request.url), target.upstream, config);
+  // Only what describes the request: the client's Authorization is `Basic Og==` or mirror credentials, never the index's.
+  const headers = new Headers({ accept: "application/json" });
+  const userAgent = request.headers.get("user-agent");
+  if (userAgent !== null) headers.set("user-agent", userAgent);
+  const response = await fetchUpstream({ method: "GET", url: query.url, headers }, { timeoutMs: config.upstreamTimeoutMs });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw indexFailure(response, query.url);
+  }
+  const out = copyHeaders(response.headers, FORWARDED_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
+  // The runtime decodes a compressed body for us, so the index's length would describe other bytes.
+  if (response.headers.has("content-encoding")) out.delete("content-length");
+  return new Response(bodyFor(request.method, response.body), { status: response.status, headers: out });
+}
+
+/**
+ * Reads `q`, `n` and `page`, and rewrites the term the way Docker Hub expects it: a leading mirror host goes (clients
+ * that keep the whole `docker search` argument), a leading registry host picks that route as in a pull's path, and the
+ * route's official namespace goes (`library/alpine` -> `alpine`, as the daemon itself does for Docker Hub).
+ */
+export function parseSearchQuery(url: URL, routed: Upstream, config: Config): SearchQuery {
+  let term = (url.searchParams.get("q") ?? "").trim();
+  let upstream = routed;
+  const first = (term.split("/", 1)[0] ?? "").toLowerCase();
+  if (term.includes("/") && (first === url.host.toLowerCase() || first === url.hostname.toLowerCase())) {
+    term = term.slice(first.length + 1);
+  }
+  const slash = term.indexOf("/");
+  const prefixed = slash > 0 ? config.upstreamsByHost.get(term.slice(0, slash).toLowerCase()) : undefined;
+  if (prefixed) {
+    upstream = prefixed;
+    term = term.slice(slash + 1);
+  }
+  const official = upstream.officialNamespace ? `${upstream.officialNamespace}/` : undefined;
+  if (official && term.toLowerCase().startsWith(official)) term = term.slice(official.length);
+  if (term === "" || term.length > MAX_TERM_LENGTH) {
+    throw new RegistryError("NAME_INVALID", "search needs a term of at most 255 characters: /v1/search?q=nginx", { detail: { q: url.searchParams.get("q") } });
+  }
+  if (!upstream.index) {
+    throw new RegistryError("UNSUPPORTED", `registry ${canonicalHost(upstream)} has no search index on this mirror`, { status: 404, detail: { registry: canonicalHost(upstream) } });
+  }
+  const target = new URL("/v1/search", upstream.index);
+  target.searchParams.set("q", term);
+  const n = readCount(url, "n", MAX_PAGE_SIZE);
+  if (n !== undefined) target.searchParams.set("n", n);
+  const page = readCount(url, "page", Number.MAX_SAFE_INTEGER);
+  if (page !== undefined) target.searchParams.set("page", page);
+  return { upstream, term, url: target.href };
+}
+
+/** A positive whole number no larger than `max`, as sent; undefined when absent. */
+function readCount(url: URL, name: string, max: number): string | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === "") return undefined;
+  if (!/^[1-9][0-9]{0,15}$/.test(raw) || Number(raw) > max) {
+    throw new RegistryError("PAGINATION_NUMBER_INVALID", `${name} must be a whole number from 1 to ${max}`, { detail: { [name]: raw } });
+  }
+  return raw;
+}
+
+/** An index that refused or failed: its body is not an OCI error, so the client gets one that says what happened. */
+function indexFailure(response: Response, url: string): RegistryError {
+  const upstream = new URL(url).host;
+  const detail = { upstream, status: response.status };
+  if (response.status === 429) {
+    const retryAfter = response.headers.get("retry-after");
+    return new RegistryError("TOOMANYREQUESTS", `search index ${upstream} is rate-limiting this mirror`, {
+      detail,
+      headers: retryAfter === null ? {} : { "Retry-After": retryAfter },
+    });
+  }
+  return new RegistryError("UNAVAILABLE", `search index ${upstream} answered ${response.status}`, { status: 502, detail });
+}
