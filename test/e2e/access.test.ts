@@ -8,11 +8,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as containerd from "./clients/containerd";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, type Stack } from "./support/stack";
 
-const skip = skopeo.skipReason();
-if (skip && process.env.CI === "true") throw new Error(`skopeo is required in CI: ${skip}`);
-const skipContainerd = containerd.skipReason();
+const skip = requires("the access suite", skopeo.skipReason(), stackSkipReason());
+const skipContainerd = requires("the access suite's containerd login", containerd.skipReason());
 
 const MIRROR_USER = { username: "owner", password: randomBytes(12).toString("hex") };
 

@@ -10,12 +10,13 @@ import { request } from "node:https";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, type Stack } from "./support/stack";
 import { makeCertificate } from "./support/tls";
 import { startWorker, type RunningWorker } from "./support/worker";
 import { fetchToken, type Fault, type FaultRule } from "./upstream";
 
-const skip = skopeo.skipReason();
+const skip = requires("the fault suite", skopeo.skipReason(), stackSkipReason());
 /** The Worker's own limits in this suite: short, so a hang is proved bounded in seconds. */
 const TIMEOUT_SECONDS = 1;
 /** How long a faulted request may take end to end: the Worker's limit plus room for a loaded machine. */
