@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { PrerequisiteReporter } from "./test/e2e/support/prerequisite-reporter";
+import { PrerequisiteReporter } from "./test/e2e/support/prerequisite-reporter.ts";
 
 // Two projects: "worker" runs unit and integration tests inside workerd with every upstream faked;
 // "e2e" runs in Node and drives real clients against a real registry through the running Worker.
