@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as containerd from "./clients/containerd";
 import * as dockerd from "./clients/dockerd";
 import * as podman from "./clients/podman";
+import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
@@ -74,16 +75,10 @@ describe.skipIf(skips.podman)("podman", () => {
 });
 
 describe.skipIf(skips.containerd)("containerd", () => {
-  let daemon: containerd.Containerd;
-  beforeAll(async () => {
-    daemon = await containerd.startContainerd({ workDir: stack.workDir });
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-  });
+  const daemon = containerdForSuite(() => stack.workDir);
 
   it("pulls through a hosts.toml mirror, which sends ?ns=docker.io", async () => {
-    const result = await containerd.pullWith(daemon, { ...client(), reference: "docker.io/library/alpine:latest" });
+    const result = await containerd.pullWith(daemon(), { ...client(), reference: "docker.io/library/alpine:latest" });
     const pushed = stack.upstream.images.alpine;
     expect(result.digest).toBe(pushed.digest);
     expectSameImage(result.images[0]!, manifestFor(pushed));
@@ -94,7 +89,7 @@ describe.skipIf(skips.containerd)("containerd", () => {
 
   it("pulls arm64 out of a multi-arch index through _default/hosts.toml", async () => {
     const pushed = stack.upstream.images.multi;
-    const result = await containerd.pullWith(daemon, { ...client(), reference: "docker.io/library/multi:latest", hostsNamespace: "_default", platform: "linux/arm64" });
+    const result = await containerd.pullWith(daemon(), { ...client(), reference: "docker.io/library/multi:latest", hostsNamespace: "_default", platform: "linux/arm64" });
     expect(result.digest).toBe(pushed.digest);
     const arm = result.images.find((image) => image.platform?.architecture === "arm64");
     expectSameImage(arm!, manifestFor(pushed, "arm64"));
@@ -102,13 +97,13 @@ describe.skipIf(skips.containerd)("containerd", () => {
 
   it("pulls the private image with --user", async () => {
     const pushed = stack.upstream.images.secret;
-    const result = await containerd.pullWith(daemon, { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
+    const result = await containerd.pullWith(daemon(), { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
     expectSameImage(result.images[0]!, manifestFor(pushed));
   });
 
   it("pulls the large image, every layer verified", async () => {
     const pushed = stack.upstream.images.large;
-    const result = await containerd.pullWith(daemon, { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}` });
+    const result = await containerd.pullWith(daemon(), { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}` });
     expectSameImage(result.images[0]!, manifestFor(pushed));
     record("containerd pull large");
   });

@@ -13,6 +13,7 @@ import * as containerd from "./clients/containerd";
 import * as dockerd from "./clients/dockerd";
 import * as podman from "./clients/podman";
 import * as skopeo from "./clients/skopeo";
+import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { namesSkipReason } from "./support/names";
 import { requires, stackSkipReason } from "./support/prerequisites";
@@ -149,24 +150,18 @@ describe.skipIf(skips.podman)("podman", () => {
 });
 
 describe.skipIf(skips.containerd)("containerd", () => {
-  let daemon: containerd.Containerd;
-  beforeAll(async () => {
-    daemon = await containerd.startContainerd({ workDir: stack.workDir });
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-  });
+  const daemon = containerdForSuite(() => stack.workDir);
 
   it("pulls through a ghcr.io hosts.toml on the bare domain, which sends ?ns=ghcr.io", async () => {
     const tool = second.images.tool;
-    const result = await containerd.pullWith(daemon, { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(tool)}` });
+    const result = await containerd.pullWith(daemon(), { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(tool)}` });
     expect(result.digest).toBe(tool.digest);
     expectSameImage(result.images[0]!, manifestFor(tool));
   });
 
   it("pulls the private image with ?ns=ghcr.io on the ghcr subdomain with that registry's credentials", async () => {
     const secret = second.images.secret;
-    const result = await containerd.pullWith(daemon, { ...via(stack.names.ghcr), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: second.users.tester });
+    const result = await containerd.pullWith(daemon(), { ...via(stack.names.ghcr), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: second.users.tester });
     expectSameImage(result.images[0]!, manifestFor(secret));
     expect(stack.upstream.log()).toEqual([]);
   });
@@ -175,7 +170,7 @@ describe.skipIf(skips.containerd)("containerd", () => {
   // client would never log in. The private image makes it log in, and must be refused before and after #14.
   it.fails("with Docker Hub credentials on ?ns=ghcr.io: the private image is refused and ghcr's token service never sees them (#14)", async () => {
     const secret = second.images.secret;
-    const pulled = containerd.pullWith(daemon, { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: stack.upstream.users.tester });
+    const pulled = containerd.pullWith(daemon(), { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: stack.upstream.users.tester });
     await expect(pulled).rejects.toThrow(/401|unauthorized|authorization failed/i);
     expect(tokenLogins(second)).toEqual([]);
   });
