@@ -1,10 +1,13 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { PrerequisiteReporter } from "./test/e2e/support/prerequisite-reporter.ts";
 
 // Two projects: "worker" runs unit and integration tests inside workerd with every upstream faked;
 // "e2e" runs in Node and drives real clients against a real registry through the running Worker.
 export default defineConfig({
   test: {
+    // The default report, plus how many e2e tests skipped locally for a missing client (in CI they fail instead).
+    reporters: ["default", new PrerequisiteReporter()],
     // The Worker logs a JSON line per request: too many to read in a test run, so they are dropped here. Other
     // output (the e2e suite's request counts) still shows.
     onConsoleLog: (log) => !log.startsWith('{"method":'),

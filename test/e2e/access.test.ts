@@ -7,12 +7,13 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as containerd from "./clients/containerd";
 import * as skopeo from "./clients/skopeo";
+import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, type Stack } from "./support/stack";
 
-const skip = skopeo.skipReason();
-if (skip && process.env.CI === "true") throw new Error(`skopeo is required in CI: ${skip}`);
-const skipContainerd = containerd.skipReason();
+const skip = requires("the access suite", skopeo.skipReason(), stackSkipReason());
+const skipContainerd = requires("the access suite's containerd login", containerd.skipReason());
 
 const MIRROR_USER = { username: "owner", password: randomBytes(12).toString("hex") };
 
@@ -73,17 +74,11 @@ describe.skipIf(skip)("a mirror with users, pulling upstream with the owner's cr
   });
 
   describe.skipIf(skipContainerd)("containerd", () => {
-    let daemon: containerd.Containerd;
-    beforeAll(async () => {
-      daemon = await containerd.startContainerd({ workDir: stack.workDir });
-    });
-    afterAll(async () => {
-      await daemon?.stop();
-    });
+    const daemon = containerdForSuite(() => stack.workDir);
 
     it("ctr --user logs in with the OAuth2 password grant and pulls through the hosts.toml mirror", async () => {
       const pushed = stack.upstream.images.redis;
-      const result = await containerd.pullWith(daemon, { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: MIRROR_USER });
+      const result = await containerd.pullWith(daemon(), { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: MIRROR_USER });
       expectSameImage(result.images[0]!, manifestFor(pushed));
     });
   });

@@ -3,17 +3,16 @@
  * against the Worker started as `npm start` starts it. Screenshots (light, dark, phone) go to
  * test/e2e/.artifacts/browser/ for a person to look at.
  */
-import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { missingCommand } from "./clients/process";
+import { commandPath, missingCommand } from "./clients/process";
+import { requires } from "./support/prerequisites";
 import { ARTIFACTS } from "./support/stack";
 import { makeCertificate } from "./support/tls";
 import { startWorker, type RunningWorker } from "./support/worker";
 
-const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -25,8 +24,7 @@ const BODY_BACKGROUND = "getComputedStyle(document.body).backgroundColor";
 const SIDEWAYS_OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth";
 const TEXT_SIZE = 'parseFloat(getComputedStyle(document.querySelector("section p")).fontSize)';
 
-const skip = existsSync(CHROMIUM) ? missingCommand(["openssl"]) : `${CHROMIUM} is not installed (apt-get install chromium)`;
-if (skip && process.env.CI === "true") throw new Error(`the browser test is required in CI: ${skip}`);
+const skip = requires("the browser suite", missingCommand(["chromium", "openssl"]));
 
 describe.skipIf(skip)("the landing page in Chromium", () => {
   let worker: RunningWorker;
@@ -37,7 +35,7 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     const cert = makeCertificate(SHOTS, "worker");
     const upstreams = { harbor: { registry: "https://harbor.example.net" } };
     worker = await startWorker({ vars: { UPSTREAMS: JSON.stringify(upstreams) }, keyPath: cert.keyPath, certPath: cert.certPath, logLevel: "warn" });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: commandPath("chromium")!, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();

@@ -8,10 +8,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import { requires, stackSkipReason } from "./support/prerequisites";
 import { askWorker, startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
 import type { FixtureImage, LogEntry } from "./upstream";
 
-const skip = skopeo.skipReason();
+const skip = requires("the cache suite", skopeo.skipReason(), stackSkipReason());
 const TAG_TTL_MS = 1000;
 
 /** What would make Docker Hub count a pull or send bytes: a manifest or blob GET, or anything at the CDN. */

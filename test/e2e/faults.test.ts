@@ -3,6 +3,7 @@
  * raw request shows exactly what the Worker answers and how long it took; skopeo shows what a real client makes of
  * it (a clear failure, or a correct retry, never a silently corrupt layer); then the fault is cleared and a pull
  * through the same Worker must succeed with every digest verified, so nothing partial or wrong was kept anywhere.
+ * The token service gets the same switches, met by a client's /token and by the Worker's own token for the owner.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -10,12 +11,14 @@ import { request } from "node:https";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, type Stack } from "./support/stack";
 import { makeCertificate } from "./support/tls";
 import { startWorker, type RunningWorker } from "./support/worker";
-import { fetchToken, type Fault, type FaultRule } from "./upstream";
+import { fetchToken, type Fault, type FaultRule, type FixtureName } from "./upstream";
+import { OVERSIZE_BYTES } from "./upstream/faults";
 
-const skip = skopeo.skipReason();
+const skip = requires("the fault suite", skopeo.skipReason(), stackSkipReason());
 /** The Worker's own limits in this suite: short, so a hang is proved bounded in seconds. */
 const TIMEOUT_SECONDS = 1;
 /** How long a faulted request may take end to end: the Worker's limit plus room for a loaded machine. */
@@ -65,7 +68,9 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       const done = (status: number, headers: RawResult["headers"], error?: string) =>
         resolve({ status, headers, bytes: Buffer.concat(chunks), ms: Date.now() - started, ...(error ? { error } : {}) });
       const target = { origin: via.origin || stack.worker.origin, ca: via.ca || ca };
-      const req = request(`${target.origin}${path}`, { ca: target.ca, headers: { authorization: `Bearer ${token}`, ...extraHeaders } }, (res) => {
+      // An empty value drops a header (a token request carries no bearer token).
+      const headers = Object.fromEntries(Object.entries({ authorization: `Bearer ${token}`, ...extraHeaders }).filter(([, value]) => value !== ""));
+      const req = request(`${target.origin}${path}`, { ca: target.ca, headers }, (res) => {
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => done(res.statusCode ?? 0, res.headers, res.complete ? undefined : "ended short"));
         res.on("error", (error) => done(res.statusCode ?? 0, res.headers, error.message));
@@ -229,6 +234,148 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       const verdict = await pullVerdict(2);
       outcomes.push(["status-429 (once)", "registry (manifest)", "-", "-", verdict]);
       expect(verdict).toBe("ok, every digest verified");
+    });
+  });
+
+  describe("the token service", () => {
+    const tokenPath = () => `/token?service=${stack.upstream.service}&scope=repository:library/large:pull`;
+    const onToken = (fault: Fault, times?: number): FaultRule => ({ server: "token", fault, ...(times ? { times } : {}) });
+    /** How much of the oversized token the token server wrote before its reader hung up (or all of it). */
+    const oversizeSent = () => stack.upstream.log().find((e) => e.server === "token" && e.sent !== undefined)?.sent ?? 0;
+    /** A reader that stops at a sane cap leaves most of the body unwritten, socket buffers included. */
+    const READ_BOUND = OVERSIZE_BYTES / 4;
+
+    describe("a client's /token through the Worker", () => {
+      const ask = async (fault: Fault): Promise<RawResult> => {
+        stack.upstream.faults.set(onToken(fault));
+        const raw = await rawGet(tokenPath(), { authorization: "" }, BOUND_MS + 5_000);
+        record(fault, "token (client /token)", raw, "-");
+        return raw;
+      };
+
+      it("hang-before-headers: 504 after UPSTREAM_TIMEOUT_SECONDS, and skopeo fails instead of waiting", async () => {
+        const raw = await ask("hang-before-headers");
+        expect(raw.status).toBe(504);
+        expect(JSON.parse(raw.bytes.toString()).errors[0].code).toBe("UNAVAILABLE");
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        expect(await pullVerdict()).not.toMatch(/^ok/);
+        await expectHealedPull();
+      });
+
+      it("hang-mid-body: the body ends short after UPSTREAM_IDLE_TIMEOUT_SECONDS", async () => {
+        const raw = await ask("hang-mid-body");
+        expect(raw.status).toBe(200);
+        expect(raw.error).toBeDefined();
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        await expectHealedPull();
+      });
+
+      it.each([
+        ["status-500", 500],
+        ["status-503", 503],
+      ] as const)("%s: passed on as %i, quickly", async (fault, status) => {
+        const raw = await ask(fault);
+        expect(raw.status).toBe(status);
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        await expectHealedPull();
+      });
+
+      it("status-429: passed on with Retry-After", async () => {
+        const raw = await ask("status-429");
+        expect(raw.status).toBe(429);
+        expect(raw.headers["retry-after"]).toBe("1");
+      });
+
+      it.fails("oversize-body: refused after a capped read, not relayed whole (#14: token bodies have a size cap)", async () => {
+        stack.upstream.resetLog();
+        const raw = await ask("oversize-body");
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        expect(raw.bytes.length).toBeLessThan(READ_BOUND);
+        expect(oversizeSent()).toBeLessThan(READ_BOUND);
+      });
+    });
+
+    describe("the Worker's own token, for the owner's credentials", () => {
+      let owner: RunningWorker;
+      let ownerCa: string;
+      beforeAll(async () => {
+        const cert = makeCertificate(stack.workDir, "owner-worker");
+        const upstreams = { docker: { registry: stack.upstream.registryUrl, realm: stack.upstream.realmUrl } };
+        const vars = {
+          UPSTREAMS: JSON.stringify(upstreams), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+          UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), CACHE: "off", DOCKERHUB_USERNAME: "tester", DOCKERHUB_TOKEN: "s3cret",
+          // An open mirror may lend its account only to a list of repositories (access-config.ts).
+          ALLOWED_REPOSITORIES: JSON.stringify({ docker: ["library/*", "bitnami/*", "private/*"] }),
+        };
+        owner = await startWorker({ vars, keyPath: cert.keyPath, certPath: cert.certPath, logLevel: "warn" });
+        ownerCa = cert.certPem;
+      });
+      afterAll(async () => {
+        await owner?.stop();
+      });
+
+      /**
+       * An anonymous manifest GET through the owner's Worker, which first fetches a token with the owner's credentials.
+       * The Worker keeps a token per repository for its lifetime, so each case asks for another fixture, which no
+       * earlier case's token covers, and the fault meets a token fetch.
+       */
+      const manifest = (image: FixtureName) => {
+        const { repository, tag } = stack.upstream.images[image];
+        const accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
+        return rawGet(`/v2/${repository}/manifests/${tag}`, { authorization: "", accept }, BOUND_MS + 5_000, { origin: owner.origin, ca: ownerCa });
+      };
+      const ask = async (fault: Fault, image: FixtureName): Promise<RawResult> => {
+        stack.upstream.resetLog();
+        stack.upstream.faults.set(onToken(fault));
+        const raw = await manifest(image);
+        record(fault, "token (owner's, by the Worker)", raw, "-");
+        expect(stack.upstream.log().filter((e) => e.server === "token").length).toBeGreaterThan(0);
+        return raw;
+      };
+      /** With the fault cleared, the next request gets the manifest: no failure or stall was kept for later requests. */
+      const expectHealed = async (image: FixtureName) => {
+        stack.upstream.faults.clear();
+        const healed = await manifest(image);
+        expect(healed.status).toBe(200);
+        expect(sha256(healed.bytes)).toBe(stack.upstream.images[image].digest);
+      };
+
+      it("hang-before-headers: 504 after UPSTREAM_TIMEOUT_SECONDS, and the next request succeeds", async () => {
+        const raw = await ask("hang-before-headers", "alpine");
+        expect(raw.status).toBe(504);
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        await expectHealed("alpine");
+      });
+
+      it.fails("hang-mid-body: fails within the deadline, and the next request succeeds (#14: no deadline on the token body)", async () => {
+        const raw = await ask("hang-mid-body", "multi");
+        expect(raw.status).toBeGreaterThanOrEqual(500);
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        await expectHealed("multi");
+      });
+
+      it("status-503: an UNAVAILABLE 502 naming the token service, and the next request succeeds", async () => {
+        const raw = await ask("status-503", "redis");
+        expect(raw.status).toBe(502);
+        expect(JSON.parse(raw.bytes.toString()).errors[0].code).toBe("UNAVAILABLE");
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        await expectHealed("redis");
+      });
+
+      it("status-429: 429 with Retry-After for the client, and the next request succeeds", async () => {
+        const raw = await ask("status-429", "secret");
+        expect(raw.status).toBe(429);
+        expect(raw.headers["retry-after"]).toBe("1");
+        await expectHealed("secret");
+      });
+
+      it.fails("oversize-body: refused after a capped read, quickly (#14: the token body is read whole)", async () => {
+        const raw = await ask("oversize-body", "large");
+        expect(raw.status).toBeGreaterThanOrEqual(500);
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        expect(oversizeSent()).toBeLessThan(READ_BOUND);
+        await expectHealed("large");
+      });
     });
   });
 

@@ -7,14 +7,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { missingCommand } from "./clients/process";
 import { getWithCa } from "./support/https";
+import { requires } from "./support/prerequisites";
 import { ARTIFACTS } from "./support/stack";
 import { makeCertificate, type Certificate } from "./support/tls";
 import { startWorker, type RunningWorker } from "./support/worker";
 import { RequestLog } from "./upstream/log";
 import { startSearchIndex, type SearchIndex, type SearchResult } from "./upstream/search-index";
 
-const skip = missingCommand(["openssl"]);
-if (skip && process.env.CI === "true") throw new Error(`the search suite is required in CI: ${skip}`);
+const skip = requires("the search suite", missingCommand(["openssl"]));
 
 describe.skipIf(skip)("docker search's requests through the Worker", () => {
   const log = new RequestLog();

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, summarizeRequests, type Stack } from "./support/stack";
 
-const skip = skopeo.skipReason();
-if (skip && process.env.CI === "true") throw new Error(`skopeo is required in CI: ${skip}`);
+const skip = requires("the skopeo suite", skopeo.skipReason(), stackSkipReason());
 
 describe.skipIf(skip)("skopeo through the mirror", () => {
   let stack: Stack;

@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/config/config";
 import { RegistryError } from "../../src/core/errors";
 import { rewriteScope } from "../../src/routing/reference";
 import { routeRequest } from "../../src/routing/route";
-import { anyHost, anyPath, anyQuery, anyScope, PROPERTY_RUNS, PROPERTY_TIMEOUT_MS } from "../worker/arbitraries";
+import { anyHost, anyPath, anyQuery, anyScope, checkProperty, PROPERTY_TIMEOUT_MS } from "../worker/arbitraries";
 
 const config = parseConfig({});
 
@@ -20,44 +20,41 @@ describe("challenge properties", () => {
     params: fc.dictionary(fc.oneof(token, fc.constantFrom("realm", "service", "scope", "__proto__", "constructor")), fc.string({ unit: "binary-ascii" }), { maxKeys: 5 }),
   });
 
-  it("formatChallenge then parseChallenge gives back the same challenge", { timeout: PROPERTY_TIMEOUT_MS }, () => {
-    fc.assert(
+  it("formatChallenge then parseChallenge gives back the same challenge", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await checkProperty(
       fc.property(challenge, (c) => {
         expect(parseChallenge(formatChallenge(c))).toEqual(c);
       }),
-      PROPERTY_RUNS,
     );
   });
 
-  it("parseChallenge never throws, and what it parses survives a round trip", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it("parseChallenge never throws, and what it parses survives a round trip", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     const header = fc.oneof(fc.string({ unit: "binary-ascii" }), challenge.map(formatChallenge), fc.string().map((s) => `Bearer ${s}`));
-    fc.assert(
+    await checkProperty(
       fc.property(header, (h) => {
         const parsed = parseChallenge(h);
         if (parsed) expect(parseChallenge(formatChallenge(parsed))).toEqual(parsed);
       }),
-      PROPERTY_RUNS,
     );
   });
 });
 
 describe("scope properties", () => {
-  it("rewriteScope is idempotent on every route: a scope already in the upstream's naming stays as it is", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it("rewriteScope is idempotent on every route: a scope already in the upstream's naming stays as it is", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     const upstream = fc.constantFrom(...config.upstreams.values());
-    fc.assert(
+    await checkProperty(
       fc.property(anyScope, upstream, (scope, u) => {
         const once = rewriteScope(scope, u);
         expect(rewriteScope(once, u)).toBe(once);
       }),
-      PROPERTY_RUNS,
     );
   });
 });
 
 describe("route properties", () => {
-  it("routeRequest either routes or throws a RegistryError with a 4xx status, for any method, host, path and query", { timeout: PROPERTY_TIMEOUT_MS }, () => {
+  it("routeRequest either routes or throws a RegistryError with a 4xx status, for any method, host, path and query", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     const method = fc.oneof(fc.constantFrom("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"), fc.stringMatching(/^[A-Z]{1,8}$/));
-    fc.assert(
+    await checkProperty(
       fc.property(method, anyHost, anyPath, anyQuery, (m, host, path, query) => {
         let url: URL;
         try {
@@ -74,7 +71,6 @@ describe("route properties", () => {
           expect((error as RegistryError).status).toBeLessThan(500);
         }
       }),
-      PROPERTY_RUNS,
     );
   });
 });

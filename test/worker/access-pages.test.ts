@@ -56,9 +56,11 @@ describe("docker search under access rules", () => {
   });
 
   it("a wrong password is refused", async () => {
-    fakeUpstreams({ "index.docker.io": () => Response.json(RESULTS) });
+    const fake = fakeUpstreams({ "index.docker.io": () => Response.json(RESULTS) });
     const response = await callWorker("https://mirror.example.com/v1/search?q=alpine", { headers: { authorization: `Basic ${btoa("alice:nope-nope-nope")}` } }, USERS);
     expect(response.status).toBe(401);
+    expect((await response.json<{ errors: { code: string }[] }>()).errors[0]!.code).toBe("UNAUTHORIZED");
+    expect(fake.sent).toEqual([]);
   });
 
   it("a blocked User-Agent cannot search", async () => {

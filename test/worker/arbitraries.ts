@@ -3,12 +3,15 @@
  * headers an upstream might answer with. Valid pieces are mixed with garbage so that both routing and rejection run.
  */
 import fc from "fast-check";
+import { expect } from "vitest";
 
+/** Cases per property unless it says otherwise, from a fixed seed so a failure reproduces. */
+export const PROPERTY_RUNS = 2_000;
 /**
- * Every property runs this many cases from a fixed seed, but stops early (and passes) past the time bound, so a
- * loaded machine runs fewer cases instead of failing; the test timeout (PROPERTY_TIMEOUT_MS) leaves room for that.
+ * fast-check stops a property at this bound instead of running into the test timeout, so a slow run still gets a
+ * report; checkProperty then fails it, because a run cut short proved less than it claims.
  */
-export const PROPERTY_RUNS = { seed: 7, numRuns: 2_000, interruptAfterTimeLimit: 8_000, markInterruptAsFailure: false } as const;
+const PROPERTY_TIME_LIMIT_MS = 20_000;
 /** Test timeout for a property: its time bound plus the last case and shrinking. */
 export const PROPERTY_TIMEOUT_MS = 30_000;
 
@@ -108,3 +111,13 @@ export const invalidDigest = fc.oneof(invalidReference, validTag);
 /** A header value an HTTP parser would hand the Worker: Latin-1 without CR, LF or NUL. */
 export const headerValue = (arbitrary: fc.Arbitrary<string>) =>
   arbitrary.map((s) => s.replace(/[\r\n\0]/g, " ").replace(/[^\x00-\xff]/g, "?").trim());
+
+/**
+ * Runs every one of `numRuns` cases of a property (fixed seed) and fails on a counterexample, and also when fewer
+ * cases ran: fast-check's time limit otherwise ends a run early and passes it.
+ */
+export async function checkProperty<Ts>(property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>, numRuns = PROPERTY_RUNS): Promise<void> {
+  const details = await fc.check(property as fc.IRawProperty<Ts>, { seed: 7, numRuns, interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS });
+  if (details.failed) throw new Error(fc.defaultReportMessage(details));
+  expect(details.numRuns, `the property ran ${details.numRuns} of its ${numRuns} cases (interrupted: ${details.interrupted})`).toBe(numRuns);
+}

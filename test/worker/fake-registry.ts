@@ -12,6 +12,9 @@ export const MANIFEST_TYPE = "application/vnd.oci.image.manifest.v1+json";
 /** What the tester's token looks like; the anonymous one is "Bearer anonymous". */
 export const TESTER = "Bearer tester";
 export const ANONYMOUS = "Bearer anonymous";
+/** The only credentials the token service takes (HTTP Basic), for the tester's token. */
+export const TESTER_BASIC = `Basic ${btoa("tester:tester-password")}`;
+const SERVICE = "registry.docker.io";
 
 /** One pushed image: a manifest naming a config and one layer. */
 export interface FakeImage {
@@ -55,7 +58,15 @@ export function fakeHub(images: FakeImage[], privateRepositories: string[] = [])
   const state = { images: [...images], failure: undefined as Failure | undefined };
   const isPrivate = (repository: string) => privateRepositories.includes(repository);
   const fake = fakeUpstreams({
-    [AUTH]: (request) => Response.json({ token: request.headers.has("authorization") ? "tester" : "anonymous" }),
+    // Strict like auth.docker.io: only the tester's own credentials get the tester's token, any other Authorization
+    // is refused, and a token is only for this registry's service.
+    [AUTH]: (request, url) => {
+      if (url.searchParams.get("service") !== SERVICE) return Response.json({ details: "unknown service" }, { status: 400 });
+      const authorization = request.headers.get("authorization");
+      if (authorization === null) return Response.json({ token: "anonymous" });
+      if (authorization !== TESTER_BASIC) return Response.json({ details: "incorrect username or password" }, { status: 401 });
+      return Response.json({ token: "tester" });
+    },
     [HUB]: async (request, url) => {
       if (state.failure === "unreachable") throw new TypeError("connection refused");
       if (state.failure === "hang") {
@@ -101,7 +112,7 @@ export function fakeHub(images: FakeImage[], privateRepositories: string[] = [])
 
 function challenge(repository: string): string {
   const scope = repository ? `,scope="repository:${repository}:pull"` : "";
-  return `Bearer realm="https://${AUTH}/token",service="registry.docker.io"${scope}`;
+  return `Bearer realm="https://${AUTH}/token",service="${SERVICE}"${scope}`;
 }
 
 function find(images: FakeImage[], repository: string, kind: string, reference: string) {

@@ -1,6 +1,7 @@
 /**
  * One fake for every outbound request of the Worker: routes by host to a handler, records what was sent, and
- * answers anything unexpected with a failed fetch (recorded too, so a test can assert none happened).
+ * answers anything unexpected with a failed fetch (recorded too, so a test can assert none happened). There is no
+ * wildcard: a test names every host it expects, even in properties whose upstreams name arbitrary hosts.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { vi } from "vitest";
@@ -16,10 +17,7 @@ export interface SentRequest {
 
 type Handler = (request: Request, url: URL) => Response | Promise<Response>;
 
-/**
- * Intercepts the Worker's fetches; `hosts` maps host (with port, if any) to a handler. A `"*"` handler answers every
- * other host (for tests where an upstream names arbitrary hosts); without one, other hosts are unexpected.
- */
+/** Intercepts the Worker's fetches; `hosts` maps host (with port, if any) to a handler; any other host is unexpected. */
 export function fakeUpstreams(hosts: Record<string, Handler>) {
   const sent: SentRequest[] = [];
   const unexpected: string[] = [];
@@ -28,7 +26,7 @@ export function fakeUpstreams(hosts: Record<string, Handler>) {
     const url = new URL(request.url);
     const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
     sent.push({ method: request.method, url, headers: request.headers, body });
-    const handler = hosts[url.host] ?? hosts["*"];
+    const handler = Object.hasOwn(hosts, url.host) ? hosts[url.host] : undefined;
     if (!handler) {
       unexpected.push(url.href);
       throw new TypeError(`fake upstream: unexpected fetch to ${url.href}`);

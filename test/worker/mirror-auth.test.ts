@@ -51,9 +51,11 @@ describe("without a mirror token, every registry request is challenged", () => {
   });
 
   it("a Basic header on a registry request is not a login", async () => {
-    fakeUpstreams({});
+    const fake = fakeUpstreams({});
     const response = await callWorker("https://example.com/v2/", { headers: { authorization: basic("alice", "alice-password") } }, USERS);
     expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toContain('realm="https://example.com/token"');
+    expect(fake.sent).toEqual([]);
   });
 });
 
@@ -196,8 +198,13 @@ describe("mirror users and the repository lists", () => {
   });
 
   it("a stranger learns nothing about the lists: 401 first", async () => {
-    fakeUpstreams({});
-    expect((await callWorker("https://example.com/v2/nginx/manifests/latest", {}, vars)).status).toBe(401);
+    const fake = fakeUpstreams({});
+    const response = await callWorker("https://example.com/v2/nginx/manifests/latest", {}, vars);
+    expect(response.status).toBe(401);
+    const body = await response.text();
+    expect(JSON.parse(body).errors[0].code).toBe("UNAUTHORIZED");
+    expect(body).not.toMatch(/allow|deny|list/i);
+    expect(fake.sent).toEqual([]);
   });
 });
 

@@ -120,9 +120,11 @@ describe("ALLOWED_REPOSITORIES", () => {
   });
 
   it("deny wins over allow", async () => {
-    openUpstreams();
+    const fake = openUpstreams();
     const response = await callWorker("https://example.com/v2/nginx/manifests/latest", {}, { ...vars, DENIED_REPOSITORIES: '{"docker": ["nginx"]}' });
     expect(response.status).toBe(403);
+    expect(await codeOf(response)).toBe("DENIED");
+    expect(fake.sent).toEqual([]);
   });
 
   it("/v2/ and /token stay reachable: clients ping and log in before they name a repository", async () => {

@@ -1,11 +1,11 @@
 /**
  * The whole Worker under generated requests: arbitrary methods, hosts, paths, queries, credentials and token scopes
- * against a well-behaved imitation of every built-in upstream. Each property runs PROPERTY_RUNS cases.
+ * against a well-behaved imitation of every built-in upstream. Each property runs all its cases (checkProperty fails one cut short).
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { rewriteScope } from "../../src/routing/reference";
-import { anyHost, anyPath, anyQuery, anyScope, invalidDigest, invalidName, invalidReference, PROPERTY_RUNS, PROPERTY_TIMEOUT_MS, validDigest, validName, validTag } from "./arbitraries";
+import { anyHost, anyPath, anyQuery, anyScope, invalidDigest, invalidName, invalidReference, checkProperty, PROPERTY_TIMEOUT_MS, validDigest, validName, validTag } from "./arbitraries";
 import { callWorker } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectCredentialsStayHome, expectWellFormed, imitateEveryUpstream, ownerOf } from "./imitation";
 
@@ -35,7 +35,7 @@ function requestFor(m: string, href: string, auth: string | undefined, body?: st
 
 describe("arbitrary requests against well-behaved upstreams", () => {
   it("always answer well-formed, never 5xx, fetch only the routed upstream's hosts and keep credentials home", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(method, anyHost, anyPath, anyQuery, authorization, fc.string({ maxLength: 64 }), async (m, host, path, query, auth, body) => {
         const request = requestFor(m, `https://${host}${path}${query}`, auth, body);
         if (!request) return;
@@ -46,7 +46,6 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         await expectWellFormed(response, m);
         expectCredentialsStayHome(fake.sent);
       }),
-      PROPERTY_RUNS,
     );
   });
 
@@ -59,7 +58,7 @@ describe("arbitrary requests against well-behaved upstreams", () => {
     );
     const prefix = fc.constantFrom("", "docker.io/", "ghcr.io/", "quay.io/");
     const ns = fc.constantFrom("", "?ns=docker.io", "?ns=ghcr.io");
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(fc.constantFrom("GET", "HEAD"), anyHost, prefix, bad, ns, async (m, host, p, rest, q) => {
         const request = requestFor(m, `https://${host}/v2/${p}${rest}${q}`, CLIENT_TOKEN);
         if (!request) return;
@@ -70,13 +69,12 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         expect(response.status).toBeLessThan(500);
         await expectWellFormed(response, m);
       }),
-      PROPERTY_RUNS,
     );
   });
 
   it("/token forwards any scope to the route's own realm only, already in the upstream's naming, without ns", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     const route = fc.constantFrom("docker.example.com", "example.com", "ghcr.example.com", "example.com/token?ns=quay.io&x=", "k8s.example.com");
-    await fc.assert(
+    await checkProperty(
       fc.asyncProperty(route, fc.array(anyScope, { maxLength: 3 }), fc.boolean(), async (where, scopes, post) => {
         const base = where.includes("/token") ? `https://${where}` : `https://${where}/token?`;
         const query = scopes.map((s) => `scope=${encodeURIComponent(s)}`).join("&");
@@ -97,7 +95,6 @@ describe("arbitrary requests against well-behaved upstreams", () => {
           expect(rewriteScope(scope, world.upstream)).toBe(scope);
         }
       }),
-      PROPERTY_RUNS,
     );
   });
 });

@@ -106,9 +106,12 @@ describe("search requests that never reach the index", () => {
   });
 
   it("POST /v1/search is 405", async () => {
-    fakeUpstreams({});
+    const fake = fakeUpstreams({});
     const response = await callWorker("https://mirror.example.com/v1/search?q=alpine", { method: "POST" });
     expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe("GET, HEAD");
+    expect((await response.json<{ errors: { code: string }[] }>()).errors[0]!.code).toBe("UNSUPPORTED");
+    expect(fake.sent).toEqual([]);
   });
 });
 

@@ -152,7 +152,10 @@ describe("an oversized token request", () => {
   });
 
   it("a declared Content-Length past 16 KiB is refused before reading", async () => {
+    const fake = fakeUpstreams({});
     const response = await callWorker("https://example.com/token", { method: "POST", body: "a=1", headers: { "content-length": "99999999" } });
     expect(response.status).toBe(413);
+    expect((await response.json<{ errors: { code: string }[] }>()).errors[0]!.code).toBe("UNSUPPORTED");
+    expect(fake.sent).toEqual([]);
   });
 });

@@ -15,6 +15,8 @@ import { ClientError, missingCommand, needsRoot, run, startDaemon, tail, type Da
 export interface DockerdOptions extends ClientOptions {
   /** Credentials the CLI sends for Docker Hub; dockerd passes them to the mirror. */
   creds?: Credentials;
+  /** Credentials per registry `host:port`, as `docker login <host>` stores them (e.g. for a route's subdomain). */
+  logins?: Record<string, Credentials>;
   /** A running containerd to use; otherwise one is started and stopped with dockerd. */
   containerd?: Containerd;
 }
@@ -86,7 +88,7 @@ export async function startDockerd(options: DockerdOptions): Promise<Dockerd> {
   };
   try {
     owned = options.containerd === undefined ? await startContainerd(options) : undefined;
-    const env = await writeCliConfig(join(dir, "cli"), options.creds);
+    const env = await writeCliConfig(join(dir, "cli"), options);
     const host = `unix://${join(socketDir, "docker.sock")}`;
     const docker: Docker = (args) => run("docker", ["-H", host, ...args], { env, timeoutMs: options.timeoutMs });
     const address = (options.containerd ?? owned!).address;
@@ -124,12 +126,12 @@ async function daemonArgs(dir: string, socketDir: string, host: string, containe
   ];
 }
 
-/** The CLI's own config dir (DOCKER_CONFIG), so ~/.docker is not used; holds Docker Hub credentials if given. */
-async function writeCliConfig(dir: string, creds: Credentials | undefined): Promise<NodeJS.ProcessEnv> {
+/** The CLI's own config dir (DOCKER_CONFIG), so ~/.docker is not used; holds the given credentials, if any. */
+async function writeCliConfig(dir: string, options: Pick<DockerdOptions, "creds" | "logins">): Promise<NodeJS.ProcessEnv> {
   await mkdir(dir, { recursive: true });
-  const auths = creds === undefined ? {} : {
-    "https://index.docker.io/v1/": { auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64") },
-  };
+  const logins = { ...options.logins, ...(options.creds === undefined ? {} : { "https://index.docker.io/v1/": options.creds }) };
+  const auths = Object.fromEntries(Object.entries(logins).map(([host, creds]) =>
+    [host, { auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64") }]));
   await writeFile(join(dir, "config.json"), JSON.stringify({ auths }));
   return { ...process.env, DOCKER_CONFIG: dir };
 }

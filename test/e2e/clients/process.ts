@@ -56,14 +56,20 @@ const running = new Set<ChildProcess>();
 
 /** True when `name` is an executable file on PATH. */
 export function hasCommand(name: string): boolean {
-  return (process.env.PATH ?? "").split(delimiter).some((dir) => {
+  return commandPath(name) !== undefined;
+}
+
+/** The full path of `name` on PATH, or undefined. */
+export function commandPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
     try {
       accessSync(join(dir, name), constants.X_OK);
-      return true;
+      return join(dir, name);
     } catch {
-      return false;
+      // not in this directory
     }
-  });
+  }
+  return undefined;
 }
 
 /** The first of `commands` missing from PATH, as a skip reason, or null when all are there. */

@@ -2,12 +2,15 @@
  * The whole end-to-end stack: the imitation upstream, a certificate for the Worker, and the Worker itself with its
  * `docker` route (registry, realm and search index) pointed at the imitation. Clients reach the Worker as `127.0.0.1:<port>`, a
  * hostname whose first label names no route, so it serves Docker Hub: exactly what a bare mirror domain does.
+ * With `second`, a second registry (a ghcr.io imitation with its own token service) is the `ghcr` route, its realm
+ * left for the Worker to learn, and the Worker also answers as `mirror.test` and `ghcr.mirror.test` (names.ts).
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startUpstream, type LogEntry, type Upstream } from "../upstream";
+import { startSecondUpstream, startUpstream, type LogEntry, type SecondUpstream, type Upstream } from "../upstream";
+import { ensureNames, GHCR_SUBDOMAIN, MIRROR_DOMAIN } from "./names";
 import { makeCertificate } from "./tls";
 import { startWorker, type RunningWorker } from "./worker";
 
@@ -17,6 +20,10 @@ export const ARTIFACTS = fileURLToPath(new URL("../.artifacts", import.meta.url)
 /** A running stack. */
 export interface Stack {
   upstream: Upstream;
+  /** The second registry, when started with `second: true`. */
+  second?: SecondUpstream;
+  /** `host:port` names of the Worker: the bare domain and the ghcr subdomain (with `second`; else both 127.0.0.1). */
+  names: { bare: string; ghcr: string };
   worker: RunningWorker;
   /** The Worker's self-signed certificate, which is its own CA. */
   caCertPath: string;
@@ -27,31 +34,47 @@ export interface Stack {
 /** Starts upstream and Worker; `name` separates the work dirs of suites that run one after another. */
 export async function startStack(
   name: string,
-  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log" } = {},
+  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log"; second?: boolean } = {},
 ): Promise<Stack> {
   const workDir = join(ARTIFACTS, name);
   await mkdir(workDir, { recursive: true });
   const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`), ...(options.largeMb ? { largeMb: options.largeMb } : {}) });
+  let second: SecondUpstream | undefined;
   try {
-    const cert = makeCertificate(workDir, "worker");
-    const upstreams = { docker: { registry: upstream.registryUrl, realm: upstream.realmUrl, index: upstream.indexUrl } };
+    const upstreams: Record<string, { registry: string; realm?: string; index?: string; hosts?: string[] }> = {
+      docker: { registry: upstream.registryUrl, realm: upstream.realmUrl, index: upstream.indexUrl },
+    };
+    if (options.second === true) {
+      second = await startSecondUpstream({ workDir: join(ARTIFACTS, "upstream-second") });
+      // No realm: the Worker learns it from the registry's /v2/ challenge, as it must for a real ghcr.io.
+      upstreams.ghcr = { registry: second.registryUrl, hosts: ["ghcr.io"] };
+      ensureNames();
+    }
+    const dns = second === undefined ? undefined : ["localhost", MIRROR_DOMAIN, GHCR_SUBDOMAIN];
+    const cert = makeCertificate(workDir, "worker", undefined, dns);
     const worker = await startWorker({
       vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },
       keyPath: cert.keyPath,
       certPath: cert.certPath,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
+    const port = worker.host.split(":")[1]!;
+    const names = second === undefined ? { bare: worker.host, ghcr: worker.host } : { bare: `${MIRROR_DOMAIN}:${port}`, ghcr: `${GHCR_SUBDOMAIN}:${port}` };
     return {
       upstream,
+      ...(second === undefined ? {} : { second }),
+      names,
       worker,
       caCertPath: cert.certPath,
       workDir,
       stop: async () => {
         await worker.stop();
+        await second?.stop();
         await upstream.stop();
       },
     };
   } catch (error) {
+    await second?.stop();
     await upstream.stop();
     throw error;
   }

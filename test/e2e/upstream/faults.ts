@@ -1,7 +1,8 @@
 /**
  * Fault switches for the imitation upstream: a test turns on what goes wrong (a connection closed mid-blob, a body
- * short of its Content-Length, wrong bytes, a hang, an error status, a redirect loop, a redirect to a stranger) at
- * the registry's front proxy or at the CDN, for requests whose path matches, a number of times or until cleared.
+ * short of its Content-Length, wrong bytes, a hang, an error status, a redirect loop, a redirect to a stranger, an
+ * oversized token) at the registry's front proxy, the CDN or the token server, for requests whose path matches, a
+ * number of times or until cleared.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -28,10 +29,15 @@ export type Fault =
   /** A 302 back to the same URL, forever. */
   | "redirect-loop"
   /** A 307 to a stranger: a host that is not the CDN, which answers 200 with bytes of its own. */
-  | "redirect-elsewhere";
+  | "redirect-elsewhere"
+  /** Token server only: 200 with a JSON token body of OVERSIZE_BYTES, streamed as fast as it is read. */
+  | "oversize-body";
+
+/** Size of the "oversize-body" answer: far past any sane token (a few KiB), and past socket buffers. */
+export const OVERSIZE_BYTES = 32 * 1024 * 1024;
 
 /** Which part of the upstream misbehaves. */
-export type FaultyServer = "registry" | "cdn";
+export type FaultyServer = "registry" | "cdn" | "token";
 
 /** One switch: this fault, at this server, for requests whose path (without query) matches. */
 export interface FaultRule {
@@ -43,7 +49,7 @@ export interface FaultRule {
   times?: number;
 }
 
-const BODY_FAULTS = new Set<Fault>(["close-mid-body", "short-body", "wrong-bytes", "hang-mid-body"]);
+const BODY_FAULTS = new Set<Fault>(["close-mid-body", "short-body", "wrong-bytes", "hang-mid-body", "oversize-body"]);
 const STATUS: Partial<Record<Fault, number>> = { "status-500": 500, "status-503": 503, "status-429": 429 };
 
 /** The fault switches of one upstream, shared by its registry front proxy and its CDN. */
@@ -100,6 +106,7 @@ export class FaultSwitch {
 
   /** Streams `source` to `res`, applying a body fault halfway through `length` bytes. */
   pipe(fault: Fault | undefined, source: Readable, res: ServerResponse, length: number): void {
+    if (fault === "oversize-body") throw new Error("oversize-body is the token server's own fault (sendOversize)");
     if (fault === undefined || !BODY_FAULTS.has(fault)) {
       source.pipe(res);
       return;
@@ -144,4 +151,26 @@ export async function startStranger(log: RequestLog): Promise<{ url: string; sto
   });
   const url = await listen(server);
   return { url, stop: () => close(server) };
+}
+
+/**
+ * Answers 200 with a JSON token body of OVERSIZE_BYTES (chunked: no Content-Length warns the reader), respecting
+ * backpressure, and notes in `entry.sent` how much was written before the reader finished or hung up.
+ */
+export function sendOversize(res: ServerResponse, entry: LogEntry): void {
+  entry.status = 200;
+  entry.sent = 0;
+  res.writeHead(200, { "Content-Type": "application/json" });
+  const chunk = Buffer.alloc(64 * 1024, "a");
+  const head = Buffer.from('{"token":"');
+  const write = (): void => {
+    while (entry.sent! < OVERSIZE_BYTES) {
+      const part = entry.sent === 0 ? Buffer.concat([head, chunk.subarray(head.length)]) : chunk;
+      entry.sent! += part.length;
+      if (!res.write(part)) return void res.once("drain", write);
+    }
+    res.end('"}');
+  };
+  res.once("close", () => res.removeAllListeners("drain"));
+  write();
 }

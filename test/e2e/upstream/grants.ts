@@ -9,8 +9,8 @@ import type { Access } from "./jwt";
 /** Who is asking for a token. */
 export type Role = "anonymous" | "tester" | "admin";
 
-/** Prefix of the repositories only the tester (and the admin) may pull. */
-export const PRIVATE_PREFIX = "private/";
+/** Whether a repository exists, and who may see it: everyone, or only the registry's tester (and admin). */
+export type Visibility = (repository: string) => "public" | "private" | undefined;
 
 /** Parses `type:name:actions` scopes; each value may hold several, space separated. Malformed ones are dropped. */
 export function parseScopes(values: string[]): Access[] {
@@ -25,17 +25,18 @@ export function parseScopes(values: string[]): Access[] {
 }
 
 /** Grants the subset of the requested scopes that the role may have, leaving out those that end up empty. */
-export function grantAccess(role: Role, requested: Access[], exists: (repository: string) => boolean): Access[] {
+export function grantAccess(role: Role, requested: Access[], visibility: Visibility): Access[] {
   return requested.flatMap((scope) => {
-    const allowed = allowedActions(role, scope, exists);
+    const allowed = allowedActions(role, scope, visibility);
     const actions = scope.actions.filter((action) => allowed.includes(action) || allowed.includes("*"));
     return actions.length > 0 ? [{ type: scope.type, name: scope.name, actions }] : [];
   });
 }
 
-function allowedActions(role: Role, scope: Access, exists: (repository: string) => boolean): string[] {
+function allowedActions(role: Role, scope: Access, visibility: Visibility): string[] {
   if (role === "admin") return ["*"];
-  if (scope.type !== "repository" || !exists(scope.name)) return [];
-  if (scope.name.startsWith(PRIVATE_PREFIX)) return role === "tester" ? ["pull"] : [];
+  const seen = scope.type === "repository" ? visibility(scope.name) : undefined;
+  if (seen === undefined) return [];
+  if (seen === "private") return role === "tester" ? ["pull"] : [];
   return ["pull"];
 }

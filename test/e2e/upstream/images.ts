@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { BlobStore, type StoredBlob } from "./blob-store";
 import { dir, file, type TarEntry } from "./tar";
 
-/** The names the suite uses for the fixture images. */
+/** The names the suite uses for the Docker Hub imitation's fixture images. */
 export type FixtureName = "alpine" | "multi" | "redis" | "secret" | "large";
+/** The names of the second registry's (the ghcr.io imitation's) fixtures: a public multi-layer image and a private one. */
+export type SecondFixtureName = "tool" | "secret";
 
 /** The os/architecture pair of an image manifest. */
 export interface Platform {
@@ -55,6 +57,8 @@ export interface FixtureImage {
 
 /** Every fixture image by name. */
 export type Fixtures = Record<FixtureName, FixtureImage>;
+/** The second registry's fixtures by name. */
+export type SecondFixtures = Record<SecondFixtureName, FixtureImage>;
 
 /** Media types of one manifest family. */
 interface Family {
@@ -79,8 +83,8 @@ const OCI: Family = {
 };
 
 /** How to build one fixture. A recipe with one platform and `index: false` is a plain image. */
-interface Recipe {
-  name: FixtureName;
+interface Recipe<N extends string> {
+  name: N;
   repository: string;
   tag: string;
   family: Family;
@@ -98,12 +102,21 @@ const LARGE_LAYERS = 4;
  * several sizes share the directory, since blobs are content-addressed and each size has its own description.
  */
 export async function buildImages(cacheDir: string, largeMb: number): Promise<Fixtures> {
+  return buildSet(cacheDir, `images-${largeMb}mb.json`, recipes(largeMb));
+}
+
+/** The second registry's fixtures, built or reused like buildImages'. */
+export async function buildSecondImages(cacheDir: string): Promise<SecondFixtures> {
+  return buildSet(cacheDir, "images-second.json", secondRecipes());
+}
+
+async function buildSet<N extends string>(cacheDir: string, indexName: string, set: Recipe<N>[]): Promise<Record<N, FixtureImage>> {
   const store = new BlobStore(cacheDir);
-  const indexPath = join(cacheDir, `images-${largeMb}mb.json`);
-  const cached = await readCache(indexPath, store);
+  const indexPath = join(cacheDir, indexName);
+  const cached = await readCache<N>(indexPath, store);
   if (cached !== undefined) return cached;
-  const built = await Promise.all(recipes(largeMb).map((recipe) => buildImage(store, recipe)));
-  const images = Object.fromEntries(built) as Fixtures;
+  const built = await Promise.all(set.map((recipe) => buildImage(store, recipe)));
+  const images = Object.fromEntries(built) as Record<N, FixtureImage>;
   // Written aside and renamed, so a concurrent or interrupted run never reads half a description.
   const temp = `${indexPath}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify({ version: BUILD_VERSION, images }, null, 2));
@@ -121,16 +134,16 @@ export function blobPath(cacheDir: string, digest: string): string {
   return new BlobStore(cacheDir).path(digest);
 }
 
-async function readCache(path: string, store: BlobStore): Promise<Fixtures | undefined> {
+async function readCache<N extends string>(path: string, store: BlobStore): Promise<Record<N, FixtureImage> | undefined> {
   const text = await readFile(path, "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
-  const cache = JSON.parse(text) as { version: number; images: Fixtures };
+  const cache = JSON.parse(text) as { version: number; images: Record<N, FixtureImage> };
   if (cache.version !== BUILD_VERSION) return undefined;
-  const digests = Object.values(cache.images).flatMap((image) => blobsOf(image).map((b) => b.digest));
+  const digests = Object.values<FixtureImage>(cache.images).flatMap((image) => blobsOf(image).map((b) => b.digest));
   return (await store.has(digests)) ? cache.images : undefined;
 }
 
-async function buildImage(store: BlobStore, recipe: Recipe): Promise<[FixtureName, FixtureImage]> {
+async function buildImage<N extends string>(store: BlobStore, recipe: Recipe<N>): Promise<[N, FixtureImage]> {
   const manifests = await Promise.all(
     recipe.platforms.map(({ platform, layers }) => buildManifest(store, recipe.family, platform, layers)),
   );
@@ -176,10 +189,28 @@ function imageConfig(platform: Platform, layers: Layer[]): string {
   });
 }
 
-function recipes(largeMb: number): Recipe[] {
+/** A single-platform image for this host. */
+function plain<N extends string>(name: N, repository: string, tag: string, layers: TarEntry[][], family = DOCKER): Recipe<N> {
   const host: Platform = { os: "linux", architecture: hostArchitecture() };
-  const plain = (name: FixtureName, repository: string, tag: string, layers: TarEntry[][]): Recipe =>
-    ({ name, repository, tag, family: DOCKER, index: false, platforms: [{ platform: host, layers }] });
+  return { name, repository, tag, family, index: false, platforms: [{ platform: host, layers }] };
+}
+
+/**
+ * Like ghcr.io's: OCI manifests, an owner namespace, no `library/`. The public image has three layers, so a pull
+ * through the mirror makes several blob requests with one token; the private one is only for its registry's tester.
+ */
+function secondRecipes(): Recipe<SecondFixtureName>[] {
+  return [
+    plain("tool", "acme/tool", "1.0", [
+      [dir("etc"), file("etc/tool-release", "acme tool 1.0 (edgehub ghcr fixture)\n")],
+      [dir("bin"), file("bin/tool", "#!/bin/sh\necho hello from the ghcr fixture\n", 0o755)],
+      [dir("share"), file("share/README", "three layers, OCI media types\n")],
+    ], OCI),
+    plain("secret", "acme/private-tool", "1.0", [[file("secret.txt", "only the ghcr tester may read this\n", 0o600)]], OCI),
+  ];
+}
+
+function recipes(largeMb: number): Recipe<FixtureName>[] {
   const perLayer = Math.max(1, Math.floor((largeMb * MIB) / LARGE_LAYERS));
   const part = (i: number): TarEntry =>
     ({ kind: "file", path: `data/part-${i}.bin`, mode: 0o644, size: perLayer, body: noise(`large/${i}`, perLayer) });

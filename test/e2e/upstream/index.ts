@@ -2,23 +2,24 @@
  * The imitation upstream of the end-to-end suite: a Docker Hub look-alike made of a real registry (distribution 2.8)
  * with token auth, an auth.docker.io look-alike token server, a signed-URL blob CDN that refuses Authorization, and
  * an index.docker.io look-alike search API. Every request the four see is logged, so a test can count what a pull
- * cost upstream.
+ * cost upstream. startSecondUpstream starts a second registry the same way, like ghcr.io: its own token service
+ * (signing key, issuer, service name, accounts) and CDN, and no search index; each registry refuses the other's tokens.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { makeCertificate } from "../support/tls";
 import { startCdn } from "./cdn";
-import { PRIVATE_PREFIX } from "./grants";
+import type { Visibility } from "./grants";
 import { FaultSwitch, startStranger, type FaultRule } from "./faults";
-import { buildImages, type Fixtures } from "./images";
+import { buildImages, buildSecondImages, type FixtureImage, type Fixtures, type SecondFixtures } from "./images";
 import { RequestLog, type LogEntry } from "./log";
 import { pushImages } from "./push";
 import { startRegistry } from "./registry";
 import { startSearchIndex } from "./search-index";
 import { startTokenServer, type Account } from "./token-server";
 
-export type { Blob, FixtureImage, FixtureName, Fixtures, ImageManifest, Layer, Platform } from "./images";
+export type { Blob, FixtureImage, FixtureName, Fixtures, ImageManifest, Layer, Platform, SecondFixtureName, SecondFixtures } from "./images";
 export { blobsOf } from "./images";
 export { decodeClaims } from "./jwt";
 export type { Fault, FaultRule, FaultyServer } from "./faults";
@@ -43,35 +44,58 @@ export interface Credentials {
   password: string;
 }
 
-/** A running imitation upstream. */
-export interface Upstream {
+/** A running imitation upstream; `I` names its fixture images. */
+export interface Upstream<I = Fixtures> {
   /** Base URL of the registry (no trailing slash), to configure as the Worker's upstream. */
   registryUrl: string;
   /** Token endpoint, as advertised in the registry's `WWW-Authenticate` realm. */
   realmUrl: string;
   /** The `service` the registry expects in tokens. */
   service: string;
+  /** The `iss` the registry expects in tokens (each registry trusts only its own token service's certificate). */
+  issuer: string;
   /** Origin of the blob CDN the registry redirects to. */
   cdnUrl: string;
-  /** Base URL of the search API (`/v1/search`), which lists every fixture but the private one. */
+  /** Base URL of the search API (`/v1/search`), which lists every public fixture; the second registry has none. */
   indexUrl: string;
-  images: Fixtures;
-  /** The only account that may pull `private/*` (besides the fixture admin, which is not exposed). */
+  images: I;
+  /** The only account that may pull the private fixtures (besides the fixture admin, which is not exposed). */
   users: { tester: Credentials };
   /** The registry's own stdout and stderr, for diagnosing a failure (removed by stop()). */
   registryLogPath: string;
   /** Every request seen since start (fixture pushes excluded) or since the last reset, oldest first. */
   log(): LogEntry[];
   resetLog(): void;
-  /** Fault switches on the registry's front proxy and the CDN (test/e2e/upstream/faults.ts). */
+  /** Fault switches on the registry's front proxy, the CDN and the token server (test/e2e/upstream/faults.ts). */
   faults: { set(rule: FaultRule): void; clear(): void };
   /** Stops every server and the registry process. */
   stop(): Promise<void>;
 }
 
-const SERVICE = "registry.test";
-const ISSUER = "auth.test";
-const TESTER: Account = { username: "tester", password: "s3cret", role: "tester" };
+/** The second registry: like ghcr.io, with its own token service, signing key, issuer, service name and CDN. */
+export type SecondUpstream = Upstream<SecondFixtures>;
+
+/** What tells one imitated registry from another: who signs its tokens, for which service, and who may log in. */
+interface Identity {
+  issuer: string;
+  service: string;
+  tester: Account;
+  /** Repositories under this prefix are private (the tester's). */
+  privatePrefix: string;
+  /** Docker Hub has a search index; other registries do not. */
+  index: boolean;
+}
+
+/** Docker Hub: auth.docker.io signs tokens for the service registry.docker.io. */
+const HUB: Identity = {
+  issuer: "auth.test", service: "registry.test", tester: { username: "tester", password: "s3cret", role: "tester" },
+  privatePrefix: "private/", index: true,
+};
+/** ghcr.io: its own token service (ghcr.io/token) and service name; its accounts are not Docker Hub's. */
+const SECOND: Identity = {
+  issuer: "ghcr-auth.test", service: "ghcr.test", tester: { username: "octocat", password: "ghcr-s3cret", role: "tester" },
+  privatePrefix: "acme/private-", index: false,
+};
 
 /** The directories of one run under the work directory. */
 interface Dirs {
@@ -80,8 +104,19 @@ interface Dirs {
   run: string;
 }
 
-/** Builds (or reuses) the fixture images, starts every part, pushes the fixtures, and returns with an empty log. */
+/** The Docker Hub imitation: builds (or reuses) the fixture images, starts every part, pushes the fixtures. */
 export async function startUpstream(options: UpstreamOptions): Promise<Upstream> {
+  return startWorld(options, HUB, (cache) => buildImages(cache, options.largeMb ?? largeMbFromEnv()));
+}
+
+/** The second registry (a ghcr.io imitation), started the same way; its tokens are refused by the Hub's and vice versa. */
+export async function startSecondUpstream(options: Omit<UpstreamOptions, "largeMb">): Promise<SecondUpstream> {
+  return startWorld(options, SECOND, buildSecondImages);
+}
+
+async function startWorld<I extends Record<string, FixtureImage>>(
+  options: UpstreamOptions, identity: Identity, build: (cacheDir: string) => Promise<I>,
+): Promise<Upstream<I>> {
   const workDir = resolve(options.workDir);
   const dirs: Dirs = { cache: join(workDir, "images"), storage: join(workDir, "registry"), run: "" };
   await Promise.all([dirs.cache, dirs.storage].map((dir) => mkdir(dir, { recursive: true })));
@@ -92,8 +127,8 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
     for (const stopOne of stops.splice(0).reverse()) await stopOne();
   };
   try {
-    const images = await buildImages(dirs.cache, options.largeMb ?? largeMbFromEnv());
-    return { ...(await startParts(dirs, images, options, stops)), images, stop };
+    const images = await build(dirs.cache);
+    return { ...(await startParts(dirs, Object.values(images), identity, options, stops)), images, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -102,38 +137,45 @@ export async function startUpstream(options: UpstreamOptions): Promise<Upstream>
 
 /** Starts the token server, the CDN and the registry (registering how to stop each), then pushes the fixtures. */
 async function startParts(
-  dirs: Dirs, images: Fixtures, options: UpstreamOptions, stops: (() => Promise<void>)[],
-): Promise<Omit<Upstream, "images" | "stop">> {
+  dirs: Dirs, images: FixtureImage[], identity: Identity, options: UpstreamOptions, stops: (() => Promise<void>)[],
+): Promise<Omit<Upstream<never>, "images" | "stop">> {
   const log = new RequestLog();
   const admin: Account = { username: "admin", password: randomBytes(16).toString("hex"), role: "admin" };
+  // A certificate (and key) per run and registry: each registry's rootcertbundle holds only its own token service's.
   const cert = makeCertificate(dirs.run, "token");
-  const repositories = new Set(Object.values(images).map((image) => image.repository));
-  const tokens = await startTokenServer({
-    cert, issuer: ISSUER, service: SERVICE, accounts: [TESTER, admin], log,
-    exists: (name) => repositories.has(name), ttlSeconds: options.tokenTtlSeconds,
-  });
-  stops.push(tokens.stop);
+  const repositories = new Set(images.map((image) => image.repository));
+  const visibility: Visibility = (name) =>
+    !repositories.has(name) ? undefined : name.startsWith(identity.privatePrefix) ? "private" : "public";
   const stranger = await startStranger(log);
   stops.push(stranger.stop);
   const faults = new FaultSwitch(stranger.url);
   stops.push(async () => faults.clear());
+  const tokens = await startTokenServer({
+    cert, issuer: identity.issuer, service: identity.service, accounts: [identity.tester, admin], log, faults,
+    visibility, ttlSeconds: options.tokenTtlSeconds,
+  });
+  stops.push(tokens.stop);
   const cdn = await startCdn({ root: dirs.storage, secret: randomBytes(32), log, faults });
   stops.push(cdn.stop);
   const registry = await startRegistry({
-    runDir: dirs.run, storageRoot: dirs.storage, realm: tokens.realm, service: SERVICE, issuer: ISSUER,
+    runDir: dirs.run, storageRoot: dirs.storage, realm: tokens.realm, service: identity.service, issuer: identity.issuer,
     rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log, faults,
   });
   stops.push(registry.stop);
-  const index = await startSearchIndex({ repositories: [...repositories].filter((name) => !name.startsWith(PRIVATE_PREFIX)), log });
-  stops.push(index.stop);
-  const auth = { realmUrl: tokens.realm, service: SERVICE };
+  let indexUrl = "";
+  if (identity.index) {
+    const index = await startSearchIndex({ repositories: [...repositories].filter((name) => visibility(name) === "public"), log });
+    stops.push(index.stop);
+    indexUrl = index.url;
+  }
+  const auth = { realmUrl: tokens.realm, service: identity.service };
   const token = (repository: string): Promise<string> =>
     fetchToken(auth, [`repository:${repository}:pull,push`], admin);
-  await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, Object.values(images));
+  await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, images);
   log.reset();
   return {
-    ...auth, registryUrl: registry.url, cdnUrl: cdn.url, indexUrl: index.url, registryLogPath: registry.logPath,
-    users: { tester: { username: TESTER.username, password: TESTER.password } },
+    ...auth, issuer: identity.issuer, registryUrl: registry.url, cdnUrl: cdn.url, indexUrl, registryLogPath: registry.logPath,
+    users: { tester: { username: identity.tester.username, password: identity.tester.password } },
     log: () => log.entries(), resetLog: () => log.reset(),
     faults: { set: (rule) => faults.set(rule), clear: () => faults.clear() },
   };

@@ -20,6 +20,10 @@ export interface LogEntry {
   authorization: boolean;
   /** Declared body length of the response (Content-Length), when it had one. */
   bytes?: number;
+  /** Token server: the username it was asked to authenticate (HTTP Basic or the OAuth2 form), right or wrong. */
+  login?: string;
+  /** Bytes actually written, where a fault counts them ("oversize-body"). */
+  sent?: number;
 }
 
 /** An append-only list of requests that the test can read and clear. */

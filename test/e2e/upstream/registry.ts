@@ -46,7 +46,8 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-const BINARY = "/usr/bin/docker-registry";
+/** Debian's docker-registry package (distribution 2.8), found on PATH like every other prerequisite. */
+const BINARY = "docker-registry";
 const HOP_BY_HOP = ["connection", "keep-alive", "transfer-encoding", "expect", "upgrade", "proxy-connection"];
 
 /** Starts the registry and its front proxy on an ephemeral port of 127.0.0.1. */

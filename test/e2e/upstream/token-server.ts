@@ -5,10 +5,12 @@
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
+import { Readable } from "node:stream";
 import type { Certificate } from "../support/tls";
-import { grantAccess, parseScopes, type Role } from "./grants";
+import { grantAccess, parseScopes, type Role, type Visibility } from "./grants";
 import { createSigner, type Access, type Signer } from "./jwt";
-import type { RequestLog } from "./log";
+import { sendOversize, type FaultSwitch } from "./faults";
+import type { LogEntry, RequestLog } from "./log";
 import { close, listen, reply } from "./serve";
 
 /** A user the token server knows. */
@@ -25,9 +27,11 @@ export interface TokenServerOptions {
   /** Audience used when a request names no service. */
   service: string;
   accounts: Account[];
-  /** Whether a repository exists; only the admin gets access to one that does not. */
-  exists: (repository: string) => boolean;
+  /** Whether a repository exists and is private; only the admin gets access to one that does not exist. */
+  visibility: Visibility;
   log: RequestLog;
+  /** Its switches: a stall before headers or mid-body, an oversized body, 5xx, 429 (server "token"). */
+  faults: FaultSwitch;
   ttlSeconds?: number;
 }
 
@@ -56,24 +60,36 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const context: Context = { ...options, sign: createSigner(options.cert, options.issuer), refreshTokens: new Map() };
   const server = createServer((req, res) => {
     const entry = options.log.open("token", req);
-    answer(req, context)
+    const fault = options.faults.take("token", req);
+    if (options.faults.answer(fault, req, res, entry)) return void req.resume();
+    answer(req, context, entry)
       .catch((error: unknown): Answer => ({ status: 500, body: { details: String(error) } }))
       .then(({ status, body }) => {
         const text = JSON.stringify(body);
         entry.status = status;
         entry.bytes = Buffer.byteLength(text);
-        reply(res, status, text);
+        if (fault === "oversize-body") return sendOversize(res, entry);
+        if (fault === undefined) return reply(res, status, text);
+        res.writeHead(status, { "Content-Type": "application/json", "Content-Length": entry.bytes });
+        options.faults.pipe(fault, Readable.from([Buffer.from(text)]), res, entry.bytes);
       });
   });
   const url = await listen(server);
   return { realm: `${url}/token`, stop: () => close(server) };
 }
 
-async function answer(req: IncomingMessage, context: Context): Promise<Answer> {
+async function answer(req: IncomingMessage, context: Context, entry: LogEntry): Promise<Answer> {
   const url = new URL(req.url ?? "/", "http://token.invalid");
   if (url.pathname !== "/token") return { status: 404, body: { details: "not found" } };
+  const basic = basicCredentials(req.headers.authorization);
+  if (basic !== undefined) entry.login = basic.username;
   if (req.method === "GET") return answerGet(req, url, context);
-  if (req.method === "POST") return answerPost(await readForm(req), context);
+  if (req.method === "POST") {
+    const form = await readForm(req);
+    const login = form.get("username") ?? (form.has("refresh_token") ? "(refresh token)" : null);
+    if (login !== null) entry.login = login;
+    return answerPost(form, context);
+  }
   return { status: 405, body: { details: "method not allowed" } };
 }
 
@@ -118,7 +134,7 @@ function issue(
   context: Context, account: Account | undefined, service: string, scopes: Access[], offline: boolean,
 ): Issued {
   const ttl = context.ttlSeconds ?? 300;
-  const access = grantAccess(account?.role ?? "anonymous", scopes, context.exists);
+  const access = grantAccess(account?.role ?? "anonymous", scopes, context.visibility);
   const token = context.sign({ subject: account?.username ?? "", audience: service, access, ttlSeconds: ttl });
   const fields: Issued["fields"] = { access_token: token, expires_in: ttl, issued_at: new Date().toISOString() };
   // Refresh tokens are only for named accounts that ask for one (offline_token=true or access_type=offline).
@@ -133,12 +149,16 @@ function newRefreshToken(context: Context, account: Account): string {
 }
 
 function checkBasic(header: string, accounts: Account[]): Account | undefined {
-  const match = /^Basic\s+(\S+)$/i.exec(header);
+  const given = basicCredentials(header);
+  return given === undefined ? undefined : accounts.find((a) => a.username === given.username && a.password === given.password);
+}
+
+function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
+  const match = /^Basic\s+(\S+)$/i.exec(header ?? "");
   if (match === null) return undefined;
   const decoded = Buffer.from(match[1] ?? "", "base64").toString("utf8");
   const colon = decoded.indexOf(":");
-  if (colon < 0) return undefined;
-  return accounts.find((a) => a.username === decoded.slice(0, colon) && a.password === decoded.slice(colon + 1));
+  return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
 function formatScope(scope: Access): string {
