@@ -94,6 +94,22 @@ describe("DENIED_REPOSITORIES cannot be bypassed", () => {
   });
 });
 
+describe("repository globs against a client's longest name", () => {
+  it("a deny list built to make a backtracking matcher spin answers as fast as a plain one", async () => {
+    openUpstreams();
+    const url = `https://ghcr.example.com/v2/${"a".repeat(255)}/tags/list`;
+    const elapsed = async (globs: string[]) => {
+      const started = performance.now();
+      for (let i = 0; i < 10; i++) expect((await callWorker(url, {}, { DENIED_REPOSITORIES: JSON.stringify({ ghcr: globs }) })).status).toBe(200);
+      return performance.now() - started;
+    };
+    const plain = await elapsed(["b"]);
+    const pathological = await elapsed(["*a*a*a*a*a*b", "**a**a**a**a**a**a**c", "*a*a*a*a*a*/x"]);
+    // The same requests with a one-glob list are the yardstick; a backtracking matcher takes minutes per request.
+    expect(pathological).toBeLessThan(plain * 3 + 50);
+  });
+});
+
 describe("ALLOWED_REPOSITORIES", () => {
   const vars = { ALLOWED_REPOSITORIES: '{"docker": ["library/*"], "ghcr.io": ["owner/**"]}' };
 
