@@ -29,10 +29,10 @@ function regexMatcher(patterns: string[], upstream: Upstream): RepositoryMatcher
   return (repository) => expression.test(repository);
 }
 
-/** Mean milliseconds per call of `work`, the best of five rounds (a busy machine only ever makes a round slower). */
+/** Mean milliseconds per call of `work`, the best of ten rounds (a busy machine only ever makes a round slower). */
 function msPerCall(work: () => unknown, calls: number): number {
   let best = Infinity;
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 10; round++) {
     const started = performance.now();
     for (let i = 0; i < calls; i++) work();
     best = Math.min(best, (performance.now() - started) / calls);
@@ -52,14 +52,15 @@ describe("glob matching time", () => {
 
   it("a pathological glob list and a 255-character name: well under a millisecond", () => {
     expect(pathological(name(255))).toBe(false);
-    expect(msPerCall(() => pathological(name(255)), 200)).toBeLessThan(0.5);
+    // About 0.05 ms on a quiet machine; the bound leaves room for a loaded one. A backtracking matcher takes minutes.
+    expect(msPerCall(() => pathological(name(255)), 100)).toBeLessThan(1);
   });
 
   it("grows linearly with the name: five times the length costs at most about five times the time", () => {
     // Measured against the same matcher on a fifth of the name in the same run, so a slow machine slows both.
     // Linear predicts 5x; the bound leaves room for noise and is still below quadratic (25x).
-    const short = msPerCall(() => pathological(name(51)), 2_000);
-    const long = msPerCall(() => pathological(name(255)), 400);
+    const short = msPerCall(() => pathological(name(51)), 1_000);
+    const long = msPerCall(() => pathological(name(255)), 200);
     expect(long / short).toBeLessThan(12);
   });
 });
