@@ -6,6 +6,7 @@
 import type { Config } from "../config/config";
 import { canonicalHost, normalizeRepository, type Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
+import { assertEndpointQuery } from "./query";
 import { assertDigest, assertManifestReference, assertRepository, splitRegistryPrefix, startsWithOwnHost } from "./reference";
 import type { ObjectTarget, RouteVia, Target } from "./target";
 
@@ -33,7 +34,9 @@ export function routeRequest(method: string, url: URL, config: Config): Target {
     throw new RegistryError("NAME_INVALID", "invalid characters in path", { status: 400 });
   }
   if (UPLOAD_PATH.test(path)) throw new RegistryError("UNSUPPORTED", "this mirror is pull-only");
-  return routeRepositoryPath(path, upstream, via, config);
+  const target = routeRepositoryPath(path, upstream, via, config);
+  assertEndpointQuery(target.kind, url.searchParams);
+  return target;
 }
 
 /** The two v1 endpoints `docker search` calls; the rest of the v1 API is long gone from Docker Hub. */

@@ -42,6 +42,16 @@ describe("bad input never reaches an upstream", () => {
     ["GET", "/v2/evil.example.com/x/manifests/latest", 404, "NAME_UNKNOWN"],
     ["GET", "/v2/x/manifests/latest?ns=evil.example.com", 404, "NAME_UNKNOWN"],
     ["GET", "/nope", 404, "NAME_UNKNOWN"],
+    // The endpoints' own query parameters are forwarded, so they are checked first, by the spec's grammar.
+    ["GET", "/v2/alpine/tags/list?n=-1", 400, "PAGINATION_NUMBER_INVALID"],
+    ["GET", "/v2/alpine/tags/list?n=1e9", 400, "PAGINATION_NUMBER_INVALID"],
+    ["GET", "/v2/alpine/tags/list?n=1&n=2", 400, "PAGINATION_NUMBER_INVALID"],
+    ["GET", "/v2/alpine/tags/list?last=..%2F..%2Fx", 400, "TAG_INVALID"],
+    ["GET", `/v2/alpine/referrers/${digest}?artifactType=x%0d%0ay`, 400, "UNSUPPORTED"],
+    // Only the registered algorithms: a registry cannot check anything else.
+    ["GET", `/v2/alpine/blobs/md5:${"a".repeat(32)}`, 400, "DIGEST_INVALID"],
+    ["GET", `/v2/alpine/manifests/sha384:${"a".repeat(96)}`, 400, "DIGEST_INVALID"],
+    ["GET", `/v2/alpine/referrers/blake3:${"a".repeat(64)}`, 400, "DIGEST_INVALID"],
     ["PUT", "/v2/alpine/manifests/latest", 405, "UNSUPPORTED"],
     ["DELETE", `/v2/alpine/blobs/${digest}`, 405, "UNSUPPORTED"],
     ["POST", "/v2/alpine/blobs/uploads/", 405, "UNSUPPORTED"],

@@ -4,8 +4,24 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { rewriteScope } from "../../src/routing/reference";
-import { anyHost, anyPath, anyQuery, anyScope, invalidDigest, invalidName, invalidReference, PROPERTY_RUNS, PROPERTY_TIMEOUT_MS, validDigest, validName, validTag } from "./arbitraries";
+import { assertEndpointQuery } from "../../src/routing/query";
+import { assertDigest, rewriteScope } from "../../src/routing/reference";
+import {
+  anyHost,
+  anyPath,
+  anyQuery,
+  anyScope,
+  invalidDigest,
+  invalidEndpointParameter,
+  invalidName,
+  invalidReference,
+  PROPERTY_RUNS,
+  PROPERTY_TIMEOUT_MS,
+  unregisteredDigest,
+  validDigest,
+  validName,
+  validTag,
+} from "./arbitraries";
 import { callWorker } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectCredentialsStayHome, expectWellFormed, imitateEveryUpstream, ownerOf } from "./imitation";
 
@@ -33,6 +49,16 @@ function requestFor(m: string, href: string, auth: string | undefined, body?: st
   }
 }
 
+/** A registry URL the Worker sent: its digest is a registered algorithm's, its query only the endpoint's own, in grammar. */
+function expectInGrammar(url: URL): void {
+  const object = /^\/v2\/.+\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname);
+  if (object && (object[1] !== "manifests" || object[2]!.includes(":"))) assertDigest(object[2]!);
+  const kind = /^\/v2\/.+\/tags\/list$/.test(url.pathname) ? "tags" : object?.[1] === "referrers" ? "referrers" : undefined;
+  if (!kind) return;
+  assertEndpointQuery(kind, url.searchParams);
+  for (const name of url.searchParams.keys()) expect(kind === "tags" ? ["n", "last"] : ["artifactType"]).toContain(name);
+}
+
 describe("arbitrary requests against well-behaved upstreams", () => {
   it("always answer well-formed, never 5xx, fetch only the routed upstream's hosts and keep credentials home", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await fc.assert(
@@ -45,6 +71,7 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         expect(response.status).toBeLessThan(500);
         await expectWellFormed(response, m);
         expectCredentialsStayHome(fake.sent);
+        for (const sent of fake.sent) expectInGrammar(sent.url);
       }),
       PROPERTY_RUNS,
     );
@@ -56,12 +83,15 @@ describe("arbitrary requests against well-behaved upstreams", () => {
       fc.tuple(invalidName, validDigest).map(([n, d]) => `${n}/blobs/${d}`),
       fc.tuple(validName, invalidReference).map(([n, r]) => `${n}/manifests/${r}`),
       fc.tuple(validName, invalidDigest, fc.constantFrom("blobs", "referrers")).map(([n, d, kind]) => `${n}/${kind}/${d}`),
+      fc.tuple(validName, unregisteredDigest, fc.constantFrom("blobs", "referrers", "manifests")).map(([n, d, kind]) => `${n}/${kind}/${d}`),
+      fc.tuple(validName, invalidEndpointParameter.filter(([k]) => k !== "artifactType")).map(([n, [k, v]]) => `${n}/tags/list?${k}=${encodeURIComponent(v)}`),
+      fc.tuple(validName, validDigest, invalidEndpointParameter.filter(([k]) => k === "artifactType")).map(([n, d, [k, v]]) => `${n}/referrers/${d}?${k}=${encodeURIComponent(v)}`),
     );
     const prefix = fc.constantFrom("", "docker.io/", "ghcr.io/", "quay.io/");
     const ns = fc.constantFrom("", "?ns=docker.io", "?ns=ghcr.io");
     await fc.assert(
       fc.asyncProperty(fc.constantFrom("GET", "HEAD"), anyHost, prefix, bad, ns, async (m, host, p, rest, q) => {
-        const request = requestFor(m, `https://${host}/v2/${p}${rest}${q}`, CLIENT_TOKEN);
+        const request = requestFor(m, `https://${host}/v2/${p}${rest}${rest.includes("?") ? q.replace("?", "&") : q}`, CLIENT_TOKEN);
         if (!request) return;
         const fake = imitateEveryUpstream();
         const response = await callWorker(request);
