@@ -17,6 +17,27 @@ const TAGS_PATH = /^\/v2\/(.+)\/tags\/list$/;
 const UPLOAD_PATH = /^\/v2\/(.+)\/blobs\/uploads(?:\/.*)?$/;
 const OBJECT_KIND = { manifests: "manifest", blobs: "blob", referrers: "referrers" } as const;
 
+/**
+ * The request's URL, or 400 when its Host is no host name (`a@b`, `[::1`, a port past 65535): nothing can be routed on
+ * it, and the runtime may not even be able to spell it.
+ */
+export function parseClientUrl(request: Request): URL {
+  let url: URL | undefined;
+  let authority = "";
+  try {
+    const raw = request.url;
+    authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(raw)?.[1] ?? "";
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // Userinfo, even empty (`@host`), is no part of a Host header.
+  if (!url || authority.includes("@") || url.hostname === "") {
+    throw new RegistryError("UNSUPPORTED", "malformed Host header", { status: 400 });
+  }
+  return url;
+}
+
 /** Routes a request or throws the OCI error the client should see. */
 export function routeRequest(method: string, url: URL, config: Config): Target {
   const { upstream, via } = selectUpstream(url, config);

@@ -79,14 +79,15 @@ export function parseSearchQuery(url: URL, routed: Upstream, config: Config): Se
   if (term === "" || term.length > MAX_TERM_LENGTH) {
     throw new RegistryError("NAME_INVALID", "search needs a term of at most 255 characters: /v1/search?q=nginx", { detail: { q: url.searchParams.get("q") } });
   }
+  // The request first, then whether this route can answer it: a malformed request is a 400 on any route.
+  const n = readCount(url, "n", MAX_PAGE_SIZE);
+  const page = readCount(url, "page", Number.MAX_SAFE_INTEGER);
   if (!upstream.index) {
     throw new RegistryError("UNSUPPORTED", `registry ${canonicalHost(upstream)} has no search index on this mirror`, { status: 404, detail: { registry: canonicalHost(upstream) } });
   }
   const target = new URL("/v1/search", upstream.index);
   target.searchParams.set("q", term);
-  const n = readCount(url, "n", MAX_PAGE_SIZE);
   if (n !== undefined) target.searchParams.set("n", n);
-  const page = readCount(url, "page", Number.MAX_SAFE_INTEGER);
   if (page !== undefined) target.searchParams.set("page", page);
   return { upstream, term, url: target.href };
 }

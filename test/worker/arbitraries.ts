@@ -80,6 +80,13 @@ export const invalidEndpointParameter = fc.oneof(
   fc.tuple(fc.constant("last"), fc.oneof(fc.constantFrom("", "a".repeat(129), "a b"), validTag.map((t) => `.${t}`), validTag.map((t) => `${t}/x`))),
   fc.tuple(fc.constant("artifactType"), fc.oneof(fc.constantFrom("", "text", "/json", "a/", "text/plain; charset=utf-8", "a/b/c", "é/x"), fc.string({ maxLength: 8 }).filter((t) => !t.includes("/")))),
 );
+/** A Host header that is no host name: userinfo, a broken IPv6 literal, a port out of range, a space. */
+export const malformedHost = fc.oneof(
+  fc.constantFrom("a@b.example", "@example.com", "example.com@", "user:pw@docker.example.com", "[::1", "example.com:99999", "ex ample.com", "a:b:c"),
+  fc.tuple(fc.domain(), fc.domain()).map(([a, b]) => `${a}@${b}`),
+  fc.tuple(fc.domain(), fc.integer({ min: 65_536, max: 10_000_000 })).map(([d, port]) => `${d}:${port}`),
+);
+
 const queryValue = fc.oneof(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", ""), fc.string({ maxLength: 12 }));
 /** A query string, often with containerd's `ns`, sometimes with token and pagination parameters, valid or not. */
 export const anyQuery = fc

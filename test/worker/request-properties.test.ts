@@ -15,6 +15,7 @@ import {
   invalidEndpointParameter,
   invalidName,
   invalidReference,
+  malformedHost,
   PROPERTY_RUNS,
   PROPERTY_TIMEOUT_MS,
   unregisteredDigest,
@@ -22,7 +23,7 @@ import {
   validName,
   validTag,
 } from "./arbitraries";
-import { callWorker } from "./fake-upstream";
+import { callWorker, withRawUrl } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectCredentialsStayHome, expectWellFormed, imitateEveryUpstream, ownerOf } from "./imitation";
 
 // Each case installs its own fake fetch over the last one; the Worker's error log for the 502s that generated
@@ -98,6 +99,19 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         expect(fake.sent).toEqual([]);
         expect(response.status).toBeGreaterThanOrEqual(400);
         expect(response.status).toBeLessThan(500);
+        await expectWellFormed(response, m);
+      }),
+      PROPERTY_RUNS,
+    );
+  });
+
+  it("a Host that is no host name is a 400 with nothing fetched, on any path", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await fc.assert(
+      fc.asyncProperty(method, fc.constantFrom("http", "https"), malformedHost, anyPath, anyQuery, async (m, scheme, host, path, query) => {
+        const fake = imitateEveryUpstream();
+        const response = await callWorker(withRawUrl(`${scheme}://${host}${path}${query}`, { method: m }));
+        expect(fake.sent).toEqual([]);
+        expect(response.status).toBe(400);
         await expectWellFormed(response, m);
       }),
       PROPERTY_RUNS,
