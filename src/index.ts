@@ -9,7 +9,7 @@ import { isBlockedAgent, screenClient } from "./access/screen";
 import { loadConfig, type Config } from "./config/config";
 import type { Env } from "./config/env";
 import { toRegistryError } from "./core/errors";
-import { logEvent } from "./core/log";
+import { logEvent, logUrl } from "./core/log";
 import { answerBlockedCrawler, answerBrowserPath } from "./pages/home";
 import { errorResponse } from "./respond/errors";
 import { finishResponse } from "./respond/final";
@@ -43,8 +43,10 @@ export default {
       }
     } catch (thrown) {
       const error = toRegistryError(thrown);
-      if (error.status >= 500) logEvent("error", "request failed", { error: error.message, cause: String(error.cause ?? "") });
-      response = errorResponse(error, request.method);
+      if (error.status >= 500 || error.upstreamUrl !== undefined) {
+        logEvent(error.status >= 500 ? "error" : "warn", "request failed", { error: error.message, route: target?.upstream.name, upstream: logUrl(error.upstreamUrl), cause: String(error.cause ?? "") });
+      }
+      response = errorResponse(error, request.method, target?.upstream.name);
     }
     response = finishResponse(response, trace);
     logRequest(request, url, target, response, trace, started);

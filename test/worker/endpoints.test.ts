@@ -68,12 +68,12 @@ describe("bad input never reaches an upstream", () => {
 });
 
 describe("upstream failures", () => {
-  it("an unreachable upstream is a 502 whose detail names it", async () => {
+  it("an unreachable upstream is a 502 whose detail names its route", async () => {
     fakeUpstreams({ [HUB]: () => Promise.reject(new TypeError("connection refused")) });
     const response = await callWorker("https://example.com/v2/alpine/manifests/latest");
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({
-      errors: [{ code: "UNAVAILABLE", message: "upstream registry-1.docker.io: could not reach the upstream", detail: { upstream: HUB } }],
+      errors: [{ code: "UNAVAILABLE", message: "upstream of route docker: could not reach the upstream", detail: { route: "docker" } }],
     });
   });
 
@@ -83,7 +83,7 @@ describe("upstream failures", () => {
     });
     const response = await callWorker("https://example.com/v2/alpine/manifests/latest", {}, { UPSTREAM_TIMEOUT_SECONDS: "0.05" });
     expect(response.status).toBe(504);
-    expect(((await response.json()) as { errors: { detail: unknown }[] }).errors[0]!.detail).toEqual({ upstream: HUB });
+    expect(((await response.json()) as { errors: { detail: unknown }[] }).errors[0]!.detail).toEqual({ route: "docker" });
   });
 
   it("a malformed UPSTREAMS fails every request with a 500 that names the variable", async () => {

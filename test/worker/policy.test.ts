@@ -48,7 +48,7 @@ describe("DENIED_REPOSITORIES cannot be bypassed", () => {
     expect(response.status).toBe(403);
     const body = (await response.json()) as { errors: { code: string; message: string }[] };
     expect(body.errors[0]!.code).toBe("DENIED");
-    expect(body.errors[0]!.message).toMatch(/^the image docker\.io\/(library\/nginx|bitnami\/redis) is not allowed on this mirror$/);
+    expect(body.errors[0]!.message).toMatch(/^the image (library\/nginx|bitnami\/redis) of route docker is not allowed on this mirror$/);
     expect(fake.sent).toEqual([]);
   });
 
