@@ -4,6 +4,7 @@
  */
 import type { ErrorCode, RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
+import { isRecord } from "../core/parse";
 
 /**
  * The client's response for a RegistryError (no body for a HEAD, but the same headers). An upstream's error is told
@@ -15,7 +16,7 @@ export function errorResponse(error: RegistryError, method = "GET", route?: stri
   if (error.detail !== undefined) entry.detail = error.detail;
   if (error.upstreamUrl !== undefined) {
     entry.message = `${route === undefined ? "upstream" : `upstream of route ${route}`}: ${error.message}`;
-    if (route !== undefined) entry.detail = { route, ...(isObject(error.detail) ? error.detail : {}) };
+    if (route !== undefined) entry.detail = { route, ...(isRecord(error.detail) ? error.detail : {}) };
   }
   const body = JSON.stringify({ errors: [entry] });
   const headers = new Headers(error.headers);
@@ -23,8 +24,4 @@ export function errorResponse(error: RegistryError, method = "GET", route?: stri
   headers.set("Docker-Distribution-API-Version", "registry/2.0");
   headers.set("Content-Length", String(new TextEncoder().encode(body).byteLength));
   return new Response(bodyFor(method, body), { status: error.status, headers });
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
