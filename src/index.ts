@@ -9,31 +9,30 @@ import { isBlockedAgent, screenClient } from "./access/screen";
 import { loadConfig, type Config } from "./config/config";
 import type { Env } from "./config/env";
 import { toRegistryError } from "./core/errors";
-import { logEvent } from "./core/log";
+import { logEvent, logUrl } from "./core/log";
 import { answerBlockedCrawler, answerBrowserPath } from "./pages/home";
 import { errorResponse } from "./respond/errors";
+import { finishResponse } from "./respond/final";
 import { logRequest } from "./respond/request-log";
-import { routeRequest } from "./routing/route";
+import { parseClientUrl, routeRequest } from "./routing/route";
 import type { RoutedRequest, Trace } from "./routing/routed";
-import type { Target, TargetKind } from "./routing/target";
+import type { Target } from "./routing/target";
 import { serveRegistry } from "./serve";
 import { answerPing, proxySearch } from "./upstream/search";
 import { handleToken } from "./upstream/token-proxy";
 
 export type { Env } from "./config/env";
 
-/** Request kinds that are not the registry API, so carry no X-Cache. */
-const NOT_REGISTRY = new Set<TargetKind>(["page", "token", "search", "ping"]);
-
 /** The Worker. */
 export default {
   async fetch(request, env, ctx): Promise<Response> {
     const started = Date.now();
-    const url = new URL(request.url);
     const trace: Trace = { upstreamMs: 0 };
+    let url: URL | undefined;
     let target: Target | undefined;
     let response: Response;
     try {
+      url = parseClientUrl(request);
       const config = loadConfig(env);
       target = routeRequest(request.method, url, config);
       if (target.kind === "page" && isBlockedAgent(request, config)) {
@@ -44,14 +43,12 @@ export default {
       }
     } catch (thrown) {
       const error = toRegistryError(thrown);
-      if (error.status >= 500) logEvent("error", "request failed", { error: error.message, cause: String(error.cause ?? "") });
-      response = errorResponse(error, request.method);
+      if (error.status >= 500 || error.upstreamUrl !== undefined) {
+        logEvent(error.status >= 500 ? "error" : "warn", "request failed", { error: error.message, route: target?.upstream.name, upstream: logUrl(error.upstreamUrl), cause: String(error.cause ?? "") });
+      }
+      response = errorResponse(error, request.method, target?.upstream.name);
     }
-    // Every registry answer says what the cache did; an error that reached here came from upstream or input, not cache.
-    if (target && !NOT_REGISTRY.has(target.kind) && !response.headers.has("x-cache")) {
-      trace.cache ??= "MISS";
-      response.headers.set("x-cache", trace.cache);
-    }
+    response = finishResponse(response, trace);
     logRequest(request, url, target, response, trace, started);
     return response;
   },

@@ -19,9 +19,10 @@ import { fetchTarget } from "./upstream/target-request";
 export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext): Promise<Response> {
   const { target } = routed;
   if (target.kind === "base") return serveBase(routed);
-  if (!routed.config.cacheEnabled || (target.kind !== "manifest" && target.kind !== "blob")) return respond(routed, await fetchTarget(routed), "MISS");
+  if (!routed.config.cacheEnabled || (target.kind !== "manifest" && target.kind !== "blob")) return respond(routed, await fetchTarget(routed));
   const defer = (work: Promise<unknown>): void => ctx.waitUntil(work.catch((error: unknown) => logEvent("warn", "background work failed", { error: errorMessage(error) })));
   const cx: CacheRequest = { ...routed, target, origin: originFor(routed), defer, cache: new EdgeCache(routed.url.origin, routed.config.blobs, defer) };
+  routed.trace.cache = "MISS"; // the cache is asked from here on: an error past this point comes after a miss
   const answered = target.kind === "blob" || isDigest(target.reference) ? await serveByDigest(cx) : await serveByTag(cx);
   return answer(routed, answered);
 }
@@ -38,7 +39,7 @@ async function serveBase(routed: RoutedRequest): Promise<Response> {
     if (upstreamFailure(error) === undefined) throw error;
     return answerOffline(routed);
   }
-  if (upstreamFailure(upstream) === undefined) return respond(routed, upstream, "MISS");
+  if (upstreamFailure(upstream) === undefined) return respond(routed, upstream);
   await upstream.body?.cancel();
   return answerOffline(routed);
 }

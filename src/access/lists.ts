@@ -3,7 +3,7 @@
  * `library/`), so no spelling of a name reaches a refused repository. Mirror users are mirror-auth.ts's business.
  */
 import type { Config } from "../config/config";
-import { canonicalHost, type Upstream } from "../config/registries";
+import type { Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
 import { namesRepository, type Target } from "../routing/target";
 
@@ -11,8 +11,9 @@ import { namesRepository, type Target } from "../routing/target";
 export function assertRepositoryAllowed(target: Target, config: Config): void {
   if (!namesRepository(target)) return;
   if (!isRepositoryAllowed(target.upstream, target.repository, config)) {
-    const image = `${canonicalHost(target.upstream)}/${target.repository}`;
-    throw new RegistryError("DENIED", `the image ${image} is not allowed on this mirror`, { detail: { repository: target.repository, route: target.upstream.name } });
+    // Named by route, not registry host: an UPSTREAMS entry's host may be internal.
+    const { repository, upstream } = target;
+    throw new RegistryError("DENIED", `the image ${repository} of route ${upstream.name} is not allowed on this mirror`, { detail: { repository, route: upstream.name } });
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The built-in upstream table. Docker Hub's quirks (the `library/` namespace, auth.docker.io) are data here,
- * applied by one normalisation function below, not special cases scattered through the code.
+ * The built-in upstream table. Docker Hub's quirks (the `library/` namespace, its search index) are data here, keyed
+ * by the registry rather than the route, and applied by one normalisation function below, not special cases
+ * scattered through the code.
  */
 
 /** One registry edgehub can proxy. */
@@ -19,6 +20,14 @@ export interface Upstream {
   index?: string;
 }
 
+/** What a registry does unlike the others. */
+export type RegistryQuirks = Pick<Upstream, "officialNamespace" | "index">;
+
+/** Registry identity -> its quirks, so every route to Docker Hub (built in or added with UPSTREAMS) behaves alike. */
+const REGISTRY_QUIRKS: Readonly<Record<string, RegistryQuirks>> = {
+  "registry-1.docker.io": { officialNamespace: "library", index: "https://index.docker.io" },
+};
+
 /** Route name to upstream, as shipped. `UPSTREAMS` merges over it. */
 export const BUILTIN_UPSTREAMS: readonly Upstream[] = [
   {
@@ -26,8 +35,7 @@ export const BUILTIN_UPSTREAMS: readonly Upstream[] = [
     registry: "https://registry-1.docker.io",
     realm: "https://auth.docker.io/token",
     hosts: ["docker.io", "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"],
-    officialNamespace: "library",
-    index: "https://index.docker.io",
+    ...REGISTRY_QUIRKS["registry-1.docker.io"],
   },
   { name: "quay", registry: "https://quay.io", hosts: ["quay.io"] },
   { name: "gcr", registry: "https://gcr.io", hosts: ["gcr.io"] },
@@ -53,4 +61,17 @@ export function normalizeRepository(upstream: Upstream, name: string): string {
 /** The host name a registry is known by (`docker.io`, `ghcr.io`): the first of its hosts. */
 export function canonicalHost(upstream: Upstream): string {
   return upstream.hosts[0] ?? new URL(upstream.registry).host;
+}
+
+/**
+ * The registry an upstream is (`registry-1.docker.io`, `ghcr.io`): the host of its registry URL, lower case. Quirks
+ * follow it, never a route name, so any route to a registry behaves as that registry does.
+ */
+export function registryIdentity(upstream: Pick<Upstream, "registry">): string {
+  return new URL(upstream.registry).host.toLowerCase();
+}
+
+/** The quirks of the registry an upstream points at (none for most). */
+export function registryQuirks(upstream: Pick<Upstream, "registry">): RegistryQuirks {
+  return REGISTRY_QUIRKS[registryIdentity(upstream)] ?? {};
 }

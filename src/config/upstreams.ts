@@ -1,10 +1,11 @@
 /**
  * UPSTREAMS: route name -> registry, merged over the built-in table. A route pointed elsewhere keeps nothing of the
- * built-in registry it replaces but its name.
+ * built-in registry it replaces but its name and how its clients name images (`library/`); the registry it points at
+ * brings its own quirks (registries.ts), whatever the route is called.
  */
 import { configError } from "../core/errors";
 import { isRecord, parseHttpUrl } from "../core/parse";
-import { BUILTIN_UPSTREAMS, type Upstream } from "./registries";
+import { BUILTIN_UPSTREAMS, registryQuirks, type Upstream } from "./registries";
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
@@ -66,6 +67,11 @@ function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstre
   else delete merged.realm;
   if (override.index !== undefined) merged.index = override.index;
   else delete merged.index;
+  // The registry's own quirks, whichever route reaches it: a second route to Docker Hub has `library/` and its index.
+  // A built-in route pointed at a stand-in (a local registry for Docker Hub) keeps its namespace: clients name alike.
+  const quirks = registryQuirks(merged);
+  if (quirks.officialNamespace !== undefined) merged.officialNamespace = quirks.officialNamespace;
+  if (quirks.index !== undefined) merged.index ??= quirks.index;
   return merged;
 }
 

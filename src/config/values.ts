@@ -16,13 +16,17 @@ export function parseFlag(variable: string, raw: string | undefined, fallback = 
   throw configError(variable, `must be "${words[0]}" or "${words[1]}"`);
 }
 
-/** Seconds, more than 0 and at most 600 (or exactly 0 when `zeroIsOff`). */
+/** A number of seconds as the variables take it: decimal digits with an optional fraction (`30`, `2.5`, `.5`). */
+const SECONDS = /^(?:\d+\.?\d*|\.\d+)$/;
+
+/** Seconds, above 0 and at most 600; also exactly 0 when `zeroIsOff` (the variable's way of saying "off"). */
 export function parseSeconds(variable: string, raw: string | undefined, fallback: number, options: { zeroIsOff?: boolean } = {}): number {
   if (raw === undefined || raw.trim() === "") return fallback;
-  const seconds = Number(raw);
+  const seconds = readSeconds(raw);
   if (options.zeroIsOff && seconds === 0) return 0;
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
-    throw configError(variable, `must be a number of seconds between 0 and 600${options.zeroIsOff ? " (0 turns it off)" : ""}`);
+  if (!(seconds > 0 && seconds <= 600)) {
+    const accepted = "a number of seconds above 0 and at most 600, such as 30 or 2.5";
+    throw configError(variable, `must be ${options.zeroIsOff ? `0 (off) or ${accepted}` : accepted}`);
   }
   return seconds;
 }
@@ -30,10 +34,15 @@ export function parseSeconds(variable: string, raw: string | undefined, fallback
 /** A tag TTL: 0 (always revalidate) up to a day. */
 export function parseTtl(variable: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw.trim() === "") return fallback;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0 || seconds > MAX_TAG_TTL_SECONDS) {
-    throw configError(variable, `must be a number of seconds from 0 (always revalidate) to ${MAX_TAG_TTL_SECONDS}`);
+  const seconds = readSeconds(raw);
+  if (!(seconds >= 0 && seconds <= MAX_TAG_TTL_SECONDS)) {
+    throw configError(variable, `must be a number of seconds from 0 (always revalidate) to ${MAX_TAG_TTL_SECONDS}, such as 300`);
   }
   return seconds;
 }
 
+/** The seconds a value spells, or NaN: no sign, exponent, hex or Infinity, which Number() would take. */
+function readSeconds(raw: string): number {
+  const text = raw.trim();
+  return SECONDS.test(text) ? Number(text) : Number.NaN;
+}

@@ -42,11 +42,16 @@ export class RegistryError extends Error {
   readonly detail: unknown;
   readonly status: number;
   readonly headers: Record<string, string>;
+  /**
+   * The upstream URL a failure came from, for the log only: an UPSTREAMS entry may be an internal host, so the client
+   * is told the route instead (respond/errors.ts). Never serialised.
+   */
+  readonly upstreamUrl?: string;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { detail?: unknown; status?: number; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { detail?: unknown; status?: number; headers?: Record<string, string>; cause?: unknown; upstreamUrl?: string } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "RegistryError";
@@ -54,7 +59,21 @@ export class RegistryError extends Error {
     this.detail = options.detail;
     this.status = options.status ?? STATUS[code];
     this.headers = options.headers ?? {};
+    if (options.upstreamUrl !== undefined) this.upstreamUrl = options.upstreamUrl;
   }
+}
+
+/**
+ * An upstream's failure or refusal, said without naming it (`could not reach the upstream`): the client's message
+ * gets the route's name in front (respond/errors.ts), and the log gets `url`.
+ */
+export function upstreamError(
+  code: ErrorCode,
+  problem: string,
+  url: string,
+  options: { detail?: Record<string, unknown>; status?: number; headers?: Record<string, string>; cause?: unknown } = {},
+): RegistryError {
+  return new RegistryError(code, problem, { ...options, upstreamUrl: url });
 }
 
 /** A configuration error: every request fails with a 500 that names the variable and the fix, never the value. */

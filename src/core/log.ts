@@ -11,3 +11,14 @@ export function logEvent(level: "log" | "warn" | "error", msg: string, fields: R
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** An upstream URL as a log line may hold it: origin and path, without the query (a presigned URL's is a credential). */
+export function logUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return undefined;
+  }
+}

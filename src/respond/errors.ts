@@ -4,11 +4,20 @@
  */
 import type { ErrorCode, RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
+import { isRecord } from "../core/parse";
 
-/** The client's response for a RegistryError (no body for a HEAD, but the same headers). */
-export function errorResponse(error: RegistryError, method = "GET"): Response {
+/**
+ * The client's response for a RegistryError (no body for a HEAD, but the same headers). An upstream's error is told
+ * by the route's name (`upstream of route docker: …`, detail `route`), never by the upstream's host: the one place
+ * that decides what a client learns about an upstream.
+ */
+export function errorResponse(error: RegistryError, method = "GET", route?: string): Response {
   const entry: { code: ErrorCode; message: string; detail?: unknown } = { code: error.code, message: error.message };
   if (error.detail !== undefined) entry.detail = error.detail;
+  if (error.upstreamUrl !== undefined) {
+    entry.message = `${route === undefined ? "upstream" : `upstream of route ${route}`}: ${error.message}`;
+    if (route !== undefined) entry.detail = { route, ...(isRecord(error.detail) ? error.detail : {}) };
+  }
   const body = JSON.stringify({ errors: [entry] });
   const headers = new Headers(error.headers);
   headers.set("Content-Type", "application/json; charset=utf-8");

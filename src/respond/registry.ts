@@ -44,11 +44,16 @@ export function answer(routed: RoutedRequest, answered: Answer): Response {
   }
 }
 
-/** The client's response to an upstream answer: allowed headers, rewritten realm and links, and `X-Cache`. */
-export function respond(routed: RoutedRequest, upstream: Response, status: CacheStatus): Response {
-  routed.trace.cache = status;
+/**
+ * The client's response to an upstream answer: allowed headers, rewritten realm and links, and `X-Cache` when the
+ * cache was asked (`status`).
+ */
+export function respond(routed: RoutedRequest, upstream: Response, status?: CacheStatus): Response {
   const headers = clientHeaders(upstream, routed.target, routed.url);
-  headers.set("x-cache", status);
+  if (status !== undefined) {
+    routed.trace.cache = status;
+    headers.set("x-cache", status);
+  }
   if (routed.request.method === "HEAD") void upstream.body?.cancel(); // a HEAD refused by blob storage was asked as GET
   return new Response(bodyFor(routed.request.method, upstream.body), { status: upstream.status, headers });
 }

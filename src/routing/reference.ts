@@ -8,9 +8,12 @@ import { RegistryError } from "../core/errors";
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-/** Hex lengths of the algorithms registered in the image spec; other algorithms need only match the grammar. */
-const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha512: 128 };
+/**
+ * The algorithms registered in the image spec and their hex lengths. Any other algorithm fits the grammar but names
+ * nothing a registry can verify, so it is refused here rather than sent upstream.
+ * https://github.com/opencontainers/image-spec/blob/main/descriptor.md#registered-algorithms
+ */
+const DIGEST_HEX = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ } as const;
 /** distribution's limit on a repository name. */
 const MAX_REPOSITORY_LENGTH = 255;
 
@@ -26,18 +29,25 @@ export function isDigest(reference: string): boolean {
   return reference.includes(":");
 }
 
-/** Throws DIGEST_INVALID unless `digest` is well formed (and of the right length for sha256/sha512). */
+/** Throws DIGEST_INVALID unless `digest` is a sha256 or sha512 digest: lower-case hex of the algorithm's length. */
 export function assertDigest(digest: string): void {
-  const [algorithm = "", encoded = ""] = digest.split(":", 2);
-  const expectedLength = DIGEST_HEX_LENGTH[algorithm];
-  const wellFormed = DIGEST.test(digest) && (expectedLength === undefined || new RegExp(`^[a-f0-9]{${expectedLength}}$`).test(encoded));
-  if (!wellFormed) throw new RegistryError("DIGEST_INVALID", "invalid digest", { detail: { digest } });
+  const colon = digest.indexOf(":");
+  const algorithm = digest.slice(0, colon);
+  const hex = Object.hasOwn(DIGEST_HEX, algorithm) ? DIGEST_HEX[algorithm as keyof typeof DIGEST_HEX] : undefined;
+  if (colon < 0 || !hex?.test(digest.slice(colon + 1))) {
+    throw new RegistryError("DIGEST_INVALID", "invalid digest: sha256 or sha512, lower-case hex", { detail: { digest } });
+  }
 }
 
 /** Throws TAG_INVALID or DIGEST_INVALID unless `reference` is a valid tag or digest. */
 export function assertManifestReference(reference: string): void {
   if (isDigest(reference)) assertDigest(reference);
-  else if (!TAG.test(reference)) throw new RegistryError("TAG_INVALID", "invalid tag", { detail: { tag: reference } });
+  else assertTag(reference);
+}
+
+/** Throws TAG_INVALID unless `tag` is a tag in the spec's grammar; `detail` says where it came from. */
+export function assertTag(tag: string, detail: unknown = { tag }): void {
+  if (!TAG.test(tag)) throw new RegistryError("TAG_INVALID", "invalid tag", { detail });
 }
 
 /**

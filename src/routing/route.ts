@@ -6,6 +6,7 @@
 import type { Config } from "../config/config";
 import { canonicalHost, normalizeRepository, type Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
+import { assertEndpointQuery } from "./query";
 import { assertDigest, assertManifestReference, assertRepository, splitRegistryPrefix, startsWithOwnHost } from "./reference";
 import type { ObjectTarget, RouteVia, Target } from "./target";
 
@@ -15,6 +16,27 @@ const OBJECT_PATH = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/;
 const TAGS_PATH = /^\/v2\/(.+)\/tags\/list$/;
 const UPLOAD_PATH = /^\/v2\/(.+)\/blobs\/uploads(?:\/.*)?$/;
 const OBJECT_KIND = { manifests: "manifest", blobs: "blob", referrers: "referrers" } as const;
+
+/**
+ * The request's URL, or 400 when its Host is no host name (`a@b`, `[::1`, a port past 65535): nothing can be routed on
+ * it, and the runtime may not even be able to spell it.
+ */
+export function parseClientUrl(request: Request): URL {
+  let url: URL | undefined;
+  let authority = "";
+  try {
+    const raw = request.url;
+    authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(raw)?.[1] ?? "";
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  // Userinfo, even empty (`@host`), is no part of a Host header.
+  if (!url || authority.includes("@") || url.hostname === "") {
+    throw new RegistryError("UNSUPPORTED", "malformed Host header", { status: 400 });
+  }
+  return url;
+}
 
 /** Routes a request or throws the OCI error the client should see. */
 export function routeRequest(method: string, url: URL, config: Config): Target {
@@ -33,7 +55,9 @@ export function routeRequest(method: string, url: URL, config: Config): Target {
     throw new RegistryError("NAME_INVALID", "invalid characters in path", { status: 400 });
   }
   if (UPLOAD_PATH.test(path)) throw new RegistryError("UNSUPPORTED", "this mirror is pull-only");
-  return routeRepositoryPath(path, upstream, via, config);
+  const target = routeRepositoryPath(path, upstream, via, config);
+  assertEndpointQuery(target.kind, url.searchParams);
+  return target;
 }
 
 /** The two v1 endpoints `docker search` calls; the rest of the v1 API is long gone from Docker Hub. */

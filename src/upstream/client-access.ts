@@ -10,8 +10,7 @@
  * fallback fails too, it becomes TOOMANYREQUESTS with Retry-After. Upstream rate-limit headers are logged.
  */
 import type { Config } from "../config/config";
-import { canonicalHost } from "../config/registries";
-import { RegistryError } from "../core/errors";
+import { upstreamError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
 import { namesRepository, type Target, type TargetKind } from "../routing/target";
 import { fetchUpstream, upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./fetch";
@@ -38,7 +37,7 @@ export async function fetchForClient(
     if (response.status === 401 && mirrorMode) {
       await response.body?.cancel();
       // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
-      throw new RegistryError("DENIED", `upstream ${canonicalHost(target.upstream)} refused the mirror access to ${repositoryOf(target) ?? "it"} (private, or it does not exist)`);
+      throw upstreamError("DENIED", `refused the mirror access to ${repositoryOf(target) ?? "it"} (private, or it does not exist)`, target.upstream.registry);
     }
   } else {
     response = await fetchUpstream(request, { timeoutMs: config.upstreamTimeoutMs, ...limits });

@@ -3,7 +3,7 @@
  * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
  */
 import { parseChallenge } from "../core/challenge";
-import { RegistryError } from "../core/errors";
+import { upstreamError, type RegistryError } from "../core/errors";
 import { parseHttpUrl } from "../core/parse";
 import { watchIdle } from "./idle";
 
@@ -179,8 +179,7 @@ async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<R
 }
 
 function upstreamUnavailable(status: number, message: string, url: string, cause?: unknown): RegistryError {
-  const upstream = new URL(url).host;
-  return new RegistryError("UNAVAILABLE", `upstream ${upstream}: ${message}`, { status, detail: { upstream }, cause });
+  return upstreamError("UNAVAILABLE", message, url, { status, cause });
 }
 
 /** Releases a response body we will not read, so the connection can be reused. */
@@ -194,7 +193,6 @@ async function discard(response: Response): Promise<void> {
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes, RFC 9110 section 10.2.3.
  */
 export function upstreamRateLimited(response: Response, url: string): RegistryError {
-  const upstream = new URL(url).host;
   const sent = response.headers.get("retry-after")?.trim() ?? "";
   const retryAfter = /^\d+$/.test(sent) || (/[a-z]/i.test(sent) && !Number.isNaN(Date.parse(sent))) ? sent : "60";
   const headers: Record<string, string> = { "Retry-After": retryAfter };
@@ -202,5 +200,5 @@ export function upstreamRateLimited(response: Response, url: string): RegistryEr
     const value = response.headers.get(name);
     if (value !== null) headers[name] = value;
   }
-  return new RegistryError("TOOMANYREQUESTS", `upstream ${upstream} is rate-limiting this mirror; retry later`, { detail: { upstream }, headers });
+  return upstreamError("TOOMANYREQUESTS", "rate-limiting this mirror; retry later", url, { headers });
 }

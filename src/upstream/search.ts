@@ -5,8 +5,8 @@
  * The daemon's side: moby registry/search.go (splitReposSearchTerm, v1 endpoint ping, session.searchRepositories).
  */
 import type { Config } from "../config/config";
-import { canonicalHost, type Upstream } from "../config/registries";
-import { RegistryError } from "../core/errors";
+import type { Upstream } from "../config/registries";
+import { RegistryError, upstreamError } from "../core/errors";
 import { bodyFor, copyHeaders } from "../core/http";
 import type { Target } from "../routing/target";
 import { fetchUpstream } from "./fetch";
@@ -79,14 +79,15 @@ export function parseSearchQuery(url: URL, routed: Upstream, config: Config): Se
   if (term === "" || term.length > MAX_TERM_LENGTH) {
     throw new RegistryError("NAME_INVALID", "search needs a term of at most 255 characters: /v1/search?q=nginx", { detail: { q: url.searchParams.get("q") } });
   }
+  // The request first, then whether this route can answer it: a malformed request is a 400 on any route.
+  const n = readCount(url, "n", MAX_PAGE_SIZE);
+  const page = readCount(url, "page", Number.MAX_SAFE_INTEGER);
   if (!upstream.index) {
-    throw new RegistryError("UNSUPPORTED", `registry ${canonicalHost(upstream)} has no search index on this mirror`, { status: 404, detail: { registry: canonicalHost(upstream) } });
+    throw new RegistryError("UNSUPPORTED", `route ${upstream.name} has no search index on this mirror`, { status: 404, detail: { route: upstream.name } });
   }
   const target = new URL("/v1/search", upstream.index);
   target.searchParams.set("q", term);
-  const n = readCount(url, "n", MAX_PAGE_SIZE);
   if (n !== undefined) target.searchParams.set("n", n);
-  const page = readCount(url, "page", Number.MAX_SAFE_INTEGER);
   if (page !== undefined) target.searchParams.set("page", page);
   return { upstream, term, url: target.href };
 }
@@ -103,14 +104,13 @@ function readCount(url: URL, name: string, max: number): string | undefined {
 
 /** An index that refused or failed: its body is not an OCI error, so the client gets one that says what happened. */
 function indexFailure(response: Response, url: string): RegistryError {
-  const upstream = new URL(url).host;
-  const detail = { upstream, status: response.status };
+  const detail = { status: response.status };
   if (response.status === 429) {
     const retryAfter = response.headers.get("retry-after");
-    return new RegistryError("TOOMANYREQUESTS", `search index ${upstream} is rate-limiting this mirror`, {
+    return upstreamError("TOOMANYREQUESTS", "its search index is rate-limiting this mirror", url, {
       detail,
       headers: retryAfter === null ? {} : { "Retry-After": retryAfter },
     });
   }
-  return new RegistryError("UNAVAILABLE", `search index ${upstream} answered ${response.status}`, { status: 502, detail });
+  return upstreamError("UNAVAILABLE", `its search index answered ${response.status}`, url, { status: 502, detail });
 }

@@ -4,15 +4,14 @@
  * credentials go with it.
  */
 import { copyHeaders } from "../core/http";
+import { ENDPOINT_QUERY } from "../routing/query";
 import { timed, type RoutedRequest } from "../routing/routed";
-import type { Target, TargetKind } from "../routing/target";
+import type { Target } from "../routing/target";
 import { fetchForClient } from "./client-access";
 import { rememberChallengeRealm } from "./token-proxy";
 
 /** Request headers an upstream may see. Anything else (cf-*, x-forwarded-*, cookies) stays here. */
 const FORWARDED_REQUEST_HEADERS = ["user-agent", "accept", "accept-encoding", "range", "if-none-match", "authorization"];
-/** Query parameters each endpoint defines; everything else (`ns`, cache busters) is not the upstream's business. */
-const FORWARDED_QUERY: Partial<Record<TargetKind, string[]>> = { tags: ["n", "last"], referrers: ["artifactType"] };
 
 /** How a check on the client's behalf differs from the client's own request. */
 export interface FetchTargetOptions {
@@ -50,7 +49,7 @@ export function upstreamHeaders(request: Request): Headers {
 /** The upstream URL for a target: its registry, the upstream's repository name, the endpoint's own query. */
 export function upstreamUrl(requestUrl: URL, target: Target): string {
   const url = new URL(`${target.upstream.registry}${upstreamPath(target)}`);
-  for (const name of FORWARDED_QUERY[target.kind] ?? []) {
+  for (const name of ENDPOINT_QUERY[target.kind] ?? []) {
     for (const value of requestUrl.searchParams.getAll(name)) url.searchParams.append(name, value);
   }
   return url.href;

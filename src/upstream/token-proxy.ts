@@ -4,9 +4,9 @@
  * Token auth spec: https://distribution.github.io/distribution/spec/auth/token/ (GET) and .../oauth/ (POST).
  */
 import type { Config } from "../config/config";
-import { canonicalHost, type Upstream } from "../config/registries";
+import type { Upstream } from "../config/registries";
 import { parseChallenge } from "../core/challenge";
-import { RegistryError } from "../core/errors";
+import { RegistryError, upstreamError } from "../core/errors";
 import { bodyFor, copyHeaders } from "../core/http";
 import { isolate } from "../core/isolate";
 import { parseHttpUrl } from "../core/parse";
@@ -94,7 +94,7 @@ async function resolveRealm(upstream: Upstream, config: Config): Promise<string>
   const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
   const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
   if (!realm || !parseHttpUrl(realm)) {
-    throw new RegistryError("UNSUPPORTED", `upstream ${canonicalHost(upstream)} does not use token authentication`, { status: 404 });
+    throw upstreamError("UNSUPPORTED", "does not use token authentication", upstream.registry, { status: 404 });
   }
   learnedRealms.set(upstream.name, realm);
   return realm;

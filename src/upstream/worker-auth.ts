@@ -10,7 +10,7 @@
 import type { Credential } from "../config/access";
 import type { Config } from "../config/config";
 import { parseChallenge } from "../core/challenge";
-import { RegistryError } from "../core/errors";
+import { upstreamError } from "../core/errors";
 import { isolate } from "../core/isolate";
 import { logEvent } from "../core/log";
 import { fetchUpstream, upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./fetch";
@@ -93,7 +93,6 @@ async function fetchToken(scheme: Extract<Scheme, { kind: "bearer" }>, scope: st
   const headers = new Headers({ accept: "application/json" });
   if (auth.credential) headers.set("authorization", basic(auth.credential));
   const response = await fetchUpstream({ method: "GET", url: url.href, headers }, { timeoutMs: config.upstreamTimeoutMs });
-  const host = new URL(auth.registry).host;
   if (response.status === 429) {
     await response.body?.cancel();
     throw upstreamRateLimited(response, url.href);
@@ -103,8 +102,8 @@ async function fetchToken(scheme: Extract<Scheme, { kind: "bearer" }>, scope: st
   const token = body?.token ?? body?.access_token;
   if (typeof token !== "string" || token === "") {
     const whose = auth.credential ? "the mirror's credentials for" : "an anonymous token for";
-    const error = new RegistryError("UNAVAILABLE", `the token service of ${host} refused ${whose} this repository`, { status: 502, detail: { upstream: host } });
-    logEvent("error", "upstream token refused", { upstream: host, status: response.status, credentials: auth.credential !== undefined });
+    const error = upstreamError("UNAVAILABLE", `its token service refused ${whose} this repository`, url.href, { status: 502 });
+    logEvent("error", "upstream token refused", { upstream: new URL(auth.registry).host, status: response.status, credentials: auth.credential !== undefined });
     throw error;
   }
   const expiresIn = typeof body?.expires_in === "number" && body.expires_in > 0 ? body.expires_in : 60;
@@ -125,7 +124,7 @@ async function schemeOf(auth: WorkerAuth, config: Config): Promise<Scheme> {
   if (ping.status === 429) throw upstreamRateLimited(ping, auth.registry);
   let scheme: Scheme;
   if (ping.ok) scheme = { kind: "none" };
-  else if (ping.status !== 401) throw new RegistryError("UNAVAILABLE", `upstream ${new URL(auth.registry).host} answered /v2/ with ${ping.status}`, { status: 502 });
+  else if (ping.status !== 401) throw upstreamError("UNAVAILABLE", `answered /v2/ with ${ping.status}`, auth.registry, { status: 502 });
   else scheme = schemeFromChallenge(ping.headers.get("www-authenticate"), auth);
   schemes.set(schemeKey, scheme);
   return scheme;
@@ -136,7 +135,7 @@ function schemeFromChallenge(header: string | null, auth: WorkerAuth): Scheme {
   if (challenge?.scheme === "basic") return { kind: "basic" };
   const realm = auth.realm ?? challenge?.params.realm;
   if (challenge?.scheme !== "bearer" || !realm || !/^https?:\/\//.test(realm)) {
-    throw new RegistryError("UNAVAILABLE", `upstream ${new URL(auth.registry).host} asks for an authentication scheme this mirror does not speak`, { status: 502 });
+    throw upstreamError("UNAVAILABLE", "asks for an authentication scheme this mirror does not speak", auth.registry, { status: 502 });
   }
   const service = challenge.params.service;
   return { kind: "bearer", realm, ...(service === undefined ? {} : { service }) };

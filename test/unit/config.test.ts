@@ -1,6 +1,18 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config";
+import { parseSeconds, parseTtl } from "../../src/config/values";
 import { RegistryError } from "../../src/core/errors";
+
+function refused(fn: () => unknown): boolean {
+  try {
+    fn();
+    return false;
+  } catch (error) {
+    expect(error).toBeInstanceOf(RegistryError);
+    return true;
+  }
+}
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -131,5 +143,35 @@ describe("parseConfig", () => {
 
   it.each(["-1", "abc", "601"])("rejects UPSTREAM_IDLE_TIMEOUT_SECONDS=%s", (raw) => {
     expect(messageOf(() => parseConfig({ UPSTREAM_IDLE_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_IDLE_TIMEOUT_SECONDS");
+  });
+
+  it("a seconds variable says exactly what it accepts: 0 only where 0 means off", () => {
+    expect(messageOf(() => parseSeconds("UPSTREAM_TIMEOUT_SECONDS", "0", 30))).toBe(
+      "mirror misconfigured: UPSTREAM_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 600, such as 30 or 2.5",
+    );
+    expect(messageOf(() => parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", "601", 0, { zeroIsOff: true }))).toBe(
+      "mirror misconfigured: UPSTREAM_IDLE_TIMEOUT_SECONDS must be 0 (off) or a number of seconds above 0 and at most 600, such as 30 or 2.5",
+    );
+  });
+
+  it.each(["1e2", "0x10", "+5", "Infinity", "5s", "1,5"])("takes seconds in decimal only, as its message shows: %s is refused", (raw) => {
+    expect(messageOf(() => parseSeconds("UPSTREAM_TIMEOUT_SECONDS", raw, 30))).toContain("such as 30 or 2.5");
+    expect(messageOf(() => parseTtl("TAG_TTL_SECONDS", raw, 300))).toContain("such as 300");
+  });
+
+  it("accepts a decimal number of seconds exactly when it is in the range its message gives", () => {
+    let cases = 0;
+    const decimal = fc.oneof(fc.integer({ min: 0, max: 700 }).map(String), fc.double({ min: 0, max: 700, noNaN: true }).map((x) => x.toFixed(3)));
+    fc.assert(
+      fc.property(decimal, fc.boolean(), (raw, zeroIsOff) => {
+        cases++;
+        const seconds = Number(raw);
+        const accepted = (seconds > 0 && seconds <= 600) || (zeroIsOff && seconds === 0);
+        expect(refused(() => parseSeconds("X", raw, 1, { zeroIsOff }))).toBe(!accepted);
+        expect(refused(() => parseTtl("T", raw, 1))).toBe(false); // 0 to 86400 takes all of these
+      }),
+      { seed: 17, numRuns: 1_000 },
+    );
+    expect(cases).toBe(1_000);
   });
 });

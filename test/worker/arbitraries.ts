@@ -39,7 +39,14 @@ const name = fc.tuple(
   fc.option(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", "localhost:5000"), { nil: undefined }),
   fc.array(component, { minLength: 1, maxLength: 4 }),
 ).map(([prefix, parts]) => [...(prefix ? [prefix] : []), ...parts].join("/"));
-const reference = fc.oneof(validTag, validDigest, garbageComponent, hex(64), fc.constantFrom("sha512:" + "a".repeat(128), "sha256:" + "A".repeat(64), "latest"));
+/** A digest of an algorithm the image spec does not register (or of a registered one at the other's length). */
+export const unregisteredDigest = fc.oneof(
+  fc.tuple(fc.constantFrom("md5", "sha1", "sha384", "blake3", "sha256+b64u", "constructor", "__proto__"), hex(64)).map(([a, h]) => `${a}:${h}`),
+  fc.tuple(fc.stringMatching(/^[a-z0-9]{1,8}$/).filter((a) => a !== "sha256" && a !== "sha512"), hex(32)).map(([a, h]) => `${a}:${h}`),
+  hex(64).map((h) => `sha512:${h}`),
+  hex(128).map((h) => `sha256:${h}`),
+);
+const reference = fc.oneof(validTag, validDigest, garbageComponent, hex(64), unregisteredDigest, fc.constantFrom("sha512:" + "a".repeat(128), "sha256:" + "A".repeat(64), "latest"));
 const endpoint = fc.oneof(
   reference.map((r) => `manifests/${r}`),
   reference.map((r) => `blobs/${r}`),
@@ -62,10 +69,38 @@ export const anyHost = fc.oneof(
   fc.domain(),
 );
 
+/** A media type as the referrers API's `artifactType` takes it (RFC 6838). */
+const validMediaType = fc.stringMatching(/^[a-z0-9][a-z0-9.+-]{0,12}\/[a-z0-9][a-z0-9.+_-]{0,20}$/);
+/** Values of the endpoints' own parameters, in their grammar. */
+export const validEndpointParameter = fc.oneof(
+  fc.tuple(fc.constant("n"), fc.integer({ min: 0, max: 10_000 }).map(String)),
+  fc.tuple(fc.constant("last"), validTag),
+  fc.tuple(fc.constant("artifactType"), validMediaType),
+);
+/** Values of the endpoints' own parameters outside their grammar. */
+export const invalidEndpointParameter = fc.oneof(
+  fc.tuple(fc.constant("n"), fc.oneof(fc.integer({ max: -1 }).map(String), fc.integer({ min: 10_001 }).map(String), fc.constantFrom("", "1e3", "0x10", "01", " 5", "5 ", "NaN", "1.5", "+1"))),
+  fc.tuple(fc.constant("last"), fc.oneof(fc.constantFrom("", "a".repeat(129), "a b"), validTag.map((t) => `.${t}`), validTag.map((t) => `${t}/x`))),
+  fc.tuple(fc.constant("artifactType"), fc.oneof(fc.constantFrom("", "text", "/json", "a/", "text/plain; charset=utf-8", "a/b/c", "é/x"), fc.string({ maxLength: 8 }).filter((t) => !t.includes("/")))),
+);
+/** A Host header that is no host name: userinfo, a broken IPv6 literal, a port out of range, a space. */
+export const malformedHost = fc.oneof(
+  fc.constantFrom("a@b.example", "@example.com", "example.com@", "user:pw@docker.example.com", "[::1", "example.com:99999", "ex ample.com", "a:b:c"),
+  fc.tuple(fc.domain(), fc.domain()).map(([a, b]) => `${a}@${b}`),
+  fc.tuple(fc.domain(), fc.integer({ min: 65_536, max: 10_000_000 })).map(([d, port]) => `${d}:${port}`),
+);
+
 const queryValue = fc.oneof(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", ""), fc.string({ maxLength: 12 }));
-/** A query string, often with containerd's `ns`, sometimes with token and pagination parameters. */
+/** A query string, often with containerd's `ns`, sometimes with token and pagination parameters, valid or not. */
 export const anyQuery = fc
-  .array(fc.tuple(fc.constantFrom("ns", "n", "last", "scope", "service", "artifactType", "x", "NS"), queryValue), { maxLength: 4 })
+  .array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.tuple(fc.constantFrom("ns", "n", "last", "scope", "service", "artifactType", "x", "NS"), queryValue) },
+      { weight: 1, arbitrary: validEndpointParameter },
+      { weight: 1, arbitrary: invalidEndpointParameter },
+    ),
+    { maxLength: 4 },
+  )
   .map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join("&")}` : ""));
 
 /** A token scope: well-formed ones of every type and naming, and garbage. */

@@ -160,7 +160,7 @@ describe("blobs", () => {
     const response = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`);
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({
-      errors: [{ code: "UNAVAILABLE", message: "upstream registry-1.docker.io: too many redirects", detail: { upstream: HUB } }],
+      errors: [{ code: "UNAVAILABLE", message: "upstream of route docker: too many redirects", detail: { route: "docker" } }],
     });
     expect(fake.sent.length).toBeLessThanOrEqual(6);
   });

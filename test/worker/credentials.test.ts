@@ -107,7 +107,7 @@ describe("upstream credentials for clients that bring none", () => {
     const response = await callWorker(`https://example.com/v2/${freshRepository()}/manifests/latest`, {}, { ...SHARED, DOCKERHUB_TOKEN: "dckr_pat_WRONG" });
     expect(response.status).toBe(502);
     const text = await response.text();
-    expect(text).toContain("the token service of registry-1.docker.io refused the mirror's credentials");
+    expect(text).toContain("upstream of route docker: its token service refused the mirror's credentials");
     expect(text + JSON.stringify(errors.mock.calls)).not.toContain("dckr_pat_WRONG");
   });
 });
@@ -224,7 +224,7 @@ describe("upstream 429", () => {
     expect(response.headers.get("retry-after")).toBe(retryAfter);
     expect(response.headers.get("ratelimit-remaining")).toBe("0;w=21600");
     expect(await response.json()).toEqual({
-      errors: [{ code: "TOOMANYREQUESTS", message: "upstream registry-1.docker.io is rate-limiting this mirror; retry later", detail: { upstream: HUB } }],
+      errors: [{ code: "TOOMANYREQUESTS", message: "upstream of route docker: rate-limiting this mirror; retry later", detail: { route: "docker" } }],
     });
   });
 

@@ -42,6 +42,16 @@ describe("bad input never reaches an upstream", () => {
     ["GET", "/v2/evil.example.com/x/manifests/latest", 404, "NAME_UNKNOWN"],
     ["GET", "/v2/x/manifests/latest?ns=evil.example.com", 404, "NAME_UNKNOWN"],
     ["GET", "/nope", 404, "NAME_UNKNOWN"],
+    // The endpoints' own query parameters are forwarded, so they are checked first, by the spec's grammar.
+    ["GET", "/v2/alpine/tags/list?n=-1", 400, "PAGINATION_NUMBER_INVALID"],
+    ["GET", "/v2/alpine/tags/list?n=1e9", 400, "PAGINATION_NUMBER_INVALID"],
+    ["GET", "/v2/alpine/tags/list?n=1&n=2", 400, "PAGINATION_NUMBER_INVALID"],
+    ["GET", "/v2/alpine/tags/list?last=..%2F..%2Fx", 400, "TAG_INVALID"],
+    ["GET", `/v2/alpine/referrers/${digest}?artifactType=x%0d%0ay`, 400, "UNSUPPORTED"],
+    // Only the registered algorithms: a registry cannot check anything else.
+    ["GET", `/v2/alpine/blobs/md5:${"a".repeat(32)}`, 400, "DIGEST_INVALID"],
+    ["GET", `/v2/alpine/manifests/sha384:${"a".repeat(96)}`, 400, "DIGEST_INVALID"],
+    ["GET", `/v2/alpine/referrers/blake3:${"a".repeat(64)}`, 400, "DIGEST_INVALID"],
     ["PUT", "/v2/alpine/manifests/latest", 405, "UNSUPPORTED"],
     ["DELETE", `/v2/alpine/blobs/${digest}`, 405, "UNSUPPORTED"],
     ["POST", "/v2/alpine/blobs/uploads/", 405, "UNSUPPORTED"],
@@ -58,12 +68,12 @@ describe("bad input never reaches an upstream", () => {
 });
 
 describe("upstream failures", () => {
-  it("an unreachable upstream is a 502 whose detail names it", async () => {
+  it("an unreachable upstream is a 502 whose detail names its route", async () => {
     fakeUpstreams({ [HUB]: () => Promise.reject(new TypeError("connection refused")) });
     const response = await callWorker("https://example.com/v2/alpine/manifests/latest");
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({
-      errors: [{ code: "UNAVAILABLE", message: "upstream registry-1.docker.io: could not reach the upstream", detail: { upstream: HUB } }],
+      errors: [{ code: "UNAVAILABLE", message: "upstream of route docker: could not reach the upstream", detail: { route: "docker" } }],
     });
   });
 
@@ -73,7 +83,7 @@ describe("upstream failures", () => {
     });
     const response = await callWorker("https://example.com/v2/alpine/manifests/latest", {}, { UPSTREAM_TIMEOUT_SECONDS: "0.05" });
     expect(response.status).toBe(504);
-    expect(((await response.json()) as { errors: { detail: unknown }[] }).errors[0]!.detail).toEqual({ upstream: HUB });
+    expect(((await response.json()) as { errors: { detail: unknown }[] }).errors[0]!.detail).toEqual({ route: "docker" });
   });
 
   it("a malformed UPSTREAMS fails every request with a 500 that names the variable", async () => {

@@ -49,11 +49,22 @@ const pending: ExecutionContext[] = [];
  * Returns as soon as the Worker does; `settled()` waits for the work it left in ctx.waitUntil.
  */
 export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, unknown> = {}): Promise<Response> {
-  const request = new Request(input, init);
+  // A Request without init goes in as it is, so a test can hand over one whose URL no constructor would take.
+  const request = input instanceof Request && init === undefined ? input : new Request(input, init);
   const ctx = createExecutionContext();
   pending.push(ctx);
   // The handler's type wants the cf properties a real edge request has; the tests' requests have none.
   return worker.fetch(request as Parameters<typeof worker.fetch>[0], { ...env, ...vars } as typeof env, ctx);
+}
+
+/**
+ * A request whose URL is `raw`, as the runtime would spell it from a client's Host header, though no constructor takes
+ * it (`http://a@b/`, `http://[::1/`); a function throws as the runtime does when it cannot spell the URL at all.
+ */
+export function withRawUrl(raw: string | (() => string), init: RequestInit = {}): Request {
+  const request = new Request("https://example.com/", init);
+  Object.defineProperty(request, "url", { get: typeof raw === "string" ? () => raw : raw });
+  return request;
 }
 
 /** Waits until every call's waitUntil work (storing, probing) has finished. */

@@ -64,11 +64,12 @@ export function ownerOf(host: string): World | undefined {
   return worlds.find((w) => w.registry === host || w.realm === host || w.cdn === host);
 }
 
-/** Asserts the answer is a well-formed HTTP response, and that an error the Worker made is OCI JSON. */
+/** Asserts the answer is a well-formed HTTP response that says nosniff, and that an error the Worker made is OCI JSON. */
 export async function expectWellFormed(response: Response, method: string): Promise<void> {
   expect(response).toBeInstanceOf(Response);
   expect(response.status).toBeGreaterThanOrEqual(200);
   expect(response.status).toBeLessThan(600);
+  expect(response.headers.get("x-content-type-options")).toBe("nosniff");
   if (response.status < 400 || method === "HEAD") {
     await response.body?.cancel();
     return;

@@ -4,9 +4,26 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { rewriteScope } from "../../src/routing/reference";
-import { anyHost, anyPath, anyQuery, anyScope, invalidDigest, invalidName, invalidReference, checkProperty, PROPERTY_TIMEOUT_MS, validDigest, validName, validTag } from "./arbitraries";
-import { callWorker } from "./fake-upstream";
+import { assertEndpointQuery } from "../../src/routing/query";
+import { assertDigest, rewriteScope } from "../../src/routing/reference";
+import {
+  anyHost,
+  anyPath,
+  anyQuery,
+  anyScope,
+  invalidDigest,
+  invalidEndpointParameter,
+  invalidName,
+  invalidReference,
+  malformedHost,
+  checkProperty,
+  PROPERTY_TIMEOUT_MS,
+  unregisteredDigest,
+  validDigest,
+  validName,
+  validTag,
+} from "./arbitraries";
+import { callWorker, withRawUrl } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectCredentialsStayHome, expectWellFormed, imitateEveryUpstream, ownerOf } from "./imitation";
 
 // Each case installs its own fake fetch over the last one; the Worker's error log for the 502s that generated
@@ -33,6 +50,16 @@ function requestFor(m: string, href: string, auth: string | undefined, body?: st
   }
 }
 
+/** A registry URL the Worker sent: its digest is a registered algorithm's, its query only the endpoint's own, in grammar. */
+function expectInGrammar(url: URL): void {
+  const object = /^\/v2\/.+\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname);
+  if (object && (object[1] !== "manifests" || object[2]!.includes(":"))) assertDigest(object[2]!);
+  const kind = /^\/v2\/.+\/tags\/list$/.test(url.pathname) ? "tags" : object?.[1] === "referrers" ? "referrers" : undefined;
+  if (!kind) return;
+  assertEndpointQuery(kind, url.searchParams);
+  for (const name of url.searchParams.keys()) expect(kind === "tags" ? ["n", "last"] : ["artifactType"]).toContain(name);
+}
+
 describe("arbitrary requests against well-behaved upstreams", () => {
   it("always answer well-formed, never 5xx, fetch only the routed upstream's hosts and keep credentials home", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     await checkProperty(
@@ -45,6 +72,7 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         expect(response.status).toBeLessThan(500);
         await expectWellFormed(response, m);
         expectCredentialsStayHome(fake.sent);
+        for (const sent of fake.sent) expectInGrammar(sent.url);
       }),
     );
   });
@@ -55,18 +83,33 @@ describe("arbitrary requests against well-behaved upstreams", () => {
       fc.tuple(invalidName, validDigest).map(([n, d]) => `${n}/blobs/${d}`),
       fc.tuple(validName, invalidReference).map(([n, r]) => `${n}/manifests/${r}`),
       fc.tuple(validName, invalidDigest, fc.constantFrom("blobs", "referrers")).map(([n, d, kind]) => `${n}/${kind}/${d}`),
+      fc.tuple(validName, unregisteredDigest, fc.constantFrom("blobs", "referrers", "manifests")).map(([n, d, kind]) => `${n}/${kind}/${d}`),
+      fc.tuple(validName, invalidEndpointParameter.filter(([k]) => k !== "artifactType")).map(([n, [k, v]]) => `${n}/tags/list?${k}=${encodeURIComponent(v)}`),
+      fc.tuple(validName, validDigest, invalidEndpointParameter.filter(([k]) => k === "artifactType")).map(([n, d, [k, v]]) => `${n}/referrers/${d}?${k}=${encodeURIComponent(v)}`),
     );
     const prefix = fc.constantFrom("", "docker.io/", "ghcr.io/", "quay.io/");
     const ns = fc.constantFrom("", "?ns=docker.io", "?ns=ghcr.io");
     await checkProperty(
       fc.asyncProperty(fc.constantFrom("GET", "HEAD"), anyHost, prefix, bad, ns, async (m, host, p, rest, q) => {
-        const request = requestFor(m, `https://${host}/v2/${p}${rest}${q}`, CLIENT_TOKEN);
+        const request = requestFor(m, `https://${host}/v2/${p}${rest}${rest.includes("?") ? q.replace("?", "&") : q}`, CLIENT_TOKEN);
         if (!request) return;
         const fake = imitateEveryUpstream();
         const response = await callWorker(request);
         expect(fake.sent).toEqual([]);
         expect(response.status).toBeGreaterThanOrEqual(400);
         expect(response.status).toBeLessThan(500);
+        await expectWellFormed(response, m);
+      }),
+    );
+  });
+
+  it("a Host that is no host name is a 400 with nothing fetched, on any path", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+    await checkProperty(
+      fc.asyncProperty(method, fc.constantFrom("http", "https"), malformedHost, anyPath, anyQuery, async (m, scheme, host, path, query) => {
+        const fake = imitateEveryUpstream();
+        const response = await callWorker(withRawUrl(`${scheme}://${host}${path}${query}`, { method: m }));
+        expect(fake.sent).toEqual([]);
+        expect(response.status).toBe(400);
         await expectWellFormed(response, m);
       }),
     );

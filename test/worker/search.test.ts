@@ -100,8 +100,8 @@ describe("search requests that never reach the index", () => {
     const response = await callWorker("https://ghcr.example.com/v1/search?q=owner/img");
     expect(errorOf(await response.json())).toEqual({
       code: "UNSUPPORTED",
-      message: "registry ghcr.io has no search index on this mirror",
-      detail: { registry: "ghcr.io" },
+      message: "route ghcr has no search index on this mirror",
+      detail: { route: "ghcr" },
     });
   });
 
@@ -116,7 +116,7 @@ describe("search requests that never reach the index", () => {
 });
 
 describe("index failures become OCI errors", () => {
-  it("a 5xx or an HTML error page is a 502 that names the index and its status", async () => {
+  it("a 5xx or an HTML error page is a 502 that names the route and the index's status", async () => {
     for (const upstream of [new Response("oops", { status: 503 }), new Response("<html>not found</html>", { status: 404 })]) {
       fakeUpstreams({ [INDEX]: () => upstream });
       const response = await callWorker("https://mirror.example.com/v1/search?q=alpine");
@@ -124,8 +124,8 @@ describe("index failures become OCI errors", () => {
       expect(response.headers.get("content-type")).toContain("application/json");
       expect(errorOf(await response.json())).toEqual({
         code: "UNAVAILABLE",
-        message: `search index index.docker.io answered ${upstream.status}`,
-        detail: { upstream: INDEX, status: upstream.status },
+        message: `upstream of route docker: its search index answered ${upstream.status}`,
+        detail: { route: "docker", status: upstream.status },
       });
       vi.restoreAllMocks();
     }
@@ -143,7 +143,7 @@ describe("index failures become OCI errors", () => {
     fakeUpstreams({ [INDEX]: () => Promise.reject(new TypeError("connection refused")) });
     const response = await callWorker("https://mirror.example.com/v1/search?q=alpine");
     expect(response.status).toBe(502);
-    expect(errorOf(await response.json())).toMatchObject({ code: "UNAVAILABLE", detail: { upstream: INDEX } });
+    expect(errorOf(await response.json())).toMatchObject({ code: "UNAVAILABLE", detail: { route: "docker" } });
   });
 });
 
@@ -161,7 +161,7 @@ describe("the index in UPSTREAMS", () => {
     const vars = { UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000"}}' };
     const response = await callWorker("http://127.0.0.1:8787/v1/search?q=alpine", {}, vars);
     expect(response.status).toBe(404);
-    expect(errorOf(await response.json()).message).toBe("registry docker.io has no search index on this mirror");
+    expect(errorOf(await response.json()).message).toBe("route docker has no search index on this mirror");
     expect(fake.sent).toEqual([]);
   });
 
