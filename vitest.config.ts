@@ -1,8 +1,8 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-// Two projects: "worker" runs unit and integration tests inside workerd with every upstream faked;
-// "e2e" runs in Node and drives real clients against a real registry through the running Worker.
+// Projects: "worker" runs unit and integration tests inside workerd with every upstream faked; "scripts" runs the
+// scripts and wrangler's config reader in Node; "e2e" drives real clients against a real registry through the Worker.
 export default defineConfig({
   test: {
     // The Worker logs a JSON line per request: too many to read in a test run, so they are dropped here. Other
@@ -15,6 +15,8 @@ export default defineConfig({
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { r2Buckets: ["BLOBS"] } })],
         test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], setupFiles: ["test/worker/setup.ts"] },
       },
+      // Node-side checks of the scripts and the config as users run them (wrangler's dry run, setup, start).
+      { test: { name: "scripts", include: ["test/scripts/**/*.test.ts"], environment: "node", testTimeout: 120_000 } },
       {
         test: {
           name: "e2e",
