@@ -6,11 +6,11 @@
 import { assertRepositoryAllowed } from "./access/lists";
 import { assertMirrorAccess, assertMirrorLogin, issueMirrorToken } from "./access/mirror-auth";
 import { isBlockedAgent, screenClient } from "./access/screen";
-import { loadConfig, type Config } from "./config/config";
+import { configFailure, loadConfig, type Config } from "./config/config";
 import type { Env } from "./config/env";
 import { toRegistryError } from "./core/errors";
 import { logEvent } from "./core/log";
-import { answerBlockedCrawler, answerBrowserPath } from "./pages/home";
+import { answerBlockedCrawler, answerBrowserPath, answerMisconfigured } from "./pages/home";
 import { errorResponse } from "./respond/errors";
 import { logRequest } from "./respond/request-log";
 import { routeRequest } from "./routing/route";
@@ -45,7 +45,9 @@ export default {
     } catch (thrown) {
       const error = toRegistryError(thrown);
       if (error.status >= 500) logEvent("error", "request failed", { error: error.message, cause: String(error.cause ?? "") });
-      response = errorResponse(error, request.method);
+      // A configuration error is shown where the owner looks first, the page at `/` (clients print only "500").
+      const misconfigured = url.pathname === "/" && configFailure(env) === error;
+      response = (misconfigured && answerMisconfigured(request, error, env.HOME_PAGE)) || errorResponse(error, request.method);
     }
     // Every registry answer says what the cache did; an error that reached here came from upstream or input, not cache.
     if (target && !NOT_REGISTRY.has(target.kind) && !response.headers.has("x-cache")) {
