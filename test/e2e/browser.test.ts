@@ -24,6 +24,19 @@ const READ_CLIPBOARD = "navigator.clipboard.readText()";
 const BODY_BACKGROUND = "getComputedStyle(document.body).backgroundColor";
 const SIDEWAYS_OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth";
 const TEXT_SIZE = 'parseFloat(getComputedStyle(document.querySelector("section p")).fontSize)';
+// Each image name in the registries table that is not wholly inside the viewport and its table's visible box: what a
+// user would have to scroll to read (or could not copy at all), as "text: left..right".
+const CUT_OFF_NAMES = `(() => {
+  const cut = [];
+  for (const code of document.querySelectorAll("#registries td code")) {
+    const box = code.getBoundingClientRect();
+    const table = code.closest(".table").getBoundingClientRect();
+    if (box.left < Math.max(0, table.left) - 0.5 || box.right > Math.min(window.innerWidth, table.right) + 0.5) cut.push(code.textContent + ": " + box.left + ".." + box.right);
+  }
+  const wrapper = document.querySelector("#registries .table");
+  if (wrapper.scrollWidth > wrapper.clientWidth) cut.push("the table scrolls sideways by " + (wrapper.scrollWidth - wrapper.clientWidth) + " px");
+  return cut;
+})()`;
 
 const skip = existsSync(CHROMIUM) ? missingCommand(["openssl"]) : `${CHROMIUM} is not installed (apt-get install chromium)`;
 if (skip && process.env.CI === "true") throw new Error(`the browser test is required in CI: ${skip}`);
@@ -94,13 +107,16 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     await context.close();
   });
 
-  it("fits a phone: nothing but the snippets themselves scrolls sideways", async () => {
+  it("fits a phone: nothing but the snippets themselves scrolls sideways, and every image name in the table shows whole", async () => {
     const { context, page, errors } = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const overflow = await page.evaluate<number>(SIDEWAYS_OVERFLOW);
     expect(overflow).toBeLessThanOrEqual(0);
     const fontSize = await page.evaluate<number>(TEXT_SIZE);
     expect(fontSize).toBeGreaterThanOrEqual(14);
+    expect(await page.locator("#registries td code").count()).toBeGreaterThan(10);
+    expect(await page.evaluate<string[]>(CUT_OFF_NAMES)).toEqual([]);
     await page.screenshot({ path: join(SHOTS, "guide-phone.png") });
+    await page.locator("#registries").screenshot({ path: join(SHOTS, "guide-phone-registries.png") });
     expect(errors).toEqual([]);
     await context.close();
   });
