@@ -5,6 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,7 +18,11 @@ const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  // A workers.dev-shaped host name that reaches the local Worker, as `npx wrangler deploy` with no edits would serve it.
+  `--host-resolver-rules=MAP ${"edgehub.tester.workers.dev"} 127.0.0.1`,
 ];
+const WORKERS_DEV = "edgehub.tester.workers.dev";
+const REGISTRY_NAMES = 'Array.from(document.querySelectorAll("#registries td code"), (code) => code.textContent)';
 const SHOTS = join(ARTIFACTS, "browser");
 // Page-side code is passed as strings: this suite is type-checked against Node's globals, not the DOM's.
 const READ_CLIPBOARD = "navigator.clipboard.readText()";
@@ -107,6 +112,28 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     await context.close();
   });
 
+  // The skopeo half of this case (a non-Hub image by prefix at that host) waits for issue 14's per-registry realms and
+  // the second imitation registry of issue 13: skopeo reuses the bare host's Docker Hub realm for every repository.
+  it("the default environment served at a workers.dev host offers path-prefix forms only, no subdomain", async () => {
+    const port = new URL(worker.origin).port;
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const response = await page.goto(`https://${WORKERS_DEV}:${port}/`);
+    expect(response?.status()).toBe(200);
+    const host = `${WORKERS_DEV}:${port}`;
+    const names = await page.evaluate<string[]>(REGISTRY_NAMES);
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect(name.startsWith(`${host}/`), name).toBe(true);
+    expect(names).toContain(`${host}/ghcr.io/owner/image`);
+    const text = (await page.locator("main").textContent()) ?? "";
+    expect(text).not.toMatch(/[a-z0-9-]+\.edgehub\.tester\.workers\.dev/); // no ghcr.edgehub… anywhere on the page
+    for (const snippet of await page.locator("pre code").allTextContents()) expect(snippet).toContain(host);
+    const described = JSON.parse(await getAsHost(port, host)) as { mirror: string; routes: Record<string, unknown>[] };
+    expect(described.mirror).toBe(`https://${host}`);
+    expect(described.routes.filter((route) => "subdomain" in route)).toEqual([]);
+    await context.close();
+  });
+
   it("fits a phone: nothing but the snippets themselves scrolls sideways, and every image name in the table shows whole", async () => {
     const { context, page, errors } = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const overflow = await page.evaluate<number>(SIDEWAYS_OVERFLOW);
@@ -121,6 +148,17 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     await context.close();
   });
 });
+
+/** GET / from the local Worker as an API client naming `host` (the browser's navigation always asks for HTML). */
+function getAsHost(port: string, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest({ hostname: "127.0.0.1", port, path: "/", headers: { host, accept: "application/json" }, rejectUnauthorized: false }, (response) => {
+      let body = "";
+      response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => resolve(body));
+    });
+    request.on("error", reject).end();
+  });
+}
 
 /** Relative luminance of a CSS `rgb(r, g, b)` colour, 0 (black) to 1 (white). */
 function luminance(rgb: string): number {
