@@ -2,8 +2,8 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { PrerequisiteReporter } from "./test/e2e/support/prerequisite-reporter.ts";
 
-// Two projects: "worker" runs unit and integration tests inside workerd with every upstream faked;
-// "e2e" runs in Node and drives real clients against a real registry through the running Worker.
+// Projects: "worker" runs unit and integration tests inside workerd with every upstream faked; "scripts" runs the
+// scripts and wrangler's config reader in Node; "e2e" drives real clients against a real registry through the Worker.
 export default defineConfig({
   test: {
     // The default report, plus how many e2e tests skipped locally for a missing client (in CI they fail instead).
@@ -18,6 +18,8 @@ export default defineConfig({
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { r2Buckets: ["BLOBS"] } })],
         test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], setupFiles: ["test/worker/setup.ts"] },
       },
+      // Node-side checks of the scripts and the config as users run them (wrangler's dry run, setup, start).
+      { test: { name: "scripts", include: ["test/scripts/**/*.test.ts"], environment: "node", testTimeout: 120_000 } },
       {
         test: {
           name: "e2e",

@@ -1,14 +1,8 @@
 // Runs edgehub in wrangler's local runtime with the inspector and file watching off: with the inspector on,
 // streaming through the local runtime crawls (about 20 MB/s here) and memory grows; off, it runs at about 1 GB/s.
-import { fileURLToPath } from "node:url";
+import { defaultConfigPath } from "./wrangler-config.mjs";
 
-// Nothing local should reach the network: no metrics, no banner check, no download of the Request.cf template.
-for (const [name, value] of Object.entries({ WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" })) {
-  process.env[name] ??= value;
-}
 const { unstable_startWorker } = await import("wrangler");
-
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Starts the Worker on host:port (HTTPS when key and cert paths are given). `vars` override wrangler.toml's [vars]
@@ -18,7 +12,7 @@ export async function startLocalWorker({ hostname = "127.0.0.1", port = 8787, ht
   const secure = Boolean(httpsKeyPath && httpsCertPath);
   const bindings = Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }]));
   const worker = await unstable_startWorker({
-    config: `${root}/wrangler.toml`,
+    config: defaultConfigPath,
     bindings,
     sendMetrics: false,
     dev: {

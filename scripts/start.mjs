@@ -2,10 +2,26 @@
 // Environment: HOST, PORT; EDGEHUB_HTTPS_KEY and EDGEHUB_HTTPS_CERT to serve HTTPS; EDGEHUB_VARS, a JSON object of
 // variables that override wrangler.toml and .dev.vars (the end-to-end suite and benchmarks use these);
 // EDGEHUB_LOG_LEVEL=warn hides the per-request log lines.
+import { createServer } from "node:net";
 import { startLocalWorker } from "./local-worker.mjs";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
+// wrangler's runtime, given a busy port, prints a stack trace and hangs; ask the port first and say what to do.
+const busy = await new Promise((resolve) => {
+  const probe = createServer()
+    .once("error", (error) => resolve(error.code === "EADDRINUSE" ? true : error))
+    .once("listening", () => probe.close(() => resolve(false)))
+    .listen(port, hostname);
+});
+if (busy) {
+  console.error(
+    busy === true
+      ? `edgehub: port ${port} on ${hostname} is in use; set PORT to a free one, e.g. PORT=${port + 1} npm start`
+      : `edgehub: cannot listen on ${hostname}:${port} (${busy.code ?? busy.message}); set HOST and PORT`,
+  );
+  process.exit(1);
+}
 const worker = await startLocalWorker({
   hostname,
   port,

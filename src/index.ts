@@ -6,11 +6,11 @@
 import { assertRepositoryAllowed } from "./access/lists";
 import { assertMirrorAccess, assertMirrorLogin, issueMirrorToken } from "./access/mirror-auth";
 import { isBlockedAgent, screenClient } from "./access/screen";
-import { loadConfig, type Config } from "./config/config";
+import { configFailure, loadConfig, type Config } from "./config/config";
 import type { Env } from "./config/env";
 import { toRegistryError } from "./core/errors";
 import { logEvent, logUrl } from "./core/log";
-import { answerBlockedCrawler, answerBrowserPath } from "./pages/home";
+import { answerBlockedCrawler, answerBrowserPath, answerMisconfigured } from "./pages/home";
 import { errorResponse } from "./respond/errors";
 import { finishResponse } from "./respond/final";
 import { logRequest } from "./respond/request-log";
@@ -46,7 +46,9 @@ export default {
       if (error.status >= 500 || error.upstreamUrl !== undefined) {
         logEvent(error.status >= 500 ? "error" : "warn", "request failed", { error: error.message, route: target?.upstream.name, upstream: logUrl(error.upstreamUrl), cause: String(error.cause ?? "") });
       }
-      response = errorResponse(error, request.method, target?.upstream.name);
+      // A configuration error is shown where the owner looks first, the page at `/` (clients print only "500").
+      const misconfigured = url?.pathname === "/" && configFailure(env) === error;
+      response = (misconfigured && answerMisconfigured(request, error, env.HOME_PAGE)) || errorResponse(error, request.method, target?.upstream.name);
     }
     response = finishResponse(response, trace);
     logRequest(request, url, target, response, trace, started);

@@ -2,12 +2,14 @@
  * The Worker's configuration: typed bindings, parsed and validated once per isolate.
  * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
  */
-import { configError } from "../core/errors";
+import { configError, toRegistryError, type RegistryError } from "../core/errors";
 import { isolate } from "../core/isolate";
+import { logEvent } from "../core/log";
 import { parseHttpUrl } from "../core/parse";
 import { parseAccessConfig, type AccessConfig } from "./access";
 import type { Env } from "./env";
 import { parseMirrorUsers } from "./mirror-users";
+import { parseMirrorHost, parseMirrorSubdomains } from "./hosts";
 import { DEFAULT_ROUTE, type Upstream } from "./registries";
 import { parseUpstreams } from "./upstreams";
 import { parseFlag, parseSeconds, parseTtl } from "./values";
@@ -35,21 +37,43 @@ export interface Config {
   blobs?: R2Bucket;
   /** 0 when bodies stream unwatched. */
   upstreamIdleTimeoutMs: number;
+  /** The mirror's own domain (MIRROR_HOST), written by `npm run setup`; undefined on workers.dev. */
+  mirrorHost?: string;
+  /** Route name -> the host name that serves it alone (MIRROR_SUBDOMAINS); empty on workers.dev. */
+  subdomains: ReadonlyMap<string, string>;
 }
 
 /** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
 const DEFAULT_TAG_TTL_SECONDS = 300;
 /** Parsed configurations by the bindings object they came from; an isolate sees one, tests a few. */
 const parsed = isolate.memory<Env, Config>("config", 16);
+/** Bindings that failed to parse, with the error every request then gets (logged once, at the first request). */
+const failed = isolate.memory<Env, RegistryError>("config failures", 16);
 
-/** Returns the configuration for these bindings, parsing them on first use in this isolate. */
+/**
+ * Returns the configuration for these bindings, parsing them on first use in this isolate. A malformed value throws
+ * the error naming it, on every call; the first call also logs it, so the owner finds one line in Workers Logs.
+ */
 export function loadConfig(env: Env): Config {
-  let config = parsed.get(env);
-  if (!config) {
-    config = parseConfig(env);
-    parsed.set(env, config);
+  const config = parsed.get(env);
+  if (config) return config;
+  const failure = failed.get(env);
+  if (failure) throw failure;
+  try {
+    const fresh = parseConfig(env);
+    parsed.set(env, fresh);
+    return fresh;
+  } catch (thrown) {
+    const error = toRegistryError(thrown);
+    failed.set(env, error);
+    logEvent("error", "configuration error", { error: error.message });
+    throw error;
   }
-  return config;
+}
+
+/** The error these bindings failed to parse with, once loadConfig has met it. */
+export function configFailure(env: Env): RegistryError | undefined {
+  return failed.get(env);
 }
 
 /** Parses and validates the bindings; throws a RegistryError that names the variable at fault. */
@@ -60,6 +84,7 @@ export function parseConfig(env: Env): Config {
     for (const host of upstream.hosts) upstreamsByHost.set(host.toLowerCase(), upstream);
   }
   const access = parseAccessConfig(env, { upstreams, upstreamsByHost }, parseMirrorUsers(env));
+  const mirrorHost = parseMirrorHost(env.MIRROR_HOST);
   return {
     upstreams,
     upstreamsByHost,
@@ -72,6 +97,8 @@ export function parseConfig(env: Env): Config {
     cacheEnabled: parseFlag("CACHE", env.CACHE, true, ["on", "off"]),
     ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
     upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
+    ...(mirrorHost ? { mirrorHost } : {}),
+    subdomains: parseMirrorSubdomains(env.MIRROR_SUBDOMAINS, upstreams),
   };
 }
 

@@ -5,6 +5,10 @@
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
 export interface Env {
+  /** The mirror's own domain, written by `npm run setup`; empty on workers.dev. */
+  MIRROR_HOST?: string;
+  /** Comma-separated host names that each serve the route their first label names, written by `npm run setup`. */
+  MIRROR_SUBDOMAINS?: string;
   /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */

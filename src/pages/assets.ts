@@ -42,7 +42,9 @@ td:first-child{min-width:9.5rem}
 td code{display:inline-block;margin:.1rem 0;white-space:nowrap;overflow-wrap:normal}
 td small{display:block;color:var(--muted)}
 footer{margin-top:3rem;color:var(--muted);font-size:.85rem}
-@media (max-width:30rem){main{padding:1.6rem 1rem 2.5rem}pre{padding:.8rem .85rem;font-size:.78rem}}`;
+@media (max-width:30rem){main{padding:1.6rem 1rem 2.5rem}pre{padding:.8rem .85rem;font-size:.78rem}
+thead{display:none}tr,td{display:block}td{border-bottom:0;padding:.2rem .8rem}td:first-child{min-width:0;padding-top:.6rem}
+tr{border-bottom:1px solid var(--line);padding-bottom:.45rem}tr:last-child{border-bottom:0}td code{white-space:normal;overflow-wrap:anywhere}}`;
 
 /** Copy buttons: the Clipboard API where the page is a secure context, a hidden textarea and execCommand elsewhere. */
 export const GUIDE_SCRIPT = `document.addEventListener("click", (event) => {

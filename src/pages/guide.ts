@@ -63,8 +63,8 @@ function renderSnippet(snippet: Snippet): string {
 }
 
 function renderRoutes(site: Site): string {
-  const subdomainNote = site.routes.some((r) => r.subdomain)
-    ? " The subdomain form needs a DNS record for it and the Worker's wildcard route; it takes no prefix."
+  const subdomainNote = site.routes.some((r) => r.subdomain && !r.isDefault)
+    ? " A registry with a host of its own also answers there, without the prefix; a login for its private images goes to that host."
     : "";
   return `<section id="registries">
 <h2>Registries</h2>

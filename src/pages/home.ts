@@ -10,7 +10,7 @@ import { bodyFor } from "../core/http";
 import { guideContentSecurityPolicy } from "./assets";
 import { answerNginxDecoy, answerRedirect } from "./decoys";
 import { renderGuide } from "./guide";
-import { htmlResponse } from "./html";
+import { escapeHtml, htmlResponse } from "./html";
 import { describeJson, describeSite } from "./site";
 
 /** Crawlers are asked not to index the guide: a mirror found by search engines burns its owner's quota. */
@@ -53,6 +53,32 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
   }
   headers["content-security-policy"] = await guideContentSecurityPolicy();
   return htmlResponse(request, renderGuide(site, version), { headers });
+}
+
+/**
+ * The page at `/` when the configuration does not parse: the error that fails every registry request, for the owner
+ * (docker, podman and skopeo print only the status). Not when HOME_PAGE asks for a decoy or nothing: then `/` fails
+ * like every other path, and the message is in Workers Logs. The message names the variable, never its value.
+ */
+export function answerMisconfigured(request: Request, error: RegistryError, homePage: string | undefined): Response | undefined {
+  if (!["", "guide"].includes((homePage ?? "").trim().toLowerCase())) return undefined;
+  const headers = { "cache-control": "no-store", vary: "Accept", "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'" };
+  if (!(request.headers.get("accept") ?? "").includes("text/html")) {
+    const body = JSON.stringify({ name: "edgehub", version, error: { code: error.code, message: error.message } });
+    return new Response(bodyFor(request.method, body), { status: 500, headers: { ...headers, "content-type": "application/json; charset=utf-8" } });
+  }
+  const page = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex,nofollow"><title>edgehub: configuration error</title></head>
+<body>
+<h1>This mirror is misconfigured</h1>
+<p><strong>${escapeHtml(error.message)}</strong></p>
+<p>Every registry request answers 500 until it is fixed. Correct the variable in wrangler.toml (or the secret), run <code>npm run check</code>, then <code>npm run deploy</code>.</p>
+<p>edgehub ${escapeHtml(version)}</p>
+</body>
+</html>
+`;
+  return htmlResponse(request, page, { status: 500, headers });
 }
 
 function textResponse(request: Request, body: string, type: string, headers: Record<string, string>): Response {

@@ -14,7 +14,7 @@ export interface SiteRoute {
   registry: string;
   /** Every host that selects the route as a path prefix or as containerd's `?ns=`. */
   hosts: string[];
-  /** `ghcr.example.com`, when this host is a DNS name under which route subdomains can live. */
+  /** `ghcr.example.com`, when MIRROR_SUBDOMAINS gives the route a host of its own. */
   subdomain?: string;
   /** The route that serves names without a registry prefix (Docker Hub). */
   isDefault: boolean;
@@ -35,20 +35,18 @@ export interface Site {
   routes: SiteRoute[];
 }
 
-const IPV4 = /^[0-9]+(?:\.[0-9]+){3}$/;
-
 /**
- * Describes the mirror for a request to `url`. A visit to a route's own subdomain (`ghcr.example.com`) still gets
- * snippets for the parent domain, because a Docker Hub mirror pasted as `ghcr.example.com` would pull from ghcr.io.
+ * Describes the mirror for a request to `url`. Subdomain forms are offered only for the host names MIRROR_SUBDOMAINS
+ * lists (written by `npm run setup` with their DNS records and certificates): on workers.dev, or anywhere else without
+ * them, every registry but Docker Hub is offered by path prefix alone. A visit to a route's own subdomain still gets
+ * snippets for the mirror's domain, because a Docker Hub mirror pasted as `ghcr.example.com` would pull from ghcr.io.
  */
 export function describeSite(url: URL, config: Config): Site {
   const hostname = url.hostname.toLowerCase();
-  const labels = hostname.split(".");
-  const isDnsName = labels.length > 1 && !IPV4.test(hostname) && !hostname.startsWith("[");
-  const visited = isDnsName ? config.upstreams.get(labels[0]!) : undefined;
-  const base = visited ? labels.slice(1).join(".") : hostname;
   const port = url.port ? `:${url.port}` : "";
-  const host = visited && visited !== config.defaultUpstream ? `${base}${port}` : `${hostname}${port}`;
+  const visited = [...config.subdomains].find(([, host]) => host === hostname)?.[0];
+  const onRouteHost = visited !== undefined && visited !== config.defaultUpstream.name;
+  const host = `${onRouteHost ? (config.mirrorHost ?? hostname) : hostname}${port}`;
   const routes = [...config.upstreams.values()].map((upstream): SiteRoute => {
     const route: SiteRoute = {
       name: upstream.name,
@@ -57,7 +55,8 @@ export function describeSite(url: URL, config: Config): Site {
       isDefault: upstream === config.defaultUpstream,
       searchable: upstream.index !== undefined,
     };
-    if (isDnsName) route.subdomain = `${upstream.name}.${base}${port}`;
+    const subdomain = config.subdomains.get(upstream.name);
+    if (subdomain) route.subdomain = `${subdomain}${port}`;
     return route;
   });
   return { host, origin: `${url.protocol}//${host}`, secure: url.protocol === "https:", login: config.mirrorLogin, routes };

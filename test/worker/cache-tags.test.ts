@@ -139,6 +139,16 @@ describe("/v2/", () => {
     expect(response.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
   });
 
+  it("after a STALE /v2/ (what an uptime monitor sees), the next request that needs the upstream says it is failing", async () => {
+    const hub = fakeHub([]);
+    hub.state.failure = "unreachable";
+    const base = await callWorker("https://example.com/v2/");
+    expect([base.status, base.headers.get("x-cache"), await base.text()]).toEqual([200, "STALE", "{}"]);
+    const next = await pull(`/v2/library/${uniqueName()}/manifests/latest`);
+    expect([next.response.status, next.cache]).toEqual([502, "MISS"]);
+    expect(JSON.parse(next.text)).toMatchObject({ errors: [{ code: "UNAVAILABLE", message: expect.stringContaining("route docker") }] });
+  });
+
   it("passes the upstream's challenge through while it answers", async () => {
     fakeHub([]);
     const response = await callWorker("https://example.com/v2/");

@@ -4,3 +4,9 @@ type EdgehubEnv = import("../../src/config/env").Env;
 declare namespace Cloudflare {
   interface Env extends EdgehubEnv {}
 }
+
+// Text files the tests import whole (vite's ?raw): README's documented queries.
+declare module "*?raw" {
+  const text: string;
+  export default text;
+}

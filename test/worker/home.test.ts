@@ -5,6 +5,8 @@ import { callWorker, fakeUpstreams } from "./fake-upstream";
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
 const HARBOR = { UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "hosts": ["harbor.example.net", "cr.example.net"]}}' };
+/** What `npm run setup -- mirror.example.org --subdomains harbor` writes (with HARBOR's route). */
+const HARBOR_SUBDOMAIN = { ...HARBOR, MIRROR_HOST: "mirror.example.org", MIRROR_SUBDOMAINS: "harbor.example.org" };
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -60,13 +62,24 @@ describe("the guide", () => {
     expect(new TextEncoder().encode(html).byteLength).toBeLessThan(20_000);
   });
 
-  it("lists the routes of the live configuration, UPSTREAMS additions included", async () => {
+  it("lists the routes of the live configuration, UPSTREAMS additions included, by path prefix only", async () => {
     const { html } = await guide("https://mirror.example.org/", HARBOR);
     for (const registry of ["docker.io", "ghcr.io", "quay.io", "registry.k8s.io", "public.ecr.aws", "harbor.example.net"]) {
       expect(html).toContain(`<code>mirror.example.org/${registry}/owner/image</code>`);
     }
-    expect(html).toContain("<code>harbor.mirror.example.org/owner/image</code>");
-    expect(html).not.toContain("<code>docker.mirror.example.org/owner/image</code>");
+    // No MIRROR_SUBDOMAINS (workers.dev, or setup without --subdomains): no host form that has no DNS record.
+    expect(html).not.toMatch(/<code>[a-z0-9-]+\.mirror\.example\.org\/owner\/image<\/code>/);
+    expect(html).not.toContain("host of its own");
+    expect(html).toContain("also cr.example.net");
+    expect(html).not.toContain("https://harbor.example.net"); // where the mirror fetches from is not the visitor's business
+  });
+
+  it("offers exactly the subdomains setup wrote, and path prefixes for the rest", async () => {
+    const { html } = await guide("https://mirror.example.org/", HARBOR_SUBDOMAIN);
+    expect(html).toContain("<code>harbor.example.org/owner/image</code>");
+    expect(html).toContain("<code>mirror.example.org/harbor.example.net/owner/image</code>");
+    expect(html).not.toContain("ghcr.example.org");
+    expect(html).not.toContain("harbor.mirror.example.org");
     expect(html).toContain("also cr.example.net");
     expect(html).not.toContain("https://harbor.example.net"); // where the mirror fetches from is not the visitor's business
   });
@@ -79,9 +92,12 @@ describe("the guide", () => {
     expect(snippets.get("snippet-docker-daemon")).toContain("mirror.example.org");
   });
 
-  it("on a route's own subdomain, the snippets name the parent domain that mirrors Docker Hub", async () => {
-    expect((await guide("https://ghcr.example.com/")).snippets.get("snippet-docker-daemon")).toContain('"https://example.com"');
-    expect((await guide("https://docker.example.com/")).snippets.get("snippet-docker-daemon")).toContain('"https://docker.example.com"');
+  it("on a route's own subdomain, the snippets name the mirror's domain that mirrors Docker Hub", async () => {
+    const vars = { MIRROR_HOST: "mirror.example.com", MIRROR_SUBDOMAINS: "ghcr.example.com,docker.example.com" };
+    expect((await guide("https://ghcr.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain('"https://mirror.example.com"');
+    expect((await guide("https://docker.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain('"https://docker.example.com"');
+    // A host setup did not write is just a host: its own name is what users paste.
+    expect((await guide("https://quay.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain('"https://quay.example.com"');
   });
 
   it("over plain HTTP (a LAN or local run), Docker and podman are told the mirror is insecure", async () => {
@@ -104,7 +120,7 @@ describe("the guide", () => {
   });
 
   it("gives API clients a short JSON description with the routes and the version", async () => {
-    const response = await callWorker("https://mirror.example.org/", { headers: { accept: "application/json" } }, HARBOR);
+    const response = await callWorker("https://mirror.example.org/", { headers: { accept: "application/json" } }, HARBOR_SUBDOMAIN);
     expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(response.headers.get("vary")).toBe("Accept");
     const body = (await response.json()) as { version: string; mirror: string; routes: { route: string; registry: string }[] };
@@ -112,7 +128,7 @@ describe("the guide", () => {
     expect(body.mirror).toBe("https://mirror.example.org");
     expect(body.routes).toContainEqual({
       route: "harbor", registry: "harbor.example.net", hosts: ["harbor.example.net", "cr.example.net"],
-      prefix: "mirror.example.org/harbor.example.net/", subdomain: "harbor.mirror.example.org",
+      prefix: "mirror.example.org/harbor.example.net/", subdomain: "harbor.example.org",
     });
     expect(body.routes.find((r) => r.route === "docker")).toMatchObject({ default: true, search: true });
     expect(JSON.stringify(body)).not.toContain("https://harbor.example.net");
