@@ -8,9 +8,12 @@ import type { CachedContent, EdgeCache } from "./store";
 
 /** The upstream, as far as the cache needs it, bound to one request. */
 export interface Origin {
-  /** The target from its upstream as this client may have it; `method: "HEAD"` checks, `returnRedirects` stops early. */
-  fetch(options?: { method?: "HEAD"; returnRedirects?: boolean }): Promise<Response>;
-  /** A HEAD of the target as a client without credentials would ask it: does the upstream serve it to everyone? */
+  /** The target from its upstream as this client may have it, redirects followed; `method: "HEAD"` checks. */
+  fetch(options?: { method?: "HEAD" }): Promise<Response>;
+  /**
+   * A HEAD of the target as a client without credentials would ask it (with the anonymous token the upstream's
+   * realm hands out), redirects followed without credentials: does the upstream serve it to everyone?
+   */
   fetchAnonymously(): Promise<Response>;
   /** Whether this request goes upstream with credentials (the client's own, or the Worker's). */
   sendsCredentials(): boolean;

@@ -40,7 +40,7 @@ interface Pointer {
 export const CACHE_API_MAX_BYTES = 512 * 1024 * 1024;
 /** Content by digest never changes, so it may stay as long as the cache cares to keep it. */
 const CONTENT_MAX_AGE_SECONDS = 365 * 86_400;
-/** Path under the request's origin: Cloudflare advises against cache keys on other hostnames (each costs a DNS lookup). */
+/** Path under the cache's canonical origin (keys.ts cacheOrigin). */
 const PREFIX = "/.edgehub-cache/";
 
 /** One request's view of the cache: the Cache API under this hostname, the bucket if bound, and waitUntil for fills. */

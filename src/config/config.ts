@@ -10,7 +10,7 @@ import type { Env } from "./env";
 import { parseMirrorUsers } from "./mirror-users";
 import { DEFAULT_ROUTE, type Upstream } from "./registries";
 import { parseUpstreams } from "./upstreams";
-import { parseFlag, parseSeconds, parseTtl } from "./values";
+import { parseFlag, parseMilliseconds, parseSeconds, parseTtl } from "./values";
 
 /** HOME_PAGE, parsed. */
 export type HomePage = { mode: "guide" } | { mode: "nginx" } | { mode: "none" } | { mode: "redirect"; location: string };
@@ -35,10 +35,16 @@ export interface Config {
   blobs?: R2Bucket;
   /** 0 when bodies stream unwatched. */
   upstreamIdleTimeoutMs: number;
+  /** The mirror's own domain (MIRROR_HOST, lower case), or undefined on workers.dev. */
+  mirrorHost?: string;
+  /** CPU a request may spend filling the cache (CACHE_CPU_BUDGET_MS): a costlier fill streams through uncached. */
+  cacheCpuBudgetMs: number;
 }
 
 /** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
 const DEFAULT_TAG_TTL_SECONDS = 300;
+/** Cloudflare's free plan: 10 ms of CPU per request, past which the request (and the client's stream) is killed. */
+const FREE_PLAN_CPU_MS = 10;
 /** Parsed configurations by the bindings object they came from; an isolate sees one, tests a few. */
 const parsed = isolate.memory<Env, Config>("config", 16);
 
@@ -72,6 +78,8 @@ export function parseConfig(env: Env): Config {
     cacheEnabled: parseFlag("CACHE", env.CACHE, true, ["on", "off"]),
     ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
     upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
+    ...parseMirrorHost(env.MIRROR_HOST),
+    cacheCpuBudgetMs: parseMilliseconds("CACHE_CPU_BUDGET_MS", env.CACHE_CPU_BUDGET_MS, FREE_PLAN_CPU_MS),
   };
 }
 
@@ -86,4 +94,14 @@ function parseHomePage(raw: string | undefined): HomePage {
     throw configError("HOME_PAGE", "redirect: needs an https URL without credentials, as in redirect:https://example.com/");
   }
   throw configError("HOME_PAGE", 'must be "guide", "nginx", "none" or "redirect:https://…"');
+}
+
+/** A bare host name (no scheme, port or path), as `npm run setup` writes it; empty means workers.dev. */
+function parseMirrorHost(raw: string | undefined): { mirrorHost?: string } {
+  const value = (raw ?? "").trim().toLowerCase();
+  if (value === "") return {};
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(value)) {
+    throw configError("MIRROR_HOST", "must be a host name such as mirror.example.com, without scheme, port or path");
+  }
+  return { mirrorHost: value };
 }

@@ -19,6 +19,10 @@ export interface Env {
   BLOBS?: R2Bucket;
   /** Seconds an upstream body may send nothing before the client's response is failed (default 0: not watched). */
   UPSTREAM_IDLE_TIMEOUT_SECONDS?: string;
+  /** The mirror's own domain, written by `npm run setup`; empty on workers.dev. Names the cache's canonical origin. */
+  MIRROR_HOST?: string;
+  /** Milliseconds of CPU a request may spend filling the cache (default 10, the free plan's limit per request). */
+  CACHE_CPU_BUDGET_MS?: string;
 
   // Access control and upstream credentials (config/access.ts parses them).
   /** Docker Hub account and personal access token the Worker pulls with (secrets). */
