@@ -27,11 +27,15 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const cached = await fromCache(cx, key);
   if (cached) return cached;
   const fills = cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
-  if (fills && (await follow(key))) {
-    const landed = await fromCache(cx, key);
-    if (landed) return landed;
+  // Taking the lead is synchronous with the miss, so of two concurrent misses exactly one leads.
+  let landing = fills ? lead(key) : undefined;
+  if (fills && !landing) {
+    if (await follow(key)) {
+      const landed = await fromCache(cx, key);
+      if (landed) return landed;
+    }
+    landing = lead(key); // the leader failed or is slow: fetch for ourselves, leading if nobody does now
   }
-  const landing = fills ? lead(key) : undefined;
   let upstream: Response;
   try {
     upstream = await cx.origin.fetch();
