@@ -2,7 +2,8 @@
  * Shareability is a property of each object: a repository once found public does not make what it serves later
  * public, and a redirect to a login page is not "readable". Both storage modes.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { SHARED_TTL_SECONDS } from "../../src/cache/visibility";
 import { ANONYMOUS, fakeHub, makeImage, TESTER, uniqueName, STORAGE_MODES } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
@@ -65,5 +66,18 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     }
     // The tester is still served from cache after its own check.
     expect((await as(TESTER, paths[0]!)).cache).toBe("REVALIDATED");
+  });
+
+  it("a shared marker expires (in R2 too): past SHARED_TTL_SECONDS the client is checked upstream again", async () => {
+    const image = await makeImage(`library/${uniqueName()}`, "v1");
+    const hub = fakeHub([image]);
+    const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
+    await as(ANONYMOUS, path);
+    expect((await as(ANONYMOUS, path)).cache).toBe("HIT");
+    const now = Date.now();
+    vi.spyOn(Date, "now").mockReturnValue(now + (SHARED_TTL_SECONDS + 60) * 1000);
+    const since = hub.mark();
+    expect((await as(ANONYMOUS, path)).cache).toBe("REVALIDATED");
+    expect(since().filter((r) => r.startsWith("GET registry"))).toEqual([]);
   });
 });
