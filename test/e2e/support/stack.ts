@@ -27,13 +27,13 @@ export interface Stack {
 /** Starts upstream and Worker; `name` separates the work dirs of suites that run one after another. */
 export async function startStack(
   name: string,
-  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log" } = {},
+  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log"; dnsNames?: string[] } = {},
 ): Promise<Stack> {
   const workDir = join(ARTIFACTS, name);
   await mkdir(workDir, { recursive: true });
   const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`), ...(options.largeMb ? { largeMb: options.largeMb } : {}) });
   try {
-    const cert = makeCertificate(workDir, "worker");
+    const cert = makeCertificate(workDir, "worker", ["127.0.0.1"], ["localhost", ...(options.dnsNames ?? [])]);
     const upstreams = { docker: { registry: upstream.registryUrl, realm: upstream.realmUrl, index: upstream.indexUrl } };
     const worker = await startWorker({
       vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },
