@@ -4,7 +4,7 @@
  */
 import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import type { ObjectTarget } from "../routing/target";
-import type { CachedContent, EdgeCache } from "./store";
+import type { CachedContent, CacheStore } from "./store";
 
 /** The upstream, as far as the cache needs it, bound to one request. */
 export interface Origin {
@@ -21,7 +21,7 @@ export interface Origin {
 
 /** A registry request of an object kind, with the cache, its upstream, and a way to finish work after the response. */
 export interface CacheRequest extends RoutedRequest<ObjectTarget> {
-  cache: EdgeCache;
+  cache: CacheStore;
   origin: Origin;
   /** Runs `work` after the response has gone (ctx.waitUntil); a failure is logged, never thrown at the client. */
   defer(work: Promise<unknown>): void;

@@ -29,6 +29,25 @@ export interface ContentMeta {
   size?: number;
 }
 
+/**
+ * The cache as the cache step sees it: whatever keeps bytes by digest and small JSON records. EdgeCache is the one
+ * behind requests (the Cache API, and R2 when bound); tests hand the cache step a fake and count its calls.
+ * Lookups answer `undefined` for "not held" (never throw for it); puts resolve once kept and reject, keeping
+ * nothing, when the bytes are not the digest named.
+ */
+export interface CacheStore {
+  /** Content by key; `range` is the client's Range header, `head` skips the body. */
+  getContent(key: string, request: { head: boolean; range: string | null }): Promise<CachedContent | undefined>;
+  /** Streams a digest's bytes in, verifying them; rejects (keeping nothing) on a short, broken or wrong body. */
+  putContent(key: string, body: ReadableStream<Uint8Array>, meta: ContentMeta): Promise<void>;
+  /** Keeps bytes the caller has already verified (manifests, read whole). */
+  putBytes(key: string, bytes: Uint8Array, meta: ContentMeta): Promise<void>;
+  /** A JSON record; with `global`, one kept for every data centre (R2, when bound). */
+  getRecord<T>(key: string, options?: { global?: boolean }): Promise<T | undefined>;
+  /** Writes a JSON record kept for `maxAgeSeconds` here; with `global`, in R2 too. */
+  putRecord(key: string, value: unknown, maxAgeSeconds: number, options?: { global?: boolean }): Promise<void>;
+}
+
 /** Which entry holds a key's verified bytes. */
 interface Pointer {
   entry: string;
@@ -44,7 +63,7 @@ const CONTENT_MAX_AGE_SECONDS = 365 * 86_400;
 const PREFIX = "/.edgehub-cache/";
 
 /** One request's view of the cache: the Cache API under this hostname, the bucket if bound, and waitUntil for fills. */
-export class EdgeCache {
+export class EdgeCache implements CacheStore {
   constructor(
     private readonly origin: string,
     private readonly bucket: R2Bucket | undefined,
