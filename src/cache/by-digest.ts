@@ -34,7 +34,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
       const landed = await fromCache(cx, key);
       if (landed) return landed;
     }
-    landing = lead(key); // the leader failed or is slow: fetch for ourselves, leading if nobody does now
+    landing = lead(key, true); // the leader failed or stalled: fetch for ourselves, and lead later misses
   }
   let upstream: Response;
   try {
@@ -49,7 +49,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers);
+  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => (logStoreFailure(cx, error), false));
   cx.defer(landing ? fill.then(landing) : fill);
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }

@@ -19,10 +19,11 @@ export type Landing = (landed: boolean) => void;
 
 /**
  * Takes the lead for `key` if nobody holds it (synchronously, so two misses cannot both lead); returns how to
- * report the outcome, or undefined when another request already leads.
+ * report the outcome, or undefined when another request already leads. With `takeOver`, a follower whose bound
+ * passed takes the lead from a stalled leader, so later misses wait for its fill rather than for the stalled one.
  */
-export function lead(key: string): Landing | undefined {
-  if (flights.has(key)) return undefined;
+export function lead(key: string, takeOver = false): Landing | undefined {
+  if (flights.has(key) && !takeOver) return undefined;
   let settle!: (landed: boolean) => void;
   const landing = new Promise<boolean>((resolve) => (settle = resolve));
   flights.set(key, landing);
@@ -46,9 +47,4 @@ export async function follow(key: string, boundMs = FOLLOWER_WAIT_MS): Promise<b
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-}
-
-/** Whether some request leads a fill of `key` right now. */
-export function leading(key: string): boolean {
-  return flights.has(key);
 }
