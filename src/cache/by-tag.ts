@@ -11,7 +11,7 @@ import { assertDigest } from "../routing/reference";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { Answer, CacheRequest } from "./context";
 import { contentKey, registryOf, tagKey } from "./keys";
-import type { CachedContent } from "./store";
+import type { CachedContent } from "./content";
 import { readVerified } from "./verify";
 import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
 

@@ -4,7 +4,7 @@
  */
 import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import type { ObjectTarget } from "../routing/target";
-import type { CachedContent, CacheStore } from "./store";
+import type { CachedContent, CacheStore } from "./content";
 
 /** The upstream, as far as the cache needs it, bound to one request. */
 export interface Origin {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { serveByDigest } from "../../src/cache/by-digest";
 import type { CacheRequest, Origin } from "../../src/cache/context";
-import type { CachedContent, CacheStore, ContentMeta } from "../../src/cache/store";
+import type { CachedContent, CacheStore, ContentMeta } from "../../src/cache/content";
 import { parseConfig } from "../../src/config/config";
 import { routeRequest } from "../../src/routing/route";
 import type { ObjectTarget } from "../../src/routing/target";
