@@ -5,7 +5,9 @@
  * - throughput of a skopeo pull of the large image (median of BENCH_RUNS runs each, alternating);
  * - manifest HEAD latency under concurrency;
  * - requests per cold pull, client -> mirror and mirror -> upstream;
- * - the Worker runtime's peak RSS while streaming a >= 1 GB blob.
+ * - the Worker runtime's peak RSS while streaming a >= 1 GB blob;
+ * - the Worker runtime's CPU per request on each cache path (bench/cpu.ts).
+ * BENCH_PARTS (comma-separated: throughput, latency, costs, cpu, memory; default all) keeps a run short.
  */
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
@@ -17,6 +19,7 @@ import { ARTIFACTS, summarizeRequests } from "../test/e2e/support/stack";
 import { makeCertificate } from "../test/e2e/support/tls";
 import { startWorker, type RunningWorker } from "../test/e2e/support/worker";
 import { fetchToken, startUpstream, type FixtureImage, type LogEntry, type Upstream } from "../test/e2e/upstream";
+import { measureCpu } from "./cpu";
 import { groupRssKiB, median, runLoad, sampleGroupRss, type LoadResult } from "./load";
 import { startPlainFront } from "./plain-front";
 import { fixed, Report } from "./report";
@@ -25,6 +28,9 @@ const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const HUGE_MB = Number(process.env.BENCH_HUGE_MB ?? 4096);
+const PARTS = new Set((process.env.BENCH_PARTS ?? "throughput,latency,costs,cpu,memory").split(",").map((p) => p.trim()));
+/** A budget no fill exceeds: the cold and warm rows measure a cache that stores every layer (a paid plan's setting). */
+const UNLIMITED = { CACHE_CPU_BUDGET_MS: "300000" };
 const workDir = join(ARTIFACTS, "bench");
 /** skopeo's runner wants a CA file even for plain HTTP, where it goes unused. */
 let caCertPath = "";
@@ -34,12 +40,13 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
   const report = new Report();
   const cert = makeCertificate(ARTIFACTS, "bench-worker");
   caCertPath = cert.certPath;
-  const withUpstream = async (largeMb: number | undefined, body: (upstream: Upstream, start: (log: "warn" | "log", extra?: Record<string, string>) => Promise<RunningWorker>) => Promise<void>) => {
+  type Start = (log: "warn" | "log", extra?: Record<string, string>, r2?: boolean) => Promise<RunningWorker>;
+  const withUpstream = async (largeMb: number | undefined, body: (upstream: Upstream, start: Start) => Promise<void>) => {
     const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${largeMb ?? "default"}`), ...(largeMb ? { largeMb } : {}) });
     const workers: RunningWorker[] = [];
-    const start = async (logLevel: "warn" | "log", extra: Record<string, string> = {}) => {
+    const start = async (logLevel: "warn" | "log", extra: Record<string, string> = {}, r2 = false) => {
       const vars = { UPSTREAMS: JSON.stringify({ docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } }), ...extra };
-      const worker = await startWorker({ vars, logLevel });
+      const worker = await startWorker({ vars, logLevel, r2 });
       workers.push(worker);
       return worker;
     };
@@ -52,27 +59,30 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
   };
   await withUpstream(undefined, async (upstream, start) => {
     const proxyOnly = await start("warn", { CACHE: "off" });
-    const caching = await start("warn");
-    await measureThroughput(report, upstream, proxyOnly, caching);
-    await measureLatency(report, upstream, proxyOnly, caching);
-    await measureCosts(report, upstream, await start("log"));
+    const caching = await start("warn", UNLIMITED);
+    if (PARTS.has("throughput")) await measureThroughput(report, upstream, proxyOnly, caching, await start("warn"));
+    if (PARTS.has("latency")) await measureLatency(report, upstream, proxyOnly, caching);
+    if (PARTS.has("costs")) await measureCosts(report, upstream, await start("log", UNLIMITED));
+    if (PARTS.has("cpu")) await measureCpu(report, upstream, (options = {}) => start("warn", options.vars, options.r2));
   });
-  await withUpstream(HUGE_MB, async (upstream, start) => measureMemory(report, upstream, await start("warn")));
+  if (PARTS.has("memory")) await withUpstream(HUGE_MB, async (upstream, start) => measureMemory(report, upstream, await start("warn")));
   report.write(`${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, everything on 127.0.0.1`);
 });
 
 /**
  * skopeo copies of the large image: direct and through the Worker with its cache off, alternating (medians); then one
- * cold pull through a caching Worker, and warm pulls from its cache (median).
+ * cold pull through a caching Worker that stores every layer, warm pulls from its cache (median), and one cold pull
+ * through a Worker on the default CPU budget (which streams layers too costly to hash through uncached).
  */
-async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: RunningWorker, caching: RunningWorker): Promise<void> {
+async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: RunningWorker, caching: RunningWorker, budgeted: RunningWorker): Promise<void> {
   const image = upstream.images.large;
   const size = imageBytes(image);
   const direct: number[] = [];
   const proxied: number[] = [];
   const warm: number[] = [];
   let cold = 0;
-  const fronts = [await startPlainFront(proxyOnly.host), await startPlainFront(caching.host)] as const;
+  let coldBudgeted = 0;
+  const fronts = [await startPlainFront(proxyOnly.host), await startPlainFront(caching.host), await startPlainFront(budgeted.host)] as const;
   try {
     for (let i = 0; i < RUNS; i++) {
       direct.push((await pull(image, { mirror: new URL(upstream.registryUrl).host, plainHttp: true })) / 1000);
@@ -81,6 +91,7 @@ async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: 
     cold = (await pull(image, { mirror: fronts[1].host, plainHttp: true })) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 3000)); // the cache is written just after each answer
     for (let i = 0; i < RUNS; i++) warm.push((await pull(image, { mirror: fronts[1].host, plainHttp: true })) / 1000);
+    coldBudgeted = (await pull(image, { mirror: fronts[2].host, plainHttp: true })) / 1000;
   } finally {
     for (const front of fronts) await front.stop();
   }
@@ -91,8 +102,9 @@ async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: 
     [
       row("direct to upstream", median(direct)),
       row("through edgehub, CACHE=off", median(proxied)),
-      row("through edgehub, cold cache (1 pull, storing as it streams)", cold),
+      row("through edgehub, cold cache (1 pull, storing and hashing every layer as it streams)", cold),
       row("through edgehub, warm cache", median(warm)),
+      row("through edgehub, cold, default CPU budget (1 pull; layers over the budget stream uncached)", coldBudgeted),
     ],
   );
   report.note("Every edgehub row includes a TCP front that resets TLS hellos (bench/plain-front.ts), an extra hop that counts against edgehub.");

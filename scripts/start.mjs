@@ -1,7 +1,7 @@
 // `npm start`: the mirror on http://127.0.0.1:8787, reading local overrides from .dev.vars.
 // Environment: HOST, PORT; EDGEHUB_HTTPS_KEY and EDGEHUB_HTTPS_CERT to serve HTTPS; EDGEHUB_VARS, a JSON object of
 // variables that override wrangler.toml and .dev.vars (the end-to-end suite and benchmarks use these);
-// EDGEHUB_LOG_LEVEL=warn hides the per-request log lines.
+// EDGEHUB_LOG_LEVEL=warn hides the per-request log lines; EDGEHUB_R2_BUCKET=<name> binds a local R2 bucket as BLOBS.
 import { createServer } from "node:net";
 import { startLocalWorker } from "./local-worker.mjs";
 
@@ -28,6 +28,7 @@ const worker = await startLocalWorker({
   httpsKeyPath: process.env.EDGEHUB_HTTPS_KEY,
   httpsCertPath: process.env.EDGEHUB_HTTPS_CERT,
   vars: JSON.parse(process.env.EDGEHUB_VARS ?? "{}"),
+  r2Bucket: process.env.EDGEHUB_R2_BUCKET || undefined,
 });
 const url = await worker.url;
 console.log(`edgehub listening on ${url}`);

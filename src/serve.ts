@@ -6,6 +6,7 @@
 import { serveByDigest } from "./cache/by-digest";
 import { serveByTag } from "./cache/by-tag";
 import type { CacheRequest } from "./cache/context";
+import { cacheOrigin } from "./cache/keys";
 import { EdgeCache } from "./cache/store";
 import { upstreamFailure } from "./core/errors";
 import { errorMessage, logEvent } from "./core/log";
@@ -21,7 +22,7 @@ export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext
   if (target.kind === "base") return serveBase(routed);
   if (!routed.config.cacheEnabled || (target.kind !== "manifest" && target.kind !== "blob")) return respond(routed, await fetchTarget(routed));
   const defer = (work: Promise<unknown>): void => ctx.waitUntil(work.catch((error: unknown) => logEvent("warn", "background work failed", { error: errorMessage(error) })));
-  const cx: CacheRequest = { ...routed, target, origin: originFor(routed), defer, cache: new EdgeCache(routed.url.origin, routed.config.blobs, defer) };
+  const cx: CacheRequest = { ...routed, target, origin: originFor(routed), defer, cache: new EdgeCache(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer) };
   routed.trace.cache = "MISS"; // the cache is asked from here on: an error past this point comes after a miss
   const answered = target.kind === "blob" || isDigest(target.reference) ? await serveByDigest(cx) : await serveByTag(cx);
   return answer(routed, answered);

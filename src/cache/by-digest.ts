@@ -5,60 +5,101 @@
  * Distribution spec, pulling blobs and manifests: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pull
  */
 import { errorMessage, logEvent } from "../core/log";
+import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
+import { follow, lead } from "./flight";
 import { contentKey, digestAlgorithm, registryOf, type ContentKind } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
-import { clientMayRead, isShared, shareIfPublic } from "./visibility";
+import { clientMayRead, isShared, referencesOf, shareIfPublic } from "./visibility";
 
 /** distribution's default limit on a manifest body; a larger "manifest" is not kept (nor read into memory). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
-/** Serves a blob or manifest by digest, from cache when it may, else from the upstream (storing what it gets). */
+/**
+ * Serves a blob or manifest by digest, from cache when it may, else from the upstream (storing what it gets). A miss
+ * while another request of this isolate fills the same object waits for that fill (flight.ts) instead of fetching.
+ */
 export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const digest = cx.target.reference;
   const kind: ContentKind = cx.target.kind === "blob" ? "blobs" : "manifests";
   const key = contentKey(registryOf(cx.target.upstream), kind, digest);
-  const head = cx.request.method === "HEAD";
-  const [cached, shared] = await Promise.all([cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }), isShared(cx, digest)]);
-  if (cached) {
-    if (shared) return { source: "cache", content: cached, digest, status: "HIT" };
-    if (await clientMayRead(cx)) {
-      cx.defer(shareIfPublic(cx, [digest]));
-      return { source: "cache", content: cached, digest, status: "REVALIDATED" };
+  const cached = await fromCache(cx, key);
+  if (cached) return cached;
+  const fills = cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
+  // Taking the lead is synchronous with the miss, so of two concurrent misses exactly one leads.
+  let landing = fills ? lead(key) : undefined;
+  if (fills && !landing) {
+    if (await follow(key)) {
+      const landed = await fromCache(cx, key);
+      if (landed) return landed;
     }
-    await cached.body?.cancel();
+    landing = lead(key, true); // the leader failed or stalled: fetch for ourselves, and lead later misses
   }
-  const upstream = await cx.origin.fetch();
-  if (cx.request.method !== "GET" || upstream.status !== 200 || !upstream.body || !digestAlgorithm(digest) || !storable(cx, upstream.headers)) {
+  let upstream: Response;
+  try {
+    upstream = await cx.origin.fetch();
+  } catch (error) {
+    landing?.(false);
+    throw error;
+  }
+  const size = declaredSize(upstream.headers).size;
+  if (!fills || upstream.status !== 200 || !upstream.body || !storable(cx, size) || !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)) {
+    landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  cx.defer(storeContent(cx, key, kind, copy, upstream.headers));
+  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => (logStoreFailure(cx, error), false));
+  cx.defer(landing ? fill.then(landing) : fill);
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 
+/** The cached bytes, if held and this client may have them: shared, or confirmed by the upstream for this client. */
+async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefined> {
+  const digest = cx.target.reference;
+  const head = cx.request.method === "HEAD";
+  const [cached, shared] = await Promise.all([cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }), isShared(cx, digest)]);
+  if (!cached) return undefined;
+  if (shared) return { source: "cache", content: cached, digest, status: "HIT" };
+  const expected = { digest, ...sizeOf(cached.headers) };
+  if (await clientMayRead(cx, expected)) {
+    cx.defer(shareIfPublic(cx, expected));
+    return { source: "cache", content: cached, digest, status: "REVALIDATED" };
+  }
+  await cached.body?.cancel();
+  return undefined;
+}
+
 /** Stores a fetched body under its digest once verified, then marks it shareable if the upstream serves it to all. */
-async function storeContent(cx: CacheRequest, key: string, kind: ContentKind, body: ReadableStream<Uint8Array>, headers: Headers): Promise<void> {
+async function storeContent(cx: CacheRequest, key: string, kind: ContentKind, body: ReadableStream<Uint8Array>, headers: Headers): Promise<boolean> {
   const digest = cx.target.reference;
   const meta = { digest, contentType: headers.get("content-type") ?? "application/octet-stream", ...declaredSize(headers) };
+  let references: string[] = [];
   try {
     if (kind === "manifests") {
       const { bytes } = await readVerified(body, digest, MAX_MANIFEST_BYTES);
       await cx.cache.putBytes(key, bytes, meta);
+      references = referencesOf(bytes);
     } else {
       await cx.cache.putContent(key, body, meta);
     }
   } catch (error) {
     logStoreFailure(cx, error);
-    return;
+    return false;
   }
-  await shareIfPublic(cx, [digest]);
+  await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) }, references);
+  return true;
+}
+
+/** An object's full size from cached headers: Content-Range's total for a range, else Content-Length. */
+function sizeOf(headers: Headers): { size?: number } {
+  const total = /\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ?? (headers.has("content-range") ? undefined : headers.get("content-length"));
+  return total ? { size: Number(total) } : {};
 }
 
 /** Whether there is anywhere to keep this body: without R2, the Cache API takes nothing over 512 MB. */
-function storable(cx: CacheRequest, headers: Headers): boolean {
-  return cx.config.blobs !== undefined || (declaredSize(headers).size ?? 0) <= CACHE_API_MAX_BYTES;
+function storable(cx: CacheRequest, size: number | undefined): boolean {
+  return cx.config.blobs !== undefined || (size ?? 0) <= CACHE_API_MAX_BYTES;
 }
 
 /** The body length the upstream declared, unless the runtime decoded a compressed body (then it describes other bytes). */

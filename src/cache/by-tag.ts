@@ -11,9 +11,9 @@ import { assertDigest } from "../routing/reference";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { Answer, CacheRequest } from "./context";
 import { contentKey, registryOf, tagKey } from "./keys";
-import type { CachedContent } from "./store";
+import type { CachedContent } from "./content";
 import { readVerified } from "./verify";
-import { servedToEveryone, shareIfPublic } from "./visibility";
+import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
 
 /** What a tag named when last checked. */
 interface TagRecord {
@@ -64,7 +64,7 @@ async function revalidate(cx: CacheRequest, key: string, record: TagRecord | und
   const current: TagRecord = { digest, mediaType, size, checkedAt: Date.now(), shared: false };
   const served = await fromRecord(cx, current, "REVALIDATED");
   if (!served) return fetchTag(cx, key);
-  cx.defer(saveRecord(cx, key, current));
+  cx.defer(saveRecord(cx, key, current, record));
   return served;
 }
 
@@ -122,14 +122,22 @@ async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<U
     logStoreFailure(cx, error);
     return;
   }
-  const shared = await shareIfPublic(cx, [stored.digest]);
+  // The tag itself must be served to everyone (its digest being public is not enough: a private tag may name it).
+  const shared = await servedToEveryone(cx, { digest: stored.digest, size: stored.bytes.byteLength });
+  if (shared) await markShared(cx, [stored.digest, ...referencesOf(stored.bytes)]);
   const record = { digest: stored.digest, mediaType, size: stored.bytes.byteLength, checkedAt: Date.now(), shared };
   await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
 }
 
-/** Writes a record, deciding afresh whether the tag is served to everyone (a repository can turn private, or public). */
-async function saveRecord(cx: CacheRequest, key: string, record: TagRecord): Promise<void> {
-  const shared = await servedToEveryone(cx);
+/**
+ * Writes a record, deciding afresh whether the tag is served to everyone (a repository can turn private, or public):
+ * when an anonymous HEAD of the tag names this very digest. A shared tag that still names the same digest, while
+ * that digest's shared marker lasts, needs no new probe: so a tag stays public at most SHARED_TTL_SECONDS plus
+ * TAG_TTL_SECONDS after its repository turns private.
+ */
+async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, previous?: TagRecord): Promise<void> {
+  const unchanged = previous?.shared === true && previous.digest === record.digest && (await isShared(cx, record.digest));
+  const shared = unchanged || (await servedToEveryone(cx, { digest: record.digest, size: record.size }));
   await cx.cache.putRecord(key, { ...record, shared }, RECORD_MAX_AGE_SECONDS);
 }
 

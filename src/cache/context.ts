@@ -4,13 +4,16 @@
  */
 import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import type { ObjectTarget } from "../routing/target";
-import type { CachedContent, EdgeCache } from "./store";
+import type { CachedContent, CacheStore } from "./content";
 
 /** The upstream, as far as the cache needs it, bound to one request. */
 export interface Origin {
-  /** The target from its upstream as this client may have it; `method: "HEAD"` checks, `returnRedirects` stops early. */
-  fetch(options?: { method?: "HEAD"; returnRedirects?: boolean }): Promise<Response>;
-  /** A HEAD of the target as a client without credentials would ask it: does the upstream serve it to everyone? */
+  /** The target from its upstream as this client may have it, redirects followed; `method: "HEAD"` checks. */
+  fetch(options?: { method?: "HEAD" }): Promise<Response>;
+  /**
+   * A HEAD of the target as a client without credentials would ask it (with the anonymous token the upstream's
+   * realm hands out), redirects followed without credentials: does the upstream serve it to everyone?
+   */
   fetchAnonymously(): Promise<Response>;
   /** Whether this request goes upstream with credentials (the client's own, or the Worker's). */
   sendsCredentials(): boolean;
@@ -18,7 +21,7 @@ export interface Origin {
 
 /** A registry request of an object kind, with the cache, its upstream, and a way to finish work after the response. */
 export interface CacheRequest extends RoutedRequest<ObjectTarget> {
-  cache: EdgeCache;
+  cache: CacheStore;
   origin: Origin;
   /** Runs `work` after the response has gone (ctx.waitUntil); a failure is logged, never thrown at the client. */
   defer(work: Promise<unknown>): void;

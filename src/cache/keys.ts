@@ -16,6 +16,18 @@ const ALGORITHMS: Record<string, { name: "SHA-256" | "SHA-512"; r2: "sha256" | "
   sha512: { name: "SHA-512", r2: "sha512" },
 };
 
+/**
+ * The origin every cache key lives under. A Cache API key is a URL, and Cloudflare asks that its hostname be one of
+ * the Worker's own zone, so it is derived from the deployment's configured host (MIRROR_HOST), never from the
+ * request: `docker.example.com`, `example.com` and any invented label then share one entry, and nobody can make the
+ * mirror pull an image upstream again by asking under a new name. Without MIRROR_HOST (workers.dev, local runs) the
+ * Cache API keeps nothing anyway (workers.dev has no zone cache), so one fixed name serves: it only has to be the
+ * same for every request. R2 keys are the paths alone and need no origin.
+ */
+export function cacheOrigin(mirrorHost: string | undefined): string {
+  return `https://${mirrorHost ?? "edgehub-cache.invalid"}`;
+}
+
 /** The registry an upstream route fetches from (`registry-1.docker.io`): two routes to one registry share entries. */
 export function registryOf(upstream: Upstream): string {
   return new URL(upstream.registry).host.toLowerCase();

@@ -12,7 +12,7 @@ import { parseMirrorUsers } from "./mirror-users";
 import { parseMirrorHost, parseMirrorSubdomains } from "./hosts";
 import { DEFAULT_ROUTE, type Upstream } from "./registries";
 import { parseUpstreams } from "./upstreams";
-import { parseFlag, parseSeconds, parseTtl } from "./values";
+import { parseFlag, parseMilliseconds, parseSeconds, parseTtl } from "./values";
 
 /** HOME_PAGE, parsed. */
 export type HomePage = { mode: "guide" } | { mode: "nginx" } | { mode: "none" } | { mode: "redirect"; location: string };
@@ -41,10 +41,14 @@ export interface Config {
   mirrorHost?: string;
   /** Route name -> the host name that serves it alone (MIRROR_SUBDOMAINS); empty on workers.dev. */
   subdomains: ReadonlyMap<string, string>;
+  /** CPU a request may spend filling the cache (CACHE_CPU_BUDGET_MS): a costlier fill streams through uncached. */
+  cacheCpuBudgetMs: number;
 }
 
 /** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
 const DEFAULT_TAG_TTL_SECONDS = 300;
+/** Cloudflare's free plan: 10 ms of CPU per request, past which the request (and the client's stream) is killed. */
+const FREE_PLAN_CPU_MS = 10;
 /** Parsed configurations by the bindings object they came from; an isolate sees one, tests a few. */
 const parsed = isolate.memory<Env, Config>("config", 16);
 /** Bindings that failed to parse, with the error every request then gets (logged once, at the first request). */
@@ -99,6 +103,7 @@ export function parseConfig(env: Env): Config {
     upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
     ...(mirrorHost ? { mirrorHost } : {}),
     subdomains: parseMirrorSubdomains(env.MIRROR_SUBDOMAINS, upstreams),
+    cacheCpuBudgetMs: parseMilliseconds("CACHE_CPU_BUDGET_MS", env.CACHE_CPU_BUDGET_MS, FREE_PLAN_CPU_MS),
   };
 }
 

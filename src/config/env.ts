@@ -5,7 +5,7 @@
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
 export interface Env {
-  /** The mirror's own domain, written by `npm run setup`; empty on workers.dev. */
+  /** The mirror's own domain, written by `npm run setup`; empty on workers.dev. Names the cache's canonical origin too. */
   MIRROR_HOST?: string;
   /** Comma-separated host names that each serve the route their first label names, written by `npm run setup`. */
   MIRROR_SUBDOMAINS?: string;
@@ -23,6 +23,8 @@ export interface Env {
   BLOBS?: R2Bucket;
   /** Seconds an upstream body may send nothing before the client's response is failed (default 0: not watched). */
   UPSTREAM_IDLE_TIMEOUT_SECONDS?: string;
+  /** Milliseconds of CPU a request may spend filling the cache (default 10, the free plan's limit per request). */
+  CACHE_CPU_BUDGET_MS?: string;
 
   // Access control and upstream credentials (config/access.ts parses them).
   /** Docker Hub account and personal access token the Worker pulls with (secrets). */

@@ -46,3 +46,11 @@ function readSeconds(raw: string): number {
   const text = raw.trim();
   return SECONDS.test(text) ? Number(text) : Number.NaN;
 }
+
+/** A CPU budget: milliseconds, at least 1, at most 300 000 (five minutes, the longest any plan allows). */
+export function parseMilliseconds(variable: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const ms = Number(raw);
+  if (!Number.isFinite(ms) || ms < 1 || ms > 300_000) throw configError(variable, "must be a number of milliseconds from 1 to 300000");
+  return ms;
+}

@@ -4,7 +4,7 @@
  * for content by digest. A client cannot tell a hit from a miss but by `X-Cache`.
  */
 import type { Answer } from "../cache/context";
-import type { CachedContent } from "../cache/store";
+import type { CachedContent } from "../cache/content";
 import { canonicalHost } from "../config/registries";
 import { formatChallenge, parseChallenge } from "../core/challenge";
 import { RegistryError } from "../core/errors";

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { requires, stackSkipReason } from "./support/prerequisites";
+import { DOCKER_SUBDOMAIN, ensureNames, MIRROR_DOMAIN, NAMES, namesSkipReason, UNKNOWN_SUBDOMAIN } from "./support/names";
 import { askWorker, startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
 import type { FixtureImage, LogEntry } from "./upstream";
 
-const skip = requires("the cache suite", skopeo.skipReason(), stackSkipReason());
+const skip = requires("the cache suite", skopeo.skipReason(), stackSkipReason(), namesSkipReason());
 const TAG_TTL_MS = 1000;
 
 /** What would make Docker Hub count a pull or send bytes: a manifest or blob GET, or anything at the CDN. */
@@ -33,7 +34,8 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
   const client = () => ({ mirror: stack.worker.host, caCertPath: stack.caCertPath, workDir: stack.workDir });
 
   beforeAll(async () => {
-    stack = await startStack("cache", { vars: { TAG_TTL_SECONDS: String(TAG_TTL_MS / 1000) } });
+    ensureNames();
+    stack = await startStack("cache", { vars: { TAG_TTL_SECONDS: String(TAG_TTL_MS / 1000) }, dnsNames: NAMES });
   });
   afterAll(async () => {
     console.log(`upstream requests per skopeo copy through the caching mirror:\n${JSON.stringify(costs, null, 1)}`);
@@ -74,6 +76,25 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
     expect(log.filter((e) => e.method === "HEAD").map((e) => e.path)).toEqual([`/v2/${pushed.repository}/manifests/${pushed.tag}`]);
     const answers = workerRequests(stack, mark).filter((r) => /\/(manifests|blobs)\//.test(r.path));
     expect(answers.map((r) => r.cache)).toEqual(answers.map((r) => (r.path.endsWith(`/manifests/${pushed.tag}`) ? "REVALIDATED" : "HIT")));
+  });
+
+  it("an image pulled through docker.<domain> is then pulled through the bare domain and an unknown label with no manifest or blob GET upstream", async () => {
+    const pushed = stack.upstream.images.redis;
+    const reference = `${pushed.repository}:${pushed.tag}`;
+    const port = new URL(stack.worker.origin).port;
+    const through = (name: string) => ({ ...client(), mirror: `${name}:${port}` });
+    const cold = await skopeo.copy({ ...through(DOCKER_SUBDOMAIN), reference });
+    expect(cold.digest).toBe(pushed.digest);
+    expect(objectFetches(stack.upstream.log()).length).toBeGreaterThan(0);
+    await waitUntilCached(pushed);
+    for (const name of [MIRROR_DOMAIN, UNKNOWN_SUBDOMAIN]) {
+      stack.upstream.resetLog();
+      const warm = await skopeo.copy({ ...through(name), reference });
+      expect(warm.digest).toBe(pushed.digest);
+      expectSameImage(warm.images[0]!, manifestFor(pushed));
+      costs[`warm ${reference} via ${name}`] = summarizeRequests(stack.upstream.log());
+      expect([name, objectFetches(stack.upstream.log())]).toEqual([name, []]);
+    }
   });
 
   it("with the upstream stopped, a cached image still pulls, its tag served stale", async () => {

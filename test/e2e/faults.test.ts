@@ -385,7 +385,8 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
     beforeAll(async () => {
       const cert = makeCertificate(stack.workDir, "cached-worker");
       const upstreams = { docker: { registry: stack.upstream.registryUrl, realm: stack.upstream.realmUrl } };
-      const vars = { UPSTREAMS: JSON.stringify(upstreams), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS) };
+      const budget = { CACHE_CPU_BUDGET_MS: "300000" }; // every fill fits: the default would stream these big layers uncached
+      const vars = { UPSTREAMS: JSON.stringify(upstreams), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), ...budget };
       cached = await startWorker({ vars, keyPath: cert.keyPath, certPath: cert.certPath, logLevel: "warn" });
       cachedCa = cert.certPem;
     });

@@ -35,6 +35,22 @@ describe("parseConfig", () => {
     expect(config.blobs).toBeUndefined();
   });
 
+  it("reads CACHE_CPU_BUDGET_MS (default the free plan's 10 ms) and MIRROR_HOST (unset on workers.dev)", () => {
+    expect(parseConfig({}).cacheCpuBudgetMs).toBe(10);
+    expect(parseConfig({ CACHE_CPU_BUDGET_MS: "30000" }).cacheCpuBudgetMs).toBe(30_000);
+    expect(parseConfig({}).mirrorHost).toBeUndefined();
+    expect(parseConfig({ MIRROR_HOST: " Mirror.Example.com " }).mirrorHost).toBe("mirror.example.com");
+  });
+
+  it.each([
+    ["CACHE_CPU_BUDGET_MS", "0"],
+    ["CACHE_CPU_BUDGET_MS", "ten"],
+    ["MIRROR_HOST", "https://mirror.example.com"],
+    ["MIRROR_HOST", "mirror.example.com:8443"],
+  ])("rejects %s=%s naming the variable", (name, raw) => {
+    expect(messageOf(() => parseConfig({ [name]: raw }))).toContain(name);
+  });
+
   it("reads TAG_TTL_SECONDS, where 0 means every tag request is revalidated", () => {
     expect(parseConfig({ TAG_TTL_SECONDS: "0" }).tagTtlMs).toBe(0);
     expect(parseConfig({ TAG_TTL_SECONDS: "90" }).tagTtlMs).toBe(90_000);

@@ -54,7 +54,7 @@ describe("a manifest by tag", () => {
     expect(since()).toEqual([`HEAD ${HUB}${path}`]);
   });
 
-  it("for a client with other Accept types, is a HEAD (not a pull) when the tag names a manifest already cached", async () => {
+  it("for a client with other Accept types, is HEADs (not a pull) when the tag names a manifest already cached", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "latest");
     const hub = fakeHub([image]);
     const path = `/v2/${image.repository}/manifests/latest`;
@@ -64,7 +64,9 @@ describe("a manifest by tag", () => {
     expect(await other.text()).toBe(image.manifest);
     expect(other.headers.get("x-cache")).toBe("REVALIDATED");
     await settled();
-    expect(since()).toEqual([`HEAD ${HUB}${path}`]);
+    // The client's HEAD, then an anonymous probe of the tag before its new record may answer anyone: no GET.
+    expect(since()[0]).toBe(`HEAD ${HUB}${path}`);
+    expect(since().filter((r) => r.startsWith(`GET ${HUB}`))).toEqual([]);
   });
 
   it("answers a client without a token with the upstream's challenge after one upstream request", async () => {

@@ -53,8 +53,14 @@ export async function makeImage(repository: string, tag: string, layer: Uint8Arr
   return { repository, tag, manifest, digest: await digestOf(manifest), layer, layerDigest };
 }
 
-/** Starts the fake; `privateRepositories` are granted to the tester's token only. */
-export function fakeHub(images: FakeImage[], privateRepositories: string[] = []) {
+/** A login page some registries send anonymous users to (302) instead of a 401. */
+export const LOGIN = "login.example.com";
+
+/**
+ * Starts the fake; `privateRepositories` are granted to the tester's token only (the array may change later: a
+ * repository turning private). Unauthorised requests for `loginRedirects` are sent to a login page instead of a 401.
+ */
+export function fakeHub(images: FakeImage[], privateRepositories: string[] = [], loginRedirects: string[] = []) {
   const state = { images: [...images], failure: undefined as Failure | undefined };
   const isPrivate = (repository: string) => privateRepositories.includes(repository);
   const fake = fakeUpstreams({
@@ -67,6 +73,7 @@ export function fakeHub(images: FakeImage[], privateRepositories: string[] = [])
       if (authorization !== TESTER_BASIC) return Response.json({ details: "incorrect username or password" }, { status: 401 });
       return Response.json({ token: "tester" });
     },
+    [LOGIN]: () => new Response("<!doctype html><title>Sign in</title>", { headers: { "content-type": "text/html; charset=utf-8" } }),
     [HUB]: async (request, url) => {
       if (state.failure === "unreachable") throw new TypeError("connection refused");
       if (state.failure === "hang") {
@@ -77,6 +84,9 @@ export function fakeHub(images: FakeImage[], privateRepositories: string[] = [])
       if (!match) return new Response("{}", { status: 401, headers: { "www-authenticate": challenge("") } });
       const [, repository, kind, reference] = match as unknown as [string, string, string, string];
       const auth = request.headers.get("authorization");
+      if (auth !== TESTER && loginRedirects.includes(repository)) {
+        return new Response(null, { status: 302, headers: { location: `https://${LOGIN}/login?next=${encodeURIComponent(url.pathname)}` } });
+      }
       if (auth !== TESTER && !(auth === ANONYMOUS && !isPrivate(repository))) {
         return new Response('{"errors":[{"code":"UNAUTHORIZED"}]}', { status: 401, headers: { "www-authenticate": challenge(repository) } });
       }

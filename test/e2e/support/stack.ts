@@ -34,7 +34,7 @@ export interface Stack {
 /** Starts upstream and Worker; `name` separates the work dirs of suites that run one after another. */
 export async function startStack(
   name: string,
-  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log"; second?: boolean } = {},
+  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log"; second?: boolean; dnsNames?: string[] } = {},
 ): Promise<Stack> {
   const workDir = join(ARTIFACTS, name);
   await mkdir(workDir, { recursive: true });
@@ -50,7 +50,7 @@ export async function startStack(
       upstreams.ghcr = { registry: second.registryUrl, hosts: ["ghcr.io"] };
       ensureNames();
     }
-    const dns = second === undefined ? undefined : ["localhost", MIRROR_DOMAIN, GHCR_SUBDOMAIN];
+    const dns = [...new Set(["localhost", ...(second === undefined ? [] : [MIRROR_DOMAIN, GHCR_SUBDOMAIN]), ...(options.dnsNames ?? [])])];
     const cert = makeCertificate(workDir, "worker", undefined, dns);
     const worker = await startWorker({
       vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   keyPath?: string;
   certPath?: string;
   logLevel?: "warn" | "log";
+  /** Binds a local R2 bucket as BLOBS (benchmarks of the R2-backed cache). */
+  r2?: boolean;
 }
 
 /** Starts the Worker with these variables on a free port. */
@@ -43,6 +45,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...(options.keyPath && options.certPath ? { EDGEHUB_HTTPS_KEY: options.keyPath, EDGEHUB_HTTPS_CERT: options.certPath } : {}),
       EDGEHUB_VARS: JSON.stringify(options.vars),
       EDGEHUB_LOG_LEVEL: options.logLevel ?? "log",
+      ...(options.r2 ? { EDGEHUB_R2_BUCKET: "edgehub-local" } : {}),
       WRANGLER_SEND_METRICS: "false",
       WRANGLER_HIDE_BANNER: "true",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
