@@ -6,7 +6,8 @@
  */
 import { errorMessage, logEvent } from "../core/log";
 import type { Answer, CacheRequest } from "./context";
-import { contentKey, digestAlgorithm, registryOf, type ContentKind } from "./keys";
+import { registryIdentity } from "../config/registries";
+import { contentKey, digestAlgorithm, type ContentKind } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
 import { clientMayRead, isShared, shareIfPublic } from "./visibility";
@@ -18,7 +19,7 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const digest = cx.target.reference;
   const kind: ContentKind = cx.target.kind === "blob" ? "blobs" : "manifests";
-  const key = contentKey(registryOf(cx.target.upstream), kind, digest);
+  const key = contentKey(registryIdentity(cx.target.upstream), kind, digest);
   const head = cx.request.method === "HEAD";
   const [cached, shared] = await Promise.all([cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }), isShared(cx, digest)]);
   if (cached) {

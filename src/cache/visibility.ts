@@ -6,7 +6,8 @@
  */
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
-import { registryOf, sharedKey, visibilityKey } from "./keys";
+import { registryIdentity } from "../config/registries";
+import { sharedKey, visibilityKey } from "./keys";
 
 /** How long a repository's visibility is trusted before it is asked again. */
 const VISIBILITY_TTL_SECONDS = 3600;
@@ -17,7 +18,7 @@ const remembered = isolate.memory<string, { open: boolean; until: number }>("vis
 
 /** Whether a digest's bytes may be served from cache to any client. */
 export async function isShared(cx: CacheRequest, digest: string): Promise<boolean> {
-  return (await cx.cache.getRecord(sharedKey(registryOf(cx.target.upstream), digest), { global: true })) !== undefined;
+  return (await cx.cache.getRecord(sharedKey(registryIdentity(cx.target.upstream), digest), { global: true })) !== undefined;
 }
 
 /**
@@ -41,7 +42,7 @@ export async function clientMayRead(cx: CacheRequest): Promise<boolean> {
  */
 export async function servedToEveryone(cx: CacheRequest): Promise<boolean> {
   if (!cx.origin.sendsCredentials()) return true;
-  const key = visibilityKey(registryOf(cx.target.upstream), cx.target.repository);
+  const key = visibilityKey(registryIdentity(cx.target.upstream), cx.target.repository);
   const known = remembered.get(key);
   if (known && known.until > Date.now()) return known.open;
   const stored = await cx.cache.getRecord<{ open: boolean; until: number }>(key);
@@ -60,7 +61,7 @@ export async function servedToEveryone(cx: CacheRequest): Promise<boolean> {
 /** Marks digests as shareable when this request's content is served to everyone; returns whether it was. */
 export async function shareIfPublic(cx: CacheRequest, digests: string[]): Promise<boolean> {
   if (!(await servedToEveryone(cx))) return false;
-  const registry = registryOf(cx.target.upstream);
+  const registry = registryIdentity(cx.target.upstream);
   const record = { repository: cx.target.repository };
   await Promise.all(digests.map((digest) => cx.cache.putRecord(sharedKey(registry, digest), record, SHARED_MAX_AGE_SECONDS, { global: true })));
   return true;

@@ -5,8 +5,10 @@
 import type { Origin } from "../cache/context";
 import { copyHeaders } from "../core/http";
 import type { RoutedRequest } from "../routing/routed";
-import { workerAuthenticates } from "./client-access";
-import { fetchAnonymously } from "./fetch";
+import { isHostsRegistry } from "../routing/route";
+import { namesRepository } from "../routing/target";
+import { clientFor } from "./client";
+import { sendsCredentials } from "./client-access";
 import { fetchTarget, upstreamHeaders, upstreamUrl } from "./target-request";
 
 /** Request headers an anonymous probe keeps: which manifest types we accept matters, who we are does not. */
@@ -17,12 +19,11 @@ export function originFor(routed: RoutedRequest): Origin {
   return {
     fetch: (options = {}) => fetchTarget(routed, options),
     fetchAnonymously: () => {
-      const request = { method: "HEAD", url: upstreamUrl(routed.url, routed.target), headers: copyHeaders(routed.request.headers, PROBE_HEADERS) };
-      return fetchAnonymously(request, { timeoutMs: routed.config.upstreamTimeoutMs });
+      const { target, config } = routed;
+      const request = { method: "HEAD", url: upstreamUrl(routed.url, target), headers: copyHeaders(routed.request.headers, PROBE_HEADERS) };
+      // With the anonymous token the upstream's client holds (one per repository, shared by every probe of it).
+      return clientFor(target.upstream).fetchAs(request, namesRepository(target) ? target.repository : undefined, "anonymous", config, { returnRedirects: true });
     },
-    sendsCredentials: () => {
-      const headers = upstreamHeaders(routed.request);
-      return headers.has("authorization") || workerAuthenticates(headers, routed.target, routed.config);
-    },
+    sendsCredentials: () => sendsCredentials(upstreamHeaders(routed.request), routed.target, routed.config, isHostsRegistry(routed.url, routed.target, routed.config)),
   };
 }

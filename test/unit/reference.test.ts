@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../src/core/errors";
 import { BUILTIN_UPSTREAMS, normalizeRepository } from "../../src/config/registries";
-import { assertDigest, assertManifestReference, assertRepository, rewriteScope } from "../../src/routing/reference";
+import { assertDigest, assertManifestReference, assertRepository } from "../../src/routing/reference";
 
 const hub = BUILTIN_UPSTREAMS.find((u) => u.name === "docker")!;
 const ghcr = BUILTIN_UPSTREAMS.find((u) => u.name === "ghcr")!;
@@ -56,24 +56,5 @@ describe("manifest references", () => {
   });
   it("rejects a tag where a digest is required", () => {
     expect(codeOf(() => assertDigest("latest"))).toBe("DIGEST_INVALID");
-  });
-});
-
-describe("rewriteScope", () => {
-  it.each([
-    [hub, "repository:nginx:pull", "repository:library/nginx:pull"],
-    [hub, "repository:library/nginx:pull", "repository:library/nginx:pull"],
-    [hub, "repository:docker.io/nginx:pull", "repository:library/nginx:pull"],
-    [hub, "repository:bitnami/redis:pull,push", "repository:bitnami/redis:pull,push"],
-    [hub, "repository(plugin):vieux/sshfs:pull", "repository(plugin):vieux/sshfs:pull"],
-    [hub, "registry:catalog:*", "registry:catalog:*"],
-    [ghcr, "repository:ghcr.io/owner/img:pull", "repository:owner/img:pull"],
-    [ghcr, "repository:owner/img:pull", "repository:owner/img:pull"],
-    [ghcr, "repository:img:pull", "repository:img:pull"],
-    [hub, "garbage", "garbage"],
-    [hub, "repository:docker.io/docker.io/x:pull", "repository:library/x:pull"],
-    [ghcr, "repository:ghcr.io/docker.io/x:pull", "repository:docker.io/x:pull"],
-  ])("%s: %s -> %s", (upstream, scope, expected) => {
-    expect(rewriteScope(scope, upstream)).toBe(expected);
   });
 });

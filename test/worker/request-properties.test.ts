@@ -4,7 +4,8 @@
  */
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { rewriteScope } from "../../src/routing/reference";
+import { parseConfig } from "../../src/config/config";
+import { routeTokenRequest } from "../../src/routing/scope";
 import { anyHost, anyPath, anyQuery, anyScope, invalidDigest, invalidName, invalidReference, checkProperty, PROPERTY_TIMEOUT_MS, validDigest, validName, validTag } from "./arbitraries";
 import { callWorker } from "./fake-upstream";
 import { CLIENT_BASIC, CLIENT_TOKEN, expectCredentialsStayHome, expectWellFormed, imitateEveryUpstream, ownerOf } from "./imitation";
@@ -87,12 +88,17 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         expect(fake.unexpected).toEqual([]);
         await expectWellFormed(response, request.method);
         expectCredentialsStayHome(fake.sent);
+        if (response.status === 400) {
+          // Scopes naming two registries: refused (well formed, above) before anything goes upstream.
+          expect(fake.sent).toEqual([]);
+          return;
+        }
         const toRealm = fake.sent.at(-1)!;
         const world = ownerOf(toRealm.url.host)!;
         const forwarded = post ? new URLSearchParams(toRealm.body) : toRealm.url.searchParams;
         expect(forwarded.has("ns")).toBe(false);
         for (const scope of forwarded.getAll("scope").flatMap((s) => s.split(" "))) {
-          expect(rewriteScope(scope, world.upstream)).toBe(scope);
+          expect(routeTokenRequest([scope], { upstream: world.upstream, via: "ns" }, parseConfig({})).rewrite(scope)).toBe(scope);
         }
       }),
     );
