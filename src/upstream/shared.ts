@@ -30,20 +30,25 @@ export interface ObtainOptions<T> {
   timedOut: () => Error;
 }
 
-/** The value for `key`: a usable one, another request's fetch in flight, or a new fetch. `cached` when it was stored. */
+/**
+ * The value for `key`: a usable one, another request's fetch in flight, or a new fetch. `cached` when it was stored.
+ * This request waits at most `waitMs` in all, whoever's fetch it waits for.
+ */
 export async function obtain<T>(memory: SharedMemory<T>, key: string, options: ObtainOptions<T>): Promise<{ value: T; cached: boolean }> {
+  const deadline = Date.now() + options.waitMs;
   for (let attempt = 0; ; attempt++) {
     const entry = memory.get(key);
     const now = Date.now();
     if (entry?.settled && entry.expiresAt > now) return { value: await entry.value, cached: true };
-    if (entry && !entry.settled && now - entry.startedAt < options.waitMs) {
-      const outcome = await within(entry.value, options.waitMs);
-      if (outcome.kind === "value") return { value: outcome.value, cached: false };
-      if (outcome.kind === "timeout") throw options.timedOut();
-      if (attempt > 0) throw outcome.error;
-      continue; // the fetch this request waited for failed: try once more rather than inherit its error
-    }
-    return { value: await start(memory, key, options), cached: false };
+    const joined = entry && !entry.settled && now - entry.startedAt < options.waitMs;
+    // The first fetch is this request's own and has its own deadline; a second one (after another's failure) is
+    // waited for only as long as this request has left.
+    if (!joined && attempt === 0) return { value: await start(memory, key, options), cached: false };
+    const outcome = await within(joined ? entry!.value : start(memory, key, options), deadline - now);
+    if (outcome.kind === "value") return { value: outcome.value, cached: false };
+    if (outcome.kind === "timeout") throw options.timedOut();
+    if (!joined || attempt > 0) throw outcome.error;
+    // The fetch this request waited for failed: try once more rather than inherit its error.
   }
 }
 
@@ -74,6 +79,10 @@ type Outcome<T> = { kind: "value"; value: T } | { kind: "error"; error: unknown 
 
 /** Waits for `promise` at most `ms`. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<Outcome<T>> {
+  if (ms <= 0) {
+    promise.catch(() => undefined); // nobody waits for it any more
+    return { kind: "timeout" };
+  }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<Outcome<T>>((resolve) => (timer = setTimeout(() => resolve({ kind: "timeout" }), ms)));
   try {

@@ -53,14 +53,18 @@ export async function makeImage(repository: string, tag: string, layer: Uint8Arr
   return { repository, tag, manifest, digest: await digestOf(manifest), layer, layerDigest };
 }
 
-/** Starts the fake; `privateRepositories` are granted to the tester's token only. */
-export function fakeHub(images: FakeImage[], privateRepositories: string[] = []) {
+/**
+ * Starts the fake; `privateRepositories` are granted to the tester's token only. `tokenDelayMs` slows the token
+ * service, so requests that need a token at about the same time overlap.
+ */
+export function fakeHub(images: FakeImage[], privateRepositories: string[] = [], tokenDelayMs = 0) {
   const state = { images: [...images], failure: undefined as Failure | undefined };
   const isPrivate = (repository: string) => privateRepositories.includes(repository);
   const fake = fakeUpstreams({
     // Strict like auth.docker.io: only the tester's own credentials get the tester's token, any other Authorization
     // is refused, and a token is only for this registry's service.
-    [AUTH]: (request, url) => {
+    [AUTH]: async (request, url) => {
+      if (tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, tokenDelayMs));
       if (url.searchParams.get("service") !== SERVICE) return Response.json({ details: "unknown service" }, { status: 400 });
       const authorization = request.headers.get("authorization");
       if (authorization === null) return Response.json({ token: "anonymous" });
