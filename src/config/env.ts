@@ -5,7 +5,7 @@
 
 /** The bindings edgehub reads. Every one is optional; wrangler.toml and README document them. */
 export interface Env {
-  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}, merged over the built-in table. */
+  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names], "realmHosts"?: [hosts]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;
