@@ -123,6 +123,20 @@ describe("a client's credentials go only to the realm of the registry the host n
     expect(fake.sent.at(-1)!.url.pathname).toBe("/v2/o/i/tags/list");
   });
 
+  it("on a prefix route to a registry with owner credentials, the owner's token serves, and the client's token stays home", async () => {
+    const fake = fakeUpstreams({
+      "ghcr.io": (request, url) => {
+        if (url.pathname === "/token") return request.headers.get("authorization") === OWNER_BASIC ? Response.json({ token: "owner" }) : new Response(null, { status: 401 });
+        if (request.headers.get("authorization") === "Bearer owner" && url.pathname !== "/v2/") return Response.json({ name: "o/i", tags: ["1"] });
+        return new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' } });
+      },
+    });
+    const vars = { UPSTREAM_CREDENTIALS: `{"ghcr.io": {"username": "${ACCOUNT.username}", "password": "${ACCOUNT.password}"}}`, ALLOWED_REPOSITORIES: '{"ghcr": ["o/**"], "docker": ["**"]}' };
+    const response = await callWorker("https://example.com/v2/ghcr.io/o/i/tags/list", { headers: { authorization: "Bearer hub-token-of-the-client" } }, vars);
+    expect(response.status).toBe(200);
+    expect(fake.sent.filter((r) => r.headers.get("authorization") === "Bearer hub-token-of-the-client")).toEqual([]);
+  });
+
   it("scopes of two registries in one token request are a 400, and nothing goes upstream", async () => {
     const fake = ghcr();
     const response = await callWorker("https://example.com/token?scope=repository:ghcr.io/o/i:pull&scope=repository:alpine:pull", { headers: { authorization: CLIENT_BASIC } });
