@@ -7,21 +7,22 @@
  */
 import type { Credential, MirrorUsers } from "../config/access";
 import type { Config } from "../config/config";
+import { registryIdentity } from "../config/registries";
+import { readSmallForm } from "../core/body";
 import { formatChallenge } from "../core/challenge";
 import { RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
 import { isolate } from "../core/isolate";
-import { routeScopeName, tokenRealmFor } from "../routing/route";
+import { tokenRealmFor } from "../routing/route";
+import { routeScope } from "../routing/scope";
 import { namesRepository, type Target } from "../routing/target";
 import { assertRepositoryAllowed, isRepositoryAllowed } from "./lists";
 import { grantFor, mintMirrorToken, verifyMirrorToken } from "./mirror-token";
 
 /** Long enough for a pull to start every request (a blob streams on after its check), short enough to leak little. */
 const TOKEN_TTL_SECONDS = 300;
-const MAX_FORM_BYTES = 16 * 1024;
 /** A token covers at most this many repositories; a pull asks for one or two. */
 const MAX_GRANTS = 32;
-const SCOPE = /^repository(?:\([a-z0-9]+\))?:([^:]+):([a-z*,]*)$/;
 /** SHA-256 of each user's name and password, computed once per parsed configuration. */
 const digests = isolate.memory<readonly Credential[], Promise<{ user: string; name: Uint8Array; password: Uint8Array }[]>>("mirror user digests", 16);
 
@@ -53,7 +54,7 @@ export async function assertMirrorAccess(request: Request, target: Target, confi
   if (!claims) throw challenge(request, target, "the token is invalid or has expired", "invalid_token");
   // A logged-in user asking for a refused image hears why (403), rather than being sent round for a token again.
   assertRepositoryAllowed(target, config);
-  if (namesRepository(target) && !claims.access.includes(grantFor(target.upstream.name, target.repository))) {
+  if (namesRepository(target) && !claims.access.includes(grantFor(registryIdentity(target.upstream), target.repository))) {
     throw challenge(request, target, "the token does not cover this repository", "insufficient_scope");
   }
 }
@@ -107,9 +108,7 @@ function readBasic(request: Request, url: URL): Login {
 }
 
 async function readPasswordGrant(request: Request): Promise<Login> {
-  const text = new TextDecoder().decode(await request.arrayBuffer());
-  if (text.length > MAX_FORM_BYTES) throw new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
-  const form = new URLSearchParams(text);
+  const form = await readSmallForm(request);
   if (form.get("grant_type") !== "password") {
     throw new RegistryError("UNSUPPORTED", "this mirror issues tokens for the password grant only", { status: 400, detail: { error: "unsupported_grant_type" } });
   }
@@ -135,22 +134,17 @@ async function findUser(users: readonly Credential[], username: string, password
 }
 
 /**
- * The pull scopes a token may cover: each repository named as a client names it on this route, normalised like a
- * request path, and dropped when it is not allowed on this mirror. Other scopes and actions are not granted.
+ * The pull scopes a token may cover: each repository named as a client names it on this route, routed and normalised
+ * by the scope rule `/token` uses upstream (routing/scope.ts), and dropped when it is not allowed on this mirror. Other
+ * scopes, actions and invalid names are not granted, as a registry's token server does.
  */
 function grantScopes(scopes: string[], target: Target, config: Config): { grant: string; scope: string }[] {
   const granted = new Map<string, string>();
   for (const scope of scopes) {
-    const match = SCOPE.exec(scope);
-    if (!match || !match[2]!.split(",").some((action) => action === "pull" || action === "*")) continue;
-    let named;
-    try {
-      named = routeScopeName(match[1]!, target, config);
-    } catch {
-      continue; // an invalid name is simply not granted, as a registry's token server does
-    }
+    const named = routeScope(scope, target, config);
+    if (!named || named.type !== "repository" || !named.actions.split(",").some((action) => action === "pull" || action === "*")) continue;
     if (!isRepositoryAllowed(named.upstream, named.repository, config) || granted.size >= MAX_GRANTS) continue;
-    granted.set(grantFor(named.upstream.name, named.repository), `repository:${match[1]}:pull`);
+    granted.set(grantFor(registryIdentity(named.upstream), named.repository), `repository:${named.name}:pull`);
   }
   return [...granted].map(([grant, scope]) => ({ grant, scope }));
 }

@@ -5,7 +5,7 @@
  */
 import { isolate } from "../core/isolate";
 
-/** What a mirror token says: who, until when, and which repositories (`route/repository`, normalised). */
+/** What a mirror token says: who, until when, and which repositories (`registry/repository`, normalised). */
 export interface MirrorClaims {
   sub: string;
   /** Issued at and expiry, seconds since the epoch. */
@@ -18,9 +18,9 @@ const HEADER = base64url(new TextEncoder().encode(JSON.stringify({ alg: "HS256",
 /** Imported keys per secret string; a secret is imported once per isolate, not once per request. */
 const keys = isolate.memory<string, Promise<CryptoKey>>("mirror token keys", 16);
 
-/** The grant that lets a token cover one repository of one route. */
-export function grantFor(route: string, repository: string): string {
-  return `${route}/${repository}`;
+/** The grant that lets a token cover one repository of one registry (its identity, config/registries.ts). */
+export function grantFor(registry: string, repository: string): string {
+  return `${registry}/${repository}`;
 }
 
 /** Signs claims into a token. */

@@ -4,11 +4,12 @@
  * stored off the response path once the bytes prove to be the digest asked for.
  * Distribution spec, pulling blobs and manifests: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pull
  */
+import { registryIdentity } from "../config/registries";
 import { errorMessage, logEvent } from "../core/log";
 import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
 import { follow, lead } from "./flight";
-import { contentKey, digestAlgorithm, registryOf, type ContentKind } from "./keys";
+import { contentKey, digestAlgorithm, type ContentKind } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
 import { clientMayRead, isShared, referencesOf, shareIfPublic } from "./visibility";
@@ -23,7 +24,7 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const digest = cx.target.reference;
   const kind: ContentKind = cx.target.kind === "blob" ? "blobs" : "manifests";
-  const key = contentKey(registryOf(cx.target.upstream), kind, digest);
+  const key = contentKey(registryIdentity(cx.target.upstream), kind, digest);
   const cached = await fromCache(cx, key);
   if (cached) return cached;
   const fills = cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;

@@ -5,12 +5,13 @@
  * If the upstream fails, a public record's manifest is served stale, saying so.
  * Docker Hub pull counting: https://docs.docker.com/docker-hub/usage/pulls/
  */
+import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
 import type { CacheStatus } from "../routing/routed";
 import { assertDigest } from "../routing/reference";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { Answer, CacheRequest } from "./context";
-import { contentKey, registryOf, tagKey } from "./keys";
+import { contentKey, tagKey } from "./keys";
 import type { CachedContent } from "./content";
 import { readVerified } from "./verify";
 import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
@@ -32,7 +33,7 @@ const RECORD_MAX_AGE_SECONDS = 7 * 86_400;
 /** Serves a manifest by tag: from a fresh shared record, after revalidation, stale on upstream failure, or fetched. */
 export async function serveByTag(cx: CacheRequest): Promise<Answer> {
   const { target, request } = cx;
-  const key = await tagKey(registryOf(target.upstream), target.repository, target.reference, request.headers.get("accept"));
+  const key = await tagKey(registryIdentity(target.upstream), target.repository, target.reference, request.headers.get("accept"));
   const record = await cx.cache.getRecord<TagRecord>(key);
   if (record?.shared && Date.now() - record.checkedAt < cx.config.tagTtlMs) return (await fromRecord(cx, record, "HIT")) ?? fetchTag(cx, key);
   // No record for this client's Accept set is revalidated too: another client may have cached the manifest the tag
@@ -90,7 +91,7 @@ async function fromRecord(cx: CacheRequest, record: TagRecord, status: CacheStat
   if (cx.request.method === "HEAD") {
     content = { status: 200, headers: new Headers({ "content-type": record.mediaType, "content-length": String(record.size) }), body: null };
   } else {
-    content = await cx.cache.getContent(contentKey(registryOf(cx.target.upstream), "manifests", record.digest), { head: false, range: null });
+    content = await cx.cache.getContent(contentKey(registryIdentity(cx.target.upstream), "manifests", record.digest), { head: false, range: null });
   }
   return content && { source: "cache", content, digest: record.digest, status };
 }
@@ -117,7 +118,7 @@ async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<U
   try {
     stored = await readVerified(body, expected, MAX_MANIFEST_BYTES);
     const meta = { digest: stored.digest, contentType: mediaType, size: stored.bytes.byteLength };
-    await cx.cache.putBytes(contentKey(registryOf(cx.target.upstream), "manifests", stored.digest), stored.bytes, meta);
+    await cx.cache.putBytes(contentKey(registryIdentity(cx.target.upstream), "manifests", stored.digest), stored.bytes, meta);
   } catch (error) {
     logStoreFailure(cx, error);
     return;

@@ -1,9 +1,8 @@
 /**
- * Names of everything the edge cache keeps. Content is named by what it is (registry + digest), never by the URL it
+ * Names of everything the edge cache keeps. Content is named by what it is (registry identity, config/registries.ts, + digest), never by the URL it
  * was asked for, so `alpine` and `library/alpine`, or two repositories sharing a layer, find the same bytes. No key
  * ever holds a credential. Each name is a path used both under the Cache API's origin and as the R2 object key.
  */
-import type { Upstream } from "../config/registries";
 
 /** Digests are content addresses: blobs and manifests are kept apart only because their headers differ. */
 export type ContentKind = "blobs" | "manifests";
@@ -26,11 +25,6 @@ const ALGORITHMS: Record<string, { name: "SHA-256" | "SHA-512"; r2: "sha256" | "
  */
 export function cacheOrigin(mirrorHost: string | undefined): string {
   return `https://${mirrorHost ?? "edgehub-cache.invalid"}`;
-}
-
-/** The registry an upstream route fetches from (`registry-1.docker.io`): two routes to one registry share entries. */
-export function registryOf(upstream: Upstream): string {
-  return new URL(upstream.registry).host.toLowerCase();
 }
 
 /** Where the bytes of a digest live. */

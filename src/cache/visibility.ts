@@ -9,7 +9,8 @@
  */
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
-import { registryOf, sharedKey, visibilityKey } from "./keys";
+import { registryIdentity } from "../config/registries";
+import { sharedKey, visibilityKey } from "./keys";
 
 /** How long a digest stays shareable after the upstream last served it to everyone (README states this). */
 export const SHARED_TTL_SECONDS = 86_400;
@@ -33,7 +34,7 @@ export interface Expected {
 
 /** Whether a digest's bytes may be served from cache to any client now. */
 export async function isShared(cx: CacheRequest, digest: string): Promise<boolean> {
-  const marker = await cx.cache.getRecord<SharedMarker>(sharedKey(registryOf(cx.target.upstream), digest), { global: true });
+  const marker = await cx.cache.getRecord<SharedMarker>(sharedKey(registryIdentity(cx.target.upstream), digest), { global: true });
   return typeof marker?.until === "number" && marker.until > Date.now();
 }
 
@@ -57,7 +58,7 @@ export async function clientMayRead(cx: CacheRequest, expected: Expected): Promi
  */
 export async function servedToEveryone(cx: CacheRequest, expected: Expected): Promise<boolean> {
   if (!cx.origin.sendsCredentials()) return true;
-  const registry = registryOf(cx.target.upstream);
+  const registry = registryIdentity(cx.target.upstream);
   const repositoryKey = visibilityKey(registry, cx.target.repository);
   if ((privateHints.get(repositoryKey) ?? 0) > Date.now()) return false;
   const probeKey = `${repositoryKey}/${cx.target.reference}/${expected.digest}`;
@@ -86,7 +87,7 @@ export async function shareIfPublic(cx: CacheRequest, expected: Expected, refere
 
 /** Writes shared markers for digests the upstream was just seen serving to everyone; they expire in SHARED_TTL_SECONDS. */
 export async function markShared(cx: CacheRequest, digests: string[]): Promise<void> {
-  const registry = registryOf(cx.target.upstream);
+  const registry = registryIdentity(cx.target.upstream);
   const marker: SharedMarker = { until: Date.now() + SHARED_TTL_SECONDS * 1000 };
   await Promise.all([...new Set(digests)].map((digest) => cx.cache.putRecord(sharedKey(registry, digest), marker, SHARED_TTL_SECONDS, { global: true })));
 }

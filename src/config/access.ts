@@ -8,7 +8,7 @@ import { configError } from "../core/errors";
 import { isRecord, parseHttpUrl } from "../core/parse";
 import type { Env } from "./env";
 import { compileGlobs, type RepositoryMatcher } from "./globs";
-import type { Upstream } from "./registries";
+import { DOCKER_HUB_IDENTITY, registryIdentity, type Upstream } from "./registries";
 import { parseFlag } from "./values";
 
 /** A username and password (or access token). */
@@ -23,11 +23,14 @@ export interface MirrorUsers {
   secret: string;
 }
 
-/** Validated access settings. Lists are keyed by registry origin, so every route to one registry shares them. */
+/**
+ * Validated access settings. Credentials and fallbacks are keyed by registry identity (registries.ts), lists by
+ * registry origin, so every route to one registry shares them and a route pointed elsewhere takes none along.
+ */
 export interface AccessConfig {
-  /** Route name -> the credentials the Worker authenticates to that upstream with. */
+  /** Registry identity -> the owner's credentials the Worker authenticates to that registry with. */
   credentials: ReadonlyMap<string, Credential>;
-  /** Route name -> origin of a registry to try once when the upstream answers 429. */
+  /** Registry identity -> origin of a registry to try once when the upstream answers 429. */
   fallbacks: ReadonlyMap<string, string>;
   mirror?: MirrorUsers;
   /** Registry origin -> allowed repositories; undefined when there is no allow list (a missing origin: none allowed). */
@@ -74,9 +77,11 @@ export function parseAccessConfig(env: Env, routes: Routes, mirror: MirrorUsers 
  */
 function assertCredentialsGuarded(config: AccessConfig, shared: boolean, routes: Routes): void {
   if (config.mirror || shared) return;
-  for (const route of config.credentials.keys()) {
-    if (config.allowed?.has(routes.upstreams.get(route)!.registry)) continue;
-    const variable = route === "docker" ? "DOCKERHUB_TOKEN" : "UPSTREAM_CREDENTIALS";
+  for (const identity of config.credentials.keys()) {
+    const unguarded = [...routes.upstreams.values()].find((u) => registryIdentity(u) === identity && !config.allowed?.has(u.registry));
+    if (!unguarded) continue; // every route to that registry has an allow list, or none serves it
+    const route = unguarded.name;
+    const variable = identity === DOCKER_HUB_IDENTITY ? "DOCKERHUB_TOKEN" : "UPSTREAM_CREDENTIALS";
     throw configError(
       variable,
       `would let anyone who finds this mirror pull whatever that account can read on route ${route}, private repositories included: ` +
@@ -88,12 +93,13 @@ function assertCredentialsGuarded(config: AccessConfig, shared: boolean, routes:
 function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
   const credentials = new Map<string, Credential>();
   for (const [key, value] of Object.entries(parseObject("UPSTREAM_CREDENTIALS", env.UPSTREAM_CREDENTIALS, '{"ghcr": {"username": "…", "password": "…"}}'))) {
-    const route = resolveRoute("UPSTREAM_CREDENTIALS", key, routes).name;
+    const identity = registryIdentity(resolveRoute("UPSTREAM_CREDENTIALS", key, routes));
+    if (credentials.has(identity)) throw configError("UPSTREAM_CREDENTIALS", `"${key}" names a registry listed under another key`);
     const { username, password } = isRecord(value) ? value : {};
     if (typeof username !== "string" || username === "" || typeof password !== "string" || password === "") {
       throw configError("UPSTREAM_CREDENTIALS", `"${key}" must be an object with a non-empty "username" and "password"`);
     }
-    credentials.set(route, { username, password });
+    credentials.set(identity, { username, password });
   }
   const hubUser = env.DOCKERHUB_USERNAME?.trim() ?? "";
   const hubToken = env.DOCKERHUB_TOKEN?.trim() ?? "";
@@ -101,8 +107,9 @@ function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
     throw configError(hubUser === "" ? "DOCKERHUB_USERNAME" : "DOCKERHUB_TOKEN", "is missing: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN together");
   }
   if (hubUser !== "") {
-    if (credentials.has("docker")) throw configError("UPSTREAM_CREDENTIALS", 'has a "docker" entry and DOCKERHUB_TOKEN is set too: keep one');
-    credentials.set("docker", { username: hubUser, password: hubToken });
+    // Docker Hub's own account, for Docker Hub only: a `docker` route pointed elsewhere by UPSTREAMS never sees it.
+    if (credentials.has(DOCKER_HUB_IDENTITY)) throw configError("UPSTREAM_CREDENTIALS", "has a Docker Hub entry and DOCKERHUB_TOKEN is set too: keep one");
+    credentials.set(DOCKER_HUB_IDENTITY, { username: hubUser, password: hubToken });
   }
   return credentials;
 }
@@ -114,7 +121,7 @@ function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, st
     const origin = parseOrigin(value);
     if (!origin) throw configError("UPSTREAM_FALLBACKS", `"${key}" must be a registry origin such as https://mirror.gcr.io`);
     if (origin === upstream.registry) throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
-    fallbacks.set(upstream.name, origin);
+    fallbacks.set(registryIdentity(upstream), origin);
   }
   return fallbacks;
 }

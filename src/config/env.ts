@@ -9,7 +9,7 @@ export interface Env {
   MIRROR_HOST?: string;
   /** Comma-separated host names that each serve the route their first label names, written by `npm run setup`. */
   MIRROR_SUBDOMAINS?: string;
-  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}, merged over the built-in table. */
+  /** JSON object, route name -> {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names], "realmHosts"?: [hosts]}, merged over the built-in table. */
   UPSTREAMS?: string;
   /** Seconds to wait for an upstream's response headers before answering 504 (default 30). */
   UPSTREAM_TIMEOUT_SECONDS?: string;

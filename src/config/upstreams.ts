@@ -23,6 +23,7 @@ interface UpstreamOverride {
   realm?: string;
   index?: string;
   hosts?: string[];
+  realmHosts?: string[];
 }
 
 function parseOverrides(raw: string | undefined): Record<string, UpstreamOverride> {
@@ -44,7 +45,7 @@ function parseOverrides(raw: string | undefined): Record<string, UpstreamOverrid
 
 function parseOverride(name: string, entry: unknown): UpstreamOverride {
   if (!isRecord(entry)) throw configError("UPSTREAMS", `"${name}" must be an object with a "registry" URL`);
-  const { registry, realm, index, hosts } = entry;
+  const { registry, realm, index, hosts, realmHosts } = entry;
   const override: UpstreamOverride = { registry: parseBaseUrl(name, "registry", registry) };
   if (realm !== undefined) override.realm = parseAbsoluteUrl(name, "realm", realm);
   if (index !== undefined) override.index = parseBaseUrl(name, "index", index);
@@ -54,25 +55,35 @@ function parseOverride(name: string, entry: unknown): UpstreamOverride {
     }
     override.hosts = hosts.map((h: string) => h.toLowerCase());
   }
+  if (realmHosts !== undefined) override.realmHosts = parseHostNames(name, "realmHosts", realmHosts);
   return override;
 }
 
 function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstream | undefined): Upstream {
   const ownHost = new URL(override.registry).host;
   const hosts = override.hosts ?? builtin?.hosts ?? [ownHost];
-  // A registry pointed elsewhere must not keep the built-in realm (its tokens are for the old registry) nor the
-  // built-in search index (it would search a registry the route no longer pulls from).
+  // A registry pointed elsewhere must not keep the built-in realm or realm hosts (they are the old registry's token
+  // service, which must never see this one's credentials) nor the built-in search index (it would search a registry
+  // the route no longer pulls from).
   const merged: Upstream = { ...builtin, name, registry: override.registry, hosts };
-  if (override.realm !== undefined) merged.realm = override.realm;
-  else delete merged.realm;
-  if (override.index !== undefined) merged.index = override.index;
-  else delete merged.index;
+  for (const field of ["realm", "index", "realmHosts"] as const) {
+    if (override[field] !== undefined) Object.assign(merged, { [field]: override[field] });
+    else delete merged[field];
+  }
   // The registry's own quirks, whichever route reaches it: a second route to Docker Hub has `library/` and its index.
   // A built-in route pointed at a stand-in (a local registry for Docker Hub) keeps its namespace: clients name alike.
   const quirks = registryQuirks(merged);
   if (quirks.officialNamespace !== undefined) merged.officialNamespace = quirks.officialNamespace;
   if (quirks.index !== undefined) merged.index ??= quirks.index;
   return merged;
+}
+
+/** A list of host names (with a port, if any), lower-cased. */
+function parseHostNames(name: string, field: string, value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((h) => typeof h === "string" && /^[a-z0-9.-]+(?::\d+)?$/i.test(h))) {
+    throw configError("UPSTREAMS", `"${name}".${field} must be an array of host names such as "auth.example.com"`);
+  }
+  return value.map((h: string) => h.toLowerCase());
 }
 
 function parseBaseUrl(name: string, field: string, value: unknown): string {

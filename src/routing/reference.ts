@@ -2,7 +2,7 @@
  * The OCI reference grammar and the one rule that maps a client's repository name to the upstream's.
  * Grammar: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
  */
-import { normalizeRepository, type Upstream } from "../config/registries";
+import type { Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
 
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*";
@@ -59,28 +59,6 @@ export function splitRegistryPrefix(name: string, upstreamsByHost: ReadonlyMap<s
   if (slash <= 0) return undefined;
   const upstream = upstreamsByHost.get(name.slice(0, slash).toLowerCase());
   return upstream ? { upstream, rest: name.slice(slash + 1) } : undefined;
-}
-
-/**
- * Rewrites a token scope (`repository:nginx:pull`) to the upstream's repository name: drops a registry prefix that
- * names this upstream and adds `library/` where Docker Hub needs it. Scopes of other types pass unchanged.
- * Token scope grammar: https://distribution.github.io/distribution/spec/auth/scope/
- */
-export function rewriteScope(scope: string, upstream: Upstream): string {
-  const match = /^(repository(?:\([a-z0-9]+\))?):(.+):([a-z*,]*)$/.exec(scope);
-  if (!match) return scope;
-  const [, type, rawName, actions] = match as unknown as [string, string, string, string];
-  return `${type}:${normalizeRepository(upstream, stripOwnHosts(rawName, upstream))}:${actions}`;
-}
-
-/**
- * Drops every leading component that names this upstream (`docker.io/docker.io/x` -> `x`), so a scope already in the
- * upstream's naming is left as it is. Routing refuses such repeated prefixes, so the two never disagree.
- */
-function stripOwnHosts(name: string, upstream: Upstream): string {
-  let rest = name;
-  while (startsWithOwnHost(rest, upstream)) rest = rest.slice(rest.indexOf("/") + 1);
-  return rest;
 }
 
 /** True when the first component of `name` is one of this upstream's registry hosts. */

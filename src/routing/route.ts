@@ -4,7 +4,7 @@
  * (`/v2/ghcr.io/owner/img/...`), then the first DNS label of the hostname (`ghcr.example.com`), then Docker Hub.
  */
 import type { Config } from "../config/config";
-import { canonicalHost, normalizeRepository, type Upstream } from "../config/registries";
+import { canonicalHost, normalizeRepository, registryIdentity, type Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
 import { assertEndpointQuery } from "./query";
 import { assertDigest, assertManifestReference, assertRepository, splitRegistryPrefix, startsWithOwnHost } from "./reference";
@@ -84,15 +84,15 @@ function routeRepositoryPath(path: string, upstream: Upstream, via: RouteVia, co
 }
 
 /** A name from the path, resolved: which upstream, and the repository as the upstream and the client name it. */
-interface ResolvedName {
+export interface ResolvedName {
   upstream: Upstream;
   via: RouteVia;
   repository: string;
   clientRepository: string;
 }
 
-/** Applies the path-prefix route and Docker Hub's `library/` rule to a name from the path. */
-function resolveName(name: string, upstream: Upstream, via: RouteVia, config: Config): ResolvedName {
+/** Applies the path-prefix route and Docker Hub's `library/` rule to a name from the path (or a token scope). */
+export function resolveName(name: string, upstream: Upstream, via: RouteVia, config: Config): ResolvedName {
   let routed = { upstream, via, rest: name };
   if (via !== "ns") {
     const prefixed = splitRegistryPrefix(name, config.upstreamsByHost);
@@ -112,15 +112,6 @@ function resolveName(name: string, upstream: Upstream, via: RouteVia, config: Co
   };
 }
 
-/**
- * The upstream and repository a token scope names, read like a path on the token request's route. Clients write the
- * registry prefix into scopes even when the realm carries `ns` (`repository:ghcr.io/o/i:pull`), so it is split off here.
- */
-export function routeScopeName(name: string, target: Target, config: Config): { upstream: Upstream; repository: string } {
-  const named = resolveName(name, target.upstream, target.via === "ns" ? "prefix" : target.via, config);
-  return { upstream: named.upstream, repository: named.repository };
-}
-
 /** Docker Hub namespaces never contain a dot, so `/v2/evil.example/x/...` names a registry we do not serve. */
 function assertNoUnknownRegistry(name: string): void {
   const first = name.split("/", 1)[0] ?? "";
@@ -136,9 +127,22 @@ function selectUpstream(url: URL, config: Config): { upstream: Upstream; via: Ro
     if (!upstream) throw new RegistryError("NAME_UNKNOWN", `registry ${ns} is not served by this mirror`, { detail: { ns } });
     return { upstream, via: "ns" };
   }
+  return routeByHost(url, config);
+}
+
+/**
+ * The route the request's host names: the subdomain's (`ghcr.example.com`), else Docker Hub's (the bare host). A
+ * client's own credentials are for this route's registry only: `docker login ghcr.example.com` is a GHCR login.
+ */
+export function routeByHost(url: URL, config: Config): { upstream: Upstream; via: "subdomain" | "default" } {
   const label = (url.hostname.split(".", 1)[0] ?? "").toLowerCase();
   const upstream = config.upstreams.get(label);
   return upstream ? { upstream, via: "subdomain" } : { upstream: config.defaultUpstream, via: "default" };
+}
+
+/** Whether the client's own credentials may go with this target: its registry is the one the host names. */
+export function isHostsRegistry(url: URL, target: Target, config: Config): boolean {
+  return registryIdentity(target.upstream) === registryIdentity(routeByHost(url, config).upstream);
 }
 
 function assertMethod(method: string, allowed: string[]): void {

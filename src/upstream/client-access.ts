@@ -1,20 +1,25 @@
 /**
  * Whose credentials a registry request goes upstream with, and what a rate-limited upstream means for the client.
  *
- * - Mirror users mode: always the Worker's own authentication (the route's credentials, or anonymous). The client's
- *   Authorization holds a mirror token and never leaves this Worker.
+ * - Mirror users mode: always the Worker's own authentication (the owner's credentials for the registry, or
+ *   anonymous). The client's Authorization holds a mirror token and never leaves this Worker.
+ * - A route to another registry than the one the request's host names (a path prefix or `ns`): a client's
+ *   credentials are for the host's registry (`docker login mirror` is a Docker Hub login) and never go to another.
+ *   The owner's credentials serve it when that registry has some; otherwise only a Bearer token passes (`/token` gave
+ *   it out anonymously for this registry), never HTTP Basic.
  * - Otherwise a client that sends Authorization (a token it got through our `/token`) is passed through as before;
- *   one that sends none is served with the route's credentials when it has some, and is challenged as before if not.
+ *   one that sends none is served with the owner's credentials when the registry has some, and is challenged if not.
  *
  * An upstream 429 is retried once on the route's fallback mirror when one is configured; otherwise, or when the
  * fallback fails too, it becomes TOOMANYREQUESTS with Retry-After. Upstream rate-limit headers are logged.
  */
 import type { Config } from "../config/config";
+import { registryIdentity } from "../config/registries";
 import { upstreamError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
 import { namesRepository, type Target, type TargetKind } from "../routing/target";
-import { fetchUpstream, upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./fetch";
-import { fetchWithWorkerAuth, type WorkerAuth } from "./worker-auth";
+import { clientFor } from "./client";
+import { upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./fetch";
 
 /** Kinds worth a fallback mirror: content addressed or resolved by tag, identical on any mirror of the registry. */
 const FALLBACK_KINDS = new Set<TargetKind>(["manifest", "blob"]);
@@ -24,23 +29,24 @@ export async function fetchForClient(
   request: UpstreamRequest,
   target: Target,
   config: Config,
+  ownRoute: boolean,
   limits: Omit<FetchLimits, "timeoutMs"> = {},
 ): Promise<Response> {
-  const credential = config.access.credentials.get(target.upstream.name);
-  const mirrorMode = config.access.mirror !== undefined;
+  const client = clientFor(target.upstream);
   let response: Response;
-  if (workerAuthenticates(request.headers, target, config)) {
+  if (workerAuthenticates(request.headers, target, config, ownRoute)) {
     // Nothing to ask upstream: the client is admitted, and the Worker authenticates every later request itself.
     if (target.kind === "base") return new Response("{}", { headers: { "content-type": "application/json" } });
-    const auth: WorkerAuth = { registry: target.upstream.registry, realm: target.upstream.realm, repository: repositoryOf(target), credential };
-    response = hideAccount(await fetchWithWorkerAuth(withoutAuthorization(request), auth, config, limits));
-    if (response.status === 401 && mirrorMode) {
+    const who = hasOwnerCredentials(target, config) ? "owner" : "anonymous";
+    response = hideAccount(await client.fetchAs(withoutAuthorization(request), repositoryOf(target), who, config, limits));
+    if (response.status === 401 && config.access.mirror !== undefined) {
       await response.body?.cancel();
       // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
       throw upstreamError("DENIED", `refused the mirror access to ${repositoryOf(target) ?? "it"} (private, or it does not exist)`, target.upstream.registry);
     }
   } else {
-    response = await fetchUpstream(request, { timeoutMs: config.upstreamTimeoutMs, ...limits });
+    const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
+    response = await client.fetchDirect(direct, config, limits);
   }
   logRateLimit(target, response);
   if (response.status !== 429) return response;
@@ -52,24 +58,41 @@ export async function fetchForClient(
 }
 
 /**
- * Whether the Worker, not the client, authenticates this request upstream: always in mirror users mode, and for a
- * client that sends no credentials on a route that has some. What the Worker fetched with its own credentials is
- * not evidence that the upstream serves it to everyone (the cache asks it anonymously instead).
+ * Whether the Worker, not the client, authenticates this request upstream: always in mirror users mode, and with the
+ * owner's credentials for a client that sends none, or that is on a route the host does not name (`ownRoute` false).
  */
-export function workerAuthenticates(clientHeaders: Headers, target: Target, config: Config): boolean {
+export function workerAuthenticates(clientHeaders: Headers, target: Target, config: Config, ownRoute: boolean): boolean {
   if (config.access.mirror !== undefined) return true;
-  return config.access.credentials.has(target.upstream.name) && !clientHeaders.has("authorization");
+  return hasOwnerCredentials(target, config) && (!clientHeaders.has("authorization") || !ownRoute);
+}
+
+/**
+ * Whether this request goes upstream with credentials: the client's own, or the owner's. What was fetched with them
+ * is not evidence that the upstream serves it to everyone (the cache asks anonymously instead).
+ */
+export function sendsCredentials(clientHeaders: Headers, target: Target, config: Config, ownRoute: boolean): boolean {
+  if (workerAuthenticates(clientHeaders, target, config, ownRoute)) return hasOwnerCredentials(target, config);
+  return ownRoute ? clientHeaders.has("authorization") : isBearer(clientHeaders);
+}
+
+function isBearer(headers: Headers): boolean {
+  return /^Bearer\s/i.test(headers.get("authorization") ?? "");
+}
+
+function hasOwnerCredentials(target: Target, config: Config): boolean {
+  return config.access.credentials.has(registryIdentity(target.upstream));
 }
 
 /** The same request on the route's fallback mirror, anonymously; undefined unless it succeeds. */
 async function fetchFallback(request: UpstreamRequest, target: Target, config: Config): Promise<Response | undefined> {
-  const origin = config.access.fallbacks.get(target.upstream.name);
+  const origin = config.access.fallbacks.get(registryIdentity(target.upstream));
   if (origin === undefined || !FALLBACK_KINDS.has(target.kind)) return undefined;
   const path = new URL(request.url);
   const fallbackRequest = { ...withoutAuthorization(request), url: `${origin}${path.pathname}${path.search}` };
   let response: Response;
   try {
-    response = await fetchWithWorkerAuth(fallbackRequest, { registry: origin, repository: repositoryOf(target) }, config);
+    // The fallback is a registry of its own: its own client, its own realm, nobody's credentials.
+    response = await clientFor({ registry: origin }).fetchAs(fallbackRequest, repositoryOf(target), "anonymous", config);
   } catch (error) {
     logEvent("error", "fallback failed", { route: target.upstream.name, fallback: origin, error: errorMessage(error) });
     return undefined;

@@ -2,9 +2,7 @@
  * Every outbound request. Redirects are followed here, by hand, so credentials never cross origins: S3 and CDN
  * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
  */
-import { parseChallenge } from "../core/challenge";
 import { upstreamError, type RegistryError } from "../core/errors";
-import { parseHttpUrl } from "../core/parse";
 import { watchIdle } from "./idle";
 
 /** An outbound request. `headers` are already reduced to what the upstream may see. */
@@ -28,6 +26,11 @@ export interface FetchLimits {
   returnRedirects?: boolean;
   /** How long the body may go without a byte while the client waits for one; 0 or absent streams without a watch. */
   idleTimeoutMs?: number;
+  /**
+   * An anonymous token for a redirect target's Bearer challenge (the upstream client's, client.ts); without it, a
+   * redirect target's 401 is an upstream failure.
+   */
+  redirectToken?: (challenge: string) => Promise<string | undefined>;
 }
 
 const DEFAULT_MAX_HOPS = 5;
@@ -42,7 +45,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 /**
  * Fetches `request`, following redirects itself. Authorization and Cookie are dropped as soon as a hop changes origin.
  * A redirect target that answers 401 with a Bearer challenge (registry.k8s.io -> Artifact Registry) gets an
- * anonymous token fetched for it, once. A HEAD refused by a redirect target is asked again as GET, so the answer may
+ * anonymous token from `limits.redirectToken`, once. A HEAD refused by a redirect target is asked again as GET, so the answer may
  * carry a body the caller must cancel.
  */
 export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
@@ -65,8 +68,9 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
       current = { ...current, method: "GET" };
       continue;
     }
-    if (response.status === 401 && target !== origin && triedTokenFor !== target && left) {
-      const token = await fetchAnonymousToken(response.headers.get("www-authenticate"), limits);
+    const challenge = response.headers.get("www-authenticate");
+    if (response.status === 401 && target !== origin && triedTokenFor !== target && left && challenge && limits.redirectToken) {
+      const token = await limits.redirectToken(challenge);
       if (token) {
         await discard(response);
         triedTokenFor = target;
@@ -75,31 +79,14 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
       }
     }
     if (response.status === 401 && target !== origin) {
-      // The client's credentials are never sent there, so relaying its challenge would only teach the client (and
-      // the realm memory in token-proxy.ts) another origin's realm: the redirect target's refusal is an upstream failure.
+      // The client's credentials are never sent there, so relaying its challenge would only teach the client another
+      // origin's realm: the redirect target's refusal is an upstream failure.
       await discard(response);
       throw upstreamUnavailable(502, "a redirect target refused the request (401)", current.url);
     }
     // A HEAD's body (from a GET asked in its place) is cancelled by the caller: nothing to watch.
     return request.method === "HEAD" ? response : watchBody(response, current.url, limits.idleTimeoutMs);
   }
-}
-
-/**
- * Asks as a client without credentials would: Authorization and Cookie dropped, and, when the upstream challenges,
- * with the anonymous token its realm hands out (how Docker Hub serves public images). Redirects are returned, not
- * followed. Used to learn whether the upstream serves something to everyone.
- */
-export async function fetchAnonymously(request: UpstreamRequest, limits: FetchLimits): Promise<Response> {
-  const headers = new Headers(request.headers);
-  for (const name of CREDENTIAL_HEADERS) headers.delete(name);
-  const first = await fetchOnce({ ...request, headers }, limits.timeoutMs);
-  if (first.status !== 401) return first;
-  const token = await fetchAnonymousToken(first.headers.get("www-authenticate"), limits);
-  if (!token) return first;
-  await discard(first);
-  headers.set("authorization", `Bearer ${token}`);
-  return fetchOnce({ ...request, headers }, limits.timeoutMs);
 }
 
 /**
@@ -135,27 +122,6 @@ function redirectTarget(current: UpstreamRequest, status: number, location: stri
   const method = status === 303 && current.method !== "HEAD" ? "GET" : current.method;
   const body = method === current.method ? current.body : undefined;
   return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
-}
-
-/** Fetches a token for a redirect target's Bearer challenge without any credentials of the client's. */
-async function fetchAnonymousToken(header: string | null, limits: FetchLimits): Promise<string | undefined> {
-  const challenge = header ? parseChallenge(header) : undefined;
-  const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
-  const url = parseHttpUrl(realm);
-  if (!challenge || !url) return undefined;
-  for (const name of ["service", "scope"]) {
-    const value = challenge.params[name];
-    if (value) url.searchParams.set(name, value);
-  }
-  const response = await fetchOnce({ method: "GET", url: url.href, headers: new Headers({ accept: "application/json" }) }, limits.timeoutMs);
-  if (!response.ok) {
-    await discard(response);
-    return undefined;
-  }
-  // The redirect target's realm is not ours to trust: an answer that is not a token is no token, not a crash.
-  const body = await response.json<{ token?: unknown; access_token?: unknown }>().catch(() => undefined);
-  const token = body?.token ?? body?.access_token;
-  return typeof token === "string" ? token : undefined;
 }
 
 /** One fetch with a deadline on the response headers; the body streams on without one. */

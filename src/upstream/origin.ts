@@ -5,8 +5,10 @@
 import type { Origin } from "../cache/context";
 import { copyHeaders } from "../core/http";
 import type { RoutedRequest } from "../routing/routed";
-import { workerAuthenticates } from "./client-access";
-import { fetchAnonymously, fetchUpstream } from "./fetch";
+import { isHostsRegistry } from "../routing/route";
+import { namesRepository } from "../routing/target";
+import { clientFor } from "./client";
+import { sendsCredentials } from "./client-access";
 import { fetchTarget, upstreamHeaders, upstreamUrl } from "./target-request";
 
 /** Request headers an anonymous probe keeps: which manifest types we accept matters, who we are does not. */
@@ -18,19 +20,19 @@ export function originFor(routed: RoutedRequest): Origin {
   return {
     fetch: (options = {}) => fetchTarget(routed, options),
     fetchAnonymously: async () => {
-      const limits = { timeoutMs: routed.config.upstreamTimeoutMs };
-      const url = upstreamUrl(routed.url, routed.target);
-      const first = await fetchAnonymously({ method: "HEAD", url, headers: copyHeaders(routed.request.headers, PROBE_HEADERS) }, limits);
+      const { target, config } = routed;
+      const client = clientFor(target.upstream);
+      const url = upstreamUrl(routed.url, target);
+      const probe = (href: string) => ({ method: "HEAD", url: href, headers: copyHeaders(routed.request.headers, PROBE_HEADERS) });
+      // With the anonymous token the upstream's client holds (one per repository, shared by every probe of it).
+      const first = await client.fetchAs(probe(url), namesRepository(target) ? target.repository : undefined, "anonymous", config, { returnRedirects: true });
       const location = first.headers.get("location");
       if (!REDIRECTS.has(first.status) || location === null) return first;
       // A redirect is readable only if following it succeeds (a login page is not the object; the cache checks that).
-      // The next hops get no token: fetchUpstream follows them by hand and fetches a redirect target's own.
+      // The next hops get no token of ours: they are followed by hand, and a redirect target's challenge gets its own.
       await first.body?.cancel();
-      return fetchUpstream({ method: "HEAD", url: new URL(location, url).href, headers: copyHeaders(routed.request.headers, PROBE_HEADERS) }, limits);
+      return client.fetchDirect(probe(new URL(location, url).href), config);
     },
-    sendsCredentials: () => {
-      const headers = upstreamHeaders(routed.request);
-      return headers.has("authorization") || workerAuthenticates(headers, routed.target, routed.config);
-    },
+    sendsCredentials: () => sendsCredentials(upstreamHeaders(routed.request), routed.target, routed.config, isHostsRegistry(routed.url, routed.target, routed.config)),
   };
 }

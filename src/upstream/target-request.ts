@@ -5,10 +5,10 @@
  */
 import { copyHeaders } from "../core/http";
 import { ENDPOINT_QUERY } from "../routing/query";
+import { isHostsRegistry } from "../routing/route";
 import { timed, type RoutedRequest } from "../routing/routed";
 import type { Target } from "../routing/target";
 import { fetchForClient } from "./client-access";
-import { rememberChallengeRealm } from "./token-proxy";
 
 /** Request headers an upstream may see. Anything else (cf-*, x-forwarded-*, cookies) stays here. */
 const FORWARDED_REQUEST_HEADERS = ["user-agent", "accept", "accept-encoding", "range", "if-none-match", "authorization"];
@@ -22,8 +22,8 @@ export interface FetchTargetOptions {
 }
 
 /**
- * Fetches the target from its upstream with the client's allowed headers. A Bearer challenge in the answer teaches
- * `/token` the upstream's realm, so a client's token request need not ask the upstream first.
+ * Fetches the target from its upstream with the client's allowed headers. Its answer teaches nothing about realms:
+ * the upstream's client learns those from the registry's own `/v2/` only.
  */
 export async function fetchTarget(routed: RoutedRequest, options: FetchTargetOptions = {}): Promise<Response> {
   const headers = upstreamHeaders(routed.request);
@@ -36,9 +36,8 @@ export async function fetchTarget(routed: RoutedRequest, options: FetchTargetOpt
   const limits = { idleTimeoutMs: routed.config.upstreamIdleTimeoutMs, ...(options.returnRedirects ? { returnRedirects: true } : {}) };
   const request = { method, url: upstreamUrl(routed.url, routed.target), headers };
   // Through the access rules: whose credentials go upstream (never a mirror token), 429 and the fallback mirror.
-  const response = await timed(routed.trace, fetchForClient(request, routed.target, routed.config, limits));
-  rememberChallengeRealm(routed.target.upstream, response);
-  return response;
+  const ownRoute = isHostsRegistry(routed.url, routed.target, routed.config);
+  return timed(routed.trace, fetchForClient(request, routed.target, routed.config, ownRoute, limits));
 }
 
 /** The request headers the upstream sees for this request: the client's, reduced to the allow-list. */

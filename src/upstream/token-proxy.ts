@@ -1,101 +1,82 @@
 /**
- * The Worker's `/token` endpoint and the upstream realms behind it. Clients are told (by rewritten challenges) to
- * fetch tokens here; we forward to the route's real realm with scopes renamed to the upstream's repositories.
+ * The Worker's `/token` endpoint (without mirror users): clients are told by rewritten challenges to fetch tokens
+ * here, and each request goes to the realm of the registry it is for, through that registry's client (client.ts):
+ * - which registry: `ns`, else the one the scopes' registry prefix names, else the host's route (routing/scope.ts);
+ * - whose credentials: the client's, only when that registry is the one the host names (`docker login ghcr.<domain>`
+ *   is a GHCR login, `docker login <domain>` a Docker Hub one). Otherwise the realm is asked anonymously, with the
+ *   registry's own service and the scopes, whatever the client sent.
  * Token auth spec: https://distribution.github.io/distribution/spec/auth/token/ (GET) and .../oauth/ (POST).
  */
 import type { Config } from "../config/config";
-import type { Upstream } from "../config/registries";
-import { parseChallenge } from "../core/challenge";
-import { RegistryError, upstreamError } from "../core/errors";
+import { readSmallForm } from "../core/body";
 import { bodyFor, copyHeaders } from "../core/http";
-import { isolate } from "../core/isolate";
-import { parseHttpUrl } from "../core/parse";
-import { rewriteScope } from "../routing/reference";
+import { isRecord } from "../core/parse";
+import { isHostsRegistry } from "../routing/route";
+import { routeTokenRequest, type TokenRoute } from "../routing/scope";
 import type { Target } from "../routing/target";
-import { fetchUpstream } from "./fetch";
+import { clientFor, type UpstreamClient } from "./client";
+import type { RealmAnswer } from "./realm";
 
-/** Realms learned from upstream challenges, per route, for upstreams whose realm is not configured. */
-const learnedRealms = isolate.memory<string, string>("learned realms", 100);
-/** A token request body is a short form; anything larger is not one. */
-const MAX_FORM_BYTES = 16 * 1024;
-/** Request headers a realm may see: the client's own credentials for this upstream are the point of `docker login`. */
+/** Request headers a realm may see from the client whose registry it is: its credentials are the point of `docker login`. */
 const TOKEN_REQUEST_HEADERS = ["authorization", "user-agent", "accept", "content-type"];
+/** What an anonymous request on a client's behalf keeps. */
+const ANONYMOUS_REQUEST_HEADERS = ["user-agent", "accept"];
 /** Response headers passed back from the realm. */
 const TOKEN_RESPONSE_HEADERS = ["content-type", "www-authenticate", "retry-after"];
 
-/** Remembers the realm an upstream named in a challenge, so `/token` need not ask for it again. */
-export function rememberRealm(upstream: Upstream, realm: string): void {
-  // A realm must be an absolute http(s) URL: a relative or garbage one would break every later `/token`.
-  if (!upstream.realm && parseHttpUrl(realm)) learnedRealms.set(upstream.name, realm);
+/** Answers `/token` (GET, or the OAuth2 POST form) from the realm of the registry it is for. */
+export async function handleToken(request: Request, target: Target, config: Config): Promise<Response> {
+  const url = new URL(request.url);
+  const form = request.method === "POST" ? await readSmallForm(request) : undefined;
+  const params = form ?? url.searchParams;
+  const route = routeTokenRequest(params.getAll("scope").flatMap((value) => value.split(" ")), target, config);
+  const client = clientFor(route.upstream);
+  const answer = isHostsRegistry(url, { ...target, upstream: route.upstream, via: route.via }, config)
+    ? await relayOwn(request, url, form, route, client, config)
+    : await relayAnonymously(request, params, route, client, config);
+  const headers = copyHeaders(answer.headers, TOKEN_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
+  return new Response(bodyFor(request.method, answer.body), { status: answer.status, headers });
+}
+
+/** The client's own request, credentials and all, with `ns` dropped and its scopes in the registry's naming. */
+function relayOwn(request: Request, url: URL, form: URLSearchParams | undefined, route: TokenRoute, client: UpstreamClient, config: Config): Promise<RealmAnswer> {
+  const headers = copyHeaders(request.headers, TOKEN_REQUEST_HEADERS);
+  const query = rewriteScopes(url.searchParams, route);
+  if (form === undefined) return client.relay({ method: "GET", headers }, query, config);
+  headers.set("content-type", "application/x-www-form-urlencoded");
+  return client.relay({ method: "POST", headers, body: rewriteScopes(form, route).toString() }, query, config);
 }
 
 /**
- * Remembers the realm of an upstream answer's Bearer challenge, if it has one: `/token` then forwards there without
- * asking the upstream first.
+ * An anonymous GET for the same scopes, for a registry the host does not name: whatever credentials the client sent
+ * are for another registry. A client that asked with the OAuth2 POST gets the token under `access_token` too.
  */
-export function rememberChallengeRealm(upstream: Upstream, response: Response): void {
-  const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
-  if (challenge?.scheme === "bearer" && challenge.params.realm) rememberRealm(upstream, challenge.params.realm);
+async function relayAnonymously(request: Request, params: URLSearchParams, route: TokenRoute, client: UpstreamClient, config: Config): Promise<RealmAnswer> {
+  const scheme = await client.schemeOf(config);
+  const query = new URLSearchParams();
+  if (scheme.kind === "bearer" && scheme.service !== undefined) query.set("service", scheme.service);
+  for (const value of params.getAll("scope")) for (const scope of value.split(" ")) if (scope !== "") query.append("scope", route.rewrite(scope));
+  const answer = await client.relay({ method: "GET", headers: copyHeaders(request.headers, ANONYMOUS_REQUEST_HEADERS) }, query, config);
+  return request.method === "POST" ? withAccessToken(answer) : answer;
 }
 
-/** Answers `/token` (GET, or the OAuth2 POST form) by forwarding to the upstream's realm. */
-export async function handleToken(request: Request, target: Target, config: Config): Promise<Response> {
-  const realm = new URL(await resolveRealm(target.upstream, config));
-  const incoming = new URL(request.url).searchParams;
-  for (const [name, value] of incoming) {
-    if (name !== "ns") realm.searchParams.append(name, name === "scope" ? rewriteScopes(value, target.upstream) : value);
-  }
-  const headers = copyHeaders(request.headers, TOKEN_REQUEST_HEADERS);
-  const body = request.method === "POST" ? await readForm(request, target.upstream) : undefined;
-  if (body !== undefined) headers.set("content-type", "application/x-www-form-urlencoded");
-  const method = request.method === "POST" ? "POST" : "GET";
-  const response = await fetchUpstream({ method, url: realm.href, headers, ...(body === undefined ? {} : { body }) }, { timeoutMs: config.upstreamTimeoutMs, idleTimeoutMs: config.upstreamIdleTimeoutMs });
-  const out = copyHeaders(response.headers, TOKEN_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
-  return new Response(bodyFor(request.method, response.body), { status: response.status, headers: out });
-}
-
-/** Scopes may come several to a parameter, space-separated (the OAuth2 form); each is rewritten. */
-function rewriteScopes(value: string, upstream: Upstream): string {
-  return value.split(" ").map((scope) => rewriteScope(scope, upstream)).join(" ");
-}
-
-async function readForm(request: Request, upstream: Upstream): Promise<string> {
-  const form = new URLSearchParams(await readSmallBody(request));
+/** The parameters with every scope (several to a value, space-separated, in the OAuth2 form) rewritten, `ns` dropped. */
+function rewriteScopes(params: URLSearchParams, route: TokenRoute): URLSearchParams {
   const rewritten = new URLSearchParams();
-  for (const [name, value] of form) rewritten.append(name, name === "scope" ? rewriteScopes(value, upstream) : value);
-  return rewritten.toString();
+  for (const [name, value] of params) {
+    if (name !== "ns") rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
+  }
+  return rewritten;
 }
 
-/** Reads a body of at most MAX_FORM_BYTES, stopping as soon as it is larger: a client's giant POST is never held. */
-async function readSmallBody(request: Request): Promise<string> {
-  const tooLarge = () => new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
-  if (Number(request.headers.get("content-length") ?? 0) > MAX_FORM_BYTES) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of request.body ?? []) {
-    size += chunk.byteLength;
-    if (size > MAX_FORM_BYTES) throw tooLarge(); // leaving the loop cancels the body
-    chunks.push(chunk);
+/** An OAuth2 client reads `access_token`; a GET answer may carry only `token`. */
+function withAccessToken(answer: RealmAnswer): RealmAnswer {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(answer.body));
+  } catch {
+    return answer;
   }
-  const bytes = new Uint8Array(size);
-  chunks.reduce((offset, chunk) => (bytes.set(chunk, offset), offset + chunk.byteLength), 0);
-  return new TextDecoder().decode(bytes);
-}
-
-/** The upstream's token endpoint: configured, learned earlier, or read from its `/v2/` challenge now. */
-async function resolveRealm(upstream: Upstream, config: Config): Promise<string> {
-  const known = upstream.realm ?? learnedRealms.get(upstream.name);
-  if (known) return known;
-  const response = await fetchUpstream(
-    { method: "GET", url: `${upstream.registry}/v2/`, headers: new Headers() },
-    { timeoutMs: config.upstreamTimeoutMs },
-  );
-  await response.body?.cancel();
-  const challenge = parseChallenge(response.headers.get("www-authenticate") ?? "");
-  const realm = challenge?.scheme === "bearer" ? challenge.params.realm : undefined;
-  if (!realm || !parseHttpUrl(realm)) {
-    throw upstreamError("UNSUPPORTED", "does not use token authentication", upstream.registry, { status: 404 });
-  }
-  learnedRealms.set(upstream.name, realm);
-  return realm;
+  if (!isRecord(value) || typeof value.token !== "string" || value.access_token !== undefined) return answer;
+  return { ...answer, body: new TextEncoder().encode(JSON.stringify({ ...value, access_token: value.token })) };
 }

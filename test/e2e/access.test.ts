@@ -34,9 +34,9 @@ describe.skipIf(skip)("a mirror with users, pulling upstream with the owner's cr
       vars: {
         MIRROR_USERS: `${MIRROR_USER.username}:${MIRROR_USER.password}`,
         MIRROR_TOKEN_SECRET: randomBytes(32).toString("base64"),
-        // The imitation Hub's tester may pull private/*; here that account is the owner's.
-        DOCKERHUB_USERNAME: "tester",
-        DOCKERHUB_TOKEN: "s3cret",
+        // The imitation Hub's tester may pull private/*; here that account is the owner's. The docker route points at
+        // the imitation, so they are UPSTREAM_CREDENTIALS for it: DOCKERHUB_TOKEN goes to the real Docker Hub only.
+        UPSTREAM_CREDENTIALS: JSON.stringify({ docker: { username: "tester", password: "s3cret" } }),
       },
     });
   });
@@ -91,8 +91,7 @@ describe.skipIf(skip)("an open mirror with upstream credentials behind an allow 
   beforeAll(async () => {
     stack = await startStack("access-allow", {
       vars: {
-        DOCKERHUB_USERNAME: "tester",
-        DOCKERHUB_TOKEN: "s3cret",
+        UPSTREAM_CREDENTIALS: JSON.stringify({ docker: { username: "tester", password: "s3cret" } }),
         ALLOWED_REPOSITORIES: JSON.stringify({ docker: ["library/*", "private/*"] }),
       },
     });

@@ -3,10 +3,8 @@
  * own CDN, its own accounts, and a realm the Worker has to learn. Every way a client can name it is pulled with every
  * client that can: the `ghcr.mirror.test` subdomain, the `mirror.test/ghcr.io/…` path prefix, and containerd's
  * `?ns=ghcr.io`; public and private; every stored digest compared with what was pushed.
- *
- * Cases that fail on today's code because of the auth issue (#14: clients reuse the bare host's Docker Hub realm
- * for prefixed repositories, and client credentials cross routes) are `it.fails` naming #14, so the suite stays
- * green until #14 makes them pass, and then fails until the marks are removed.
+ * skopeo and podman reuse the bare host's Docker Hub realm for prefixed repositories, so `/token` routes their token
+ * requests by the scope's registry prefix; a client's credentials go only to the registry its host names (#14).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as containerd from "./clients/containerd";
@@ -108,13 +106,13 @@ describe.skipIf(skips.skopeo)("skopeo", () => {
     expect(second.log().filter((e) => e.server === "cdn")).toEqual([]);
   });
 
-  it.fails("copies the public image by path prefix (mirror.test/ghcr.io/acme/tool): fails until #14, the token goes to Docker Hub's realm", async () => {
+  it("copies the public image by path prefix (mirror.test/ghcr.io/acme/tool): /token follows the scope's prefix to ghcr's realm", async () => {
     const tool = second.images.tool;
     const result = await skopeo.copy({ ...via(stack.names.bare), reference: `ghcr.io/${reference(tool)}` });
     expectSameImage(result.images[0]!, manifestFor(tool));
   });
 
-  it.fails("by path prefix with Docker Hub credentials, pulls the public image and ghcr's token service never sees them (#14)", async () => {
+  it("by path prefix with Docker Hub credentials, pulls the public image and ghcr's token service never sees them", async () => {
     const tool = second.images.tool;
     const result = await skopeo.copy({ ...via(stack.names.bare), reference: `ghcr.io/${reference(tool)}`, creds: stack.upstream.users.tester });
     expectSameImage(result.images[0]!, manifestFor(tool));
@@ -142,7 +140,7 @@ describe.skipIf(skips.podman)("podman", () => {
     expect(stack.upstream.log()).toEqual([]);
   });
 
-  it.fails("pulls through a mirror location with the path prefix (mirror.test/ghcr.io): fails until #14, the token goes to Docker Hub's realm", async () => {
+  it("pulls through a mirror location with the path prefix (mirror.test/ghcr.io): /token follows the scope's prefix", async () => {
     const tool = second.images.tool;
     const result = await podman.pull({ ...via(stack.names.bare), registry: "ghcr.io", mirrorPath: "ghcr.io", reference: `ghcr.io/${reference(tool)}` });
     expectPulled(result, tool);
@@ -168,7 +166,7 @@ describe.skipIf(skips.containerd)("containerd", () => {
 
   // A public image would not do: the Worker serves what it has cached for everyone without a challenge, so the
   // client would never log in. The private image makes it log in, and must be refused before and after #14.
-  it.fails("with Docker Hub credentials on ?ns=ghcr.io: the private image is refused and ghcr's token service never sees them (#14)", async () => {
+  it("with Docker Hub credentials on ?ns=ghcr.io: the private image is refused and ghcr's token service never sees them", async () => {
     const secret = second.images.secret;
     const pulled = containerd.pullWith(daemon(), { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: stack.upstream.users.tester });
     await expect(pulled).rejects.toThrow(/401|unauthorized|authorization failed/i);
@@ -202,7 +200,7 @@ describe.skipIf(skips.dockerd)("dockerd", () => {
     expect(stack.upstream.log()).toEqual([]);
   });
 
-  it.fails("docker pull mirror.test:PORT/ghcr.io/acme/tool (path prefix): fails until #14, the token goes to Docker Hub's realm", async () => {
+  it("docker pull mirror.test:PORT/ghcr.io/acme/tool (path prefix)", async () => {
     expectPulled(await daemon.pull(`${stack.names.bare}/ghcr.io/${reference(second.images.tool)}`), second.images.tool);
   });
 });

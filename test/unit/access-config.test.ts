@@ -39,20 +39,27 @@ describe("valid access settings", () => {
     expect(access.mirror?.users[1]!.password).toBe("battery:staple");
   });
 
-  it("keys credentials, fallbacks and lists by route name or registry host, case-insensitively", () => {
+  it("names credentials, fallbacks and lists by route name or registry host, case-insensitively, and keys them by registry", () => {
     const { access } = parseConfig({
       UPSTREAM_CREDENTIALS: '{"GHCR.io": {"username": "u", "password": "p"}}',
       UPSTREAM_FALLBACKS: '{"docker.io": "https://mirror.gcr.io"}',
       ALLOWED_REPOSITORIES: '{"ghcr": ["o/*"], "Docker": ["library/*"]}',
     });
-    expect([...access.credentials.keys()]).toEqual(["ghcr"]);
-    expect(access.fallbacks.get("docker")).toBe("https://mirror.gcr.io");
+    expect([...access.credentials.keys()]).toEqual(["ghcr.io"]);
+    expect(access.fallbacks.get("registry-1.docker.io")).toBe("https://mirror.gcr.io");
     expect([...access.allowed!.keys()]).toEqual(["https://ghcr.io", "https://registry-1.docker.io"]);
   });
 
-  it("DOCKERHUB_USERNAME and DOCKERHUB_TOKEN are the docker route's credentials", () => {
+  it("DOCKERHUB_USERNAME and DOCKERHUB_TOKEN are Docker Hub's credentials, whatever route serves it", () => {
     const { access } = parseConfig({ DOCKERHUB_USERNAME: "me", DOCKERHUB_TOKEN: "dckr_pat_x", SHARE_UPSTREAM_CREDENTIALS: "true" });
-    expect(access.credentials.get("docker")).toEqual({ username: "me", password: "dckr_pat_x" });
+    expect([...access.credentials]).toEqual([["registry-1.docker.io", { username: "me", password: "dckr_pat_x" }]]);
+    const repointed = parseConfig({
+      DOCKERHUB_USERNAME: "me",
+      DOCKERHUB_TOKEN: "dckr_pat_x",
+      UPSTREAMS: '{"docker": {"registry": "https://registry.example.net"}, "hub": {"registry": "https://registry-1.docker.io"}}',
+      SHARE_UPSTREAM_CREDENTIALS: "true",
+    });
+    expect([...repointed.access.credentials.keys()]).toEqual(["registry-1.docker.io"]);
   });
 
   it.each([

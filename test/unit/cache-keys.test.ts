@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { contentKey, digestAlgorithm, normalizeAccept, registryOf, sharedKey, tagKey } from "../../src/cache/keys";
+import { contentKey, digestAlgorithm, normalizeAccept, sharedKey, tagKey } from "../../src/cache/keys";
+import { registryIdentity } from "../../src/config/registries";
 import { parseConfig } from "../../src/config/config";
 
 const config = parseConfig({});
@@ -15,9 +16,9 @@ describe("cache keys", () => {
   });
 
   it("name the registry by host, so two routes to one registry share entries", () => {
-    expect(registryOf(config.upstreams.get("docker")!)).toBe("registry-1.docker.io");
+    expect(registryIdentity(config.upstreams.get("docker")!)).toBe("registry-1.docker.io");
     const local = parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000"}, "mine": {"registry": "http://127.0.0.1:5000"}}' });
-    expect(registryOf(local.upstreams.get("mine")!)).toBe(registryOf(local.upstreams.get("docker")!));
+    expect(registryIdentity(local.upstreams.get("mine")!)).toBe(registryIdentity(local.upstreams.get("docker")!));
   });
 
   it("key a tag by what the client accepts, ignoring order, case, parameters and repeats", async () => {

@@ -6,9 +6,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatChallenge, parseChallenge, type Challenge } from "../../src/core/challenge";
 import { parseConfig } from "../../src/config/config";
+import type { Upstream } from "../../src/config/registries";
 import { RegistryError } from "../../src/core/errors";
-import { rewriteScope } from "../../src/routing/reference";
 import { routeRequest } from "../../src/routing/route";
+import { routeTokenRequest } from "../../src/routing/scope";
 import { anyHost, anyPath, anyQuery, anyScope, checkProperty, PROPERTY_TIMEOUT_MS } from "../worker/arbitraries";
 
 const config = parseConfig({});
@@ -40,12 +41,13 @@ describe("challenge properties", () => {
 });
 
 describe("scope properties", () => {
-  it("rewriteScope is idempotent on every route: a scope already in the upstream's naming stays as it is", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
+  it("the scope rule is idempotent on every ns route: a scope already in the upstream's naming stays as it is", { timeout: PROPERTY_TIMEOUT_MS }, async () => {
     const upstream = fc.constantFrom(...config.upstreams.values());
+    const rewrite = (scope: string, u: Upstream) => routeTokenRequest([scope], { upstream: u, via: "ns" }, config).rewrite(scope);
     await checkProperty(
       fc.property(anyScope, upstream, (scope, u) => {
-        const once = rewriteScope(scope, u);
-        expect(rewriteScope(once, u)).toBe(once);
+        const once = rewrite(scope, u);
+        expect(rewrite(once, u)).toBe(once);
       }),
     );
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { RegistryError } from "../../src/core/errors";
 import { BUILTIN_UPSTREAMS, normalizeRepository } from "../../src/config/registries";
 import { assertEndpointQuery } from "../../src/routing/query";
-import { assertDigest, assertManifestReference, assertRepository, rewriteScope } from "../../src/routing/reference";
+import { assertDigest, assertManifestReference, assertRepository } from "../../src/routing/reference";
 
 const hub = BUILTIN_UPSTREAMS.find((u) => u.name === "docker")!;
 const ghcr = BUILTIN_UPSTREAMS.find((u) => u.name === "ghcr")!;
@@ -95,24 +95,5 @@ describe("endpoint query parameters", () => {
     ["referrers", "artifactType=a/b&artifactType=c/d", "UNSUPPORTED"],
   ] as const)("%s refuses ?%s with %s", (kind, query, code) => {
     expect(check(kind, query)).toBe(code);
-  });
-});
-
-describe("rewriteScope", () => {
-  it.each([
-    [hub, "repository:nginx:pull", "repository:library/nginx:pull"],
-    [hub, "repository:library/nginx:pull", "repository:library/nginx:pull"],
-    [hub, "repository:docker.io/nginx:pull", "repository:library/nginx:pull"],
-    [hub, "repository:bitnami/redis:pull,push", "repository:bitnami/redis:pull,push"],
-    [hub, "repository(plugin):vieux/sshfs:pull", "repository(plugin):vieux/sshfs:pull"],
-    [hub, "registry:catalog:*", "registry:catalog:*"],
-    [ghcr, "repository:ghcr.io/owner/img:pull", "repository:owner/img:pull"],
-    [ghcr, "repository:owner/img:pull", "repository:owner/img:pull"],
-    [ghcr, "repository:img:pull", "repository:img:pull"],
-    [hub, "garbage", "garbage"],
-    [hub, "repository:docker.io/docker.io/x:pull", "repository:library/x:pull"],
-    [ghcr, "repository:ghcr.io/docker.io/x:pull", "repository:docker.io/x:pull"],
-  ])("%s: %s -> %s", (upstream, scope, expected) => {
-    expect(rewriteScope(scope, upstream)).toBe(expected);
   });
 });

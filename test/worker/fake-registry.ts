@@ -59,14 +59,16 @@ export const LOGIN = "login.example.com";
 /**
  * Starts the fake; `privateRepositories` are granted to the tester's token only (the array may change later: a
  * repository turning private). Unauthorised requests for `loginRedirects` are sent to a login page instead of a 401.
+ * `tokenDelayMs` slows the token service, so requests that need a token at about the same time overlap.
  */
-export function fakeHub(images: FakeImage[], privateRepositories: string[] = [], loginRedirects: string[] = []) {
+export function fakeHub(images: FakeImage[], privateRepositories: string[] = [], loginRedirects: string[] = [], tokenDelayMs = 0) {
   const state = { images: [...images], failure: undefined as Failure | undefined };
   const isPrivate = (repository: string) => privateRepositories.includes(repository);
   const fake = fakeUpstreams({
     // Strict like auth.docker.io: only the tester's own credentials get the tester's token, any other Authorization
     // is refused, and a token is only for this registry's service.
-    [AUTH]: (request, url) => {
+    [AUTH]: async (request, url) => {
+      if (tokenDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, tokenDelayMs));
       if (url.searchParams.get("service") !== SERVICE) return Response.json({ details: "unknown service" }, { status: 400 });
       const authorization = request.headers.get("authorization");
       if (authorization === null) return Response.json({ token: "anonymous" });

@@ -5,7 +5,9 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { assertEndpointQuery } from "../../src/routing/query";
-import { assertDigest, rewriteScope } from "../../src/routing/reference";
+import { parseConfig } from "../../src/config/config";
+import { assertDigest } from "../../src/routing/reference";
+import { routeTokenRequest } from "../../src/routing/scope";
 import {
   anyHost,
   anyPath,
@@ -130,12 +132,17 @@ describe("arbitrary requests against well-behaved upstreams", () => {
         expect(fake.unexpected).toEqual([]);
         await expectWellFormed(response, request.method);
         expectCredentialsStayHome(fake.sent);
+        if (response.status === 400) {
+          // Scopes naming two registries: refused (well formed, above) before anything goes upstream.
+          expect(fake.sent).toEqual([]);
+          return;
+        }
         const toRealm = fake.sent.at(-1)!;
         const world = ownerOf(toRealm.url.host)!;
         const forwarded = post ? new URLSearchParams(toRealm.body) : toRealm.url.searchParams;
         expect(forwarded.has("ns")).toBe(false);
         for (const scope of forwarded.getAll("scope").flatMap((s) => s.split(" "))) {
-          expect(rewriteScope(scope, world.upstream)).toBe(scope);
+          expect(routeTokenRequest([scope], { upstream: world.upstream, via: "ns" }, parseConfig({})).rewrite(scope)).toBe(scope);
         }
       }),
     );

@@ -75,7 +75,7 @@ describe("/token for registries whose realm is learned", () => {
     ]);
   });
 
-  it("learns the realm from a challenge it already relayed, so /token needs no extra round trip", async () => {
+  it("never learns the realm from a challenge it relayed: /token asks the registry's own /v2/, once", async () => {
     const fake = fakeUpstreams({
       "ghcr.io": (_r, url) =>
         url.pathname === "/token"
@@ -85,7 +85,8 @@ describe("/token for registries whose realm is learned", () => {
     const challenged = await callWorker("https://ghcr.example.com/v2/o/i/manifests/1");
     expect(challenged.headers.get("www-authenticate")).toContain('realm="https://ghcr.example.com/token"');
     await callWorker("https://ghcr.example.com/token?service=ghcr.io&scope=repository:o/i:pull");
-    expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/token"]);
+    await callWorker("https://ghcr.example.com/token?service=ghcr.io&scope=repository:o/i:pull");
+    expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/o/i/manifests/1", "/v2/", "/token", "/token"]);
   });
 
   it("an upstream without token auth answers 404 at /token", async () => {
