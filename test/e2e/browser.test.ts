@@ -110,8 +110,7 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     await context.close();
   });
 
-  // The skopeo half of this case (a non-Hub image by prefix at that host) waits for issue 14's per-registry realms and
-  // the second imitation registry of issue 13: skopeo reuses the bare host's Docker Hub realm for every repository.
+  // Its skopeo half (a non-Hub image by prefix at such a host) is in second-registry.test.ts, where that registry lives.
   it("the default environment served at a workers.dev host offers path-prefix forms only, no subdomain", async () => {
     const port = new URL(worker.origin).port;
     const context = await browser.newContext({ ignoreHTTPSErrors: true });

@@ -13,7 +13,7 @@ import * as podman from "./clients/podman";
 import * as skopeo from "./clients/skopeo";
 import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
-import { namesSkipReason } from "./support/names";
+import { namesSkipReason, UNKNOWN_SUBDOMAIN } from "./support/names";
 import { requires, stackSkipReason } from "./support/prerequisites";
 import { startStack, type Stack } from "./support/stack";
 import { decodeClaims, fetchToken, type FixtureImage, type SecondUpstream } from "./upstream";
@@ -32,7 +32,7 @@ let second: SecondUpstream;
 
 beforeAll(async () => {
   if (Object.values(skips).every((reason) => reason !== null)) return;
-  stack = await startStack("second-registry", { second: true });
+  stack = await startStack("second-registry", { second: true, dnsNames: [UNKNOWN_SUBDOMAIN] });
   second = stack.second!;
 });
 beforeEach(() => {
@@ -109,6 +109,13 @@ describe.skipIf(skips.skopeo)("skopeo", () => {
   it("copies the public image by path prefix (mirror.test/ghcr.io/acme/tool): /token follows the scope's prefix to ghcr's realm", async () => {
     const tool = second.images.tool;
     const result = await skopeo.copy({ ...via(stack.names.bare), reference: `ghcr.io/${reference(tool)}` });
+    expectSameImage(result.images[0]!, manifestFor(tool));
+  });
+
+  it("copies it by path prefix through a workers.dev-shaped host (edgehub.<account>.workers.dev: a first label that names no route), as the default deploy serves it", async () => {
+    const tool = second.images.tool;
+    const port = stack.names.bare.slice(stack.names.bare.lastIndexOf(":") + 1);
+    const result = await skopeo.copy({ ...via(`${UNKNOWN_SUBDOMAIN}:${port}`), reference: `ghcr.io/${reference(tool)}` });
     expectSameImage(result.images[0]!, manifestFor(tool));
   });
 
