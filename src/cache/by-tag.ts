@@ -11,6 +11,7 @@ import type { CacheStatus } from "../routing/routed";
 import { assertDigest } from "../routing/reference";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { Answer, CacheRequest } from "./context";
+import { follow, lead, type Landing } from "./flight";
 import { contentKey, tagKey } from "./keys";
 import type { CachedContent } from "./content";
 import { readVerified } from "./verify";
@@ -96,24 +97,46 @@ async function fromRecord(cx: CacheRequest, record: TagRecord, status: CacheStat
   return content && { source: "cache", content, digest: record.digest, status };
 }
 
-/** Fetches the manifest by tag; a 200 is passed to the client and, off the response path, recorded and stored. */
+/**
+ * Fetches the manifest by tag; a 200 is passed to the client and, off the response path, recorded and stored. A GET
+ * that misses while another request of this isolate fetches the same tag waits for that fill (flight.ts) and is
+ * served from it when the tag turned out public; otherwise, or past its bound, it fetches for itself.
+ */
 async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
-  const upstream = await cx.origin.fetch();
+  let landing: Landing | undefined;
+  if (cx.request.method === "GET") {
+    landing = lead(key);
+    if (!landing) {
+      const record = (await follow(key)) ? await cx.cache.getRecord<TagRecord>(key) : undefined;
+      const served = record?.shared ? await fromRecord(cx, record, "HIT") : undefined;
+      if (served) return served;
+      landing = lead(key, true);
+    }
+  }
+  let upstream: Response;
+  try {
+    upstream = await cx.origin.fetch();
+  } catch (error) {
+    landing?.(false);
+    throw error;
+  }
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
-  if (upstream.status !== 200 || !mediaType) return { source: "upstream", response: upstream, status: "MISS" };
-  if (cx.request.method === "HEAD" || !upstream.body) {
+  if (upstream.status !== 200 || !mediaType || cx.request.method === "HEAD" || !upstream.body) {
+    landing?.(false);
     const size = declaredSize(upstream.headers).size;
-    if (digest && size !== undefined) cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }));
+    if (upstream.status === 200 && mediaType && digest && size !== undefined) cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }));
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  cx.defer(storeTagged(cx, key, copy, digest, mediaType));
+  const fill = storeTagged(cx, key, copy, digest, mediaType);
+  const settle = landing;
+  cx.defer(settle ? fill.then(settle, (error: unknown) => (settle(false), Promise.reject(error))) : fill);
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 
-/** Verifies and stores a manifest fetched by tag, then records the tag. */
-async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<Uint8Array>, expected: string | undefined, mediaType: string): Promise<void> {
+/** Verifies and stores a manifest fetched by tag, then records the tag; resolves whether the record was written. */
+async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<Uint8Array>, expected: string | undefined, mediaType: string): Promise<boolean> {
   let stored: { bytes: Uint8Array; digest: string };
   try {
     stored = await readVerified(body, expected, MAX_MANIFEST_BYTES);
@@ -121,13 +144,14 @@ async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<U
     await cx.cache.putBytes(contentKey(registryIdentity(cx.target.upstream), "manifests", stored.digest), stored.bytes, meta);
   } catch (error) {
     logStoreFailure(cx, error);
-    return;
+    return false;
   }
   // The tag itself must be served to everyone (its digest being public is not enough: a private tag may name it).
   const shared = await servedToEveryone(cx, { digest: stored.digest, size: stored.bytes.byteLength });
   if (shared) await markShared(cx, [stored.digest, ...referencesOf(stored.bytes)]);
   const record = { digest: stored.digest, mediaType, size: stored.bytes.byteLength, checkedAt: Date.now(), shared };
   await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
+  return true;
 }
 
 /**

@@ -66,6 +66,16 @@ describe.each(STORAGE_MODES)("single flight, with %s", (_mode, bindings) => {
     expect(hub.registryRequests().filter((r) => r === `GET ${path}`)).toHaveLength(1);
   });
 
+  it("two concurrent misses of one public tag make one upstream manifest GET", async () => {
+    const image = await makeImage(`library/${uniqueName()}`, "1");
+    const hub = fakeHub([image]);
+    const path = `/v2/${image.repository}/manifests/1`;
+    const answers = await Promise.all([get(path, bindings), get(path, bindings)]);
+    for (const answer of answers) expect(await digestOf(answer.body)).toBe(image.digest);
+    expect(answers.map((a) => a.cache).sort()).toEqual(["HIT", "MISS"]);
+    expect(hub.registryRequests().filter((r) => r === `GET ${path}`)).toHaveLength(1);
+  });
+
   it("a leader cancelled mid-stream lets its follower fetch for itself within the follower's bound", async () => {
     const layer = crypto.getRandomValues(new Uint8Array(64 * 1024));
     const digest = await digestOf(layer);
