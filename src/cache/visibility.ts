@@ -67,7 +67,8 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected): Pr
     probe = probeAnonymously(cx, expected).finally(() => probes.delete(probeKey));
     probes.set(probeKey, probe);
   }
-  const open = await probe;
+  // A follower waits with its own bound: a probe that never settles (its request gone) must not hold every later one.
+  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2);
   if (!open) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
   return open;
 }
@@ -105,6 +106,17 @@ export function referencesOf(manifest: Uint8Array): string[] {
 }
 
 /** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */
+/** `work`'s answer, or false once `ms` have passed. */
+async function withBound(work: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work, bound]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
 async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<boolean> {
   try {
     const response = await cx.origin.fetchAnonymously();

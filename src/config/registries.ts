@@ -75,7 +75,6 @@ export function canonicalHost(upstream: Upstream): string {
 }
 
 /**
-/**
  * The registry an upstream is (`registry-1.docker.io`, `ghcr.io`): the host of its registry URL, lower case. Quirks,
  * owner credentials, fallbacks, mirror-token grants and cache keys follow it, never a route name, so any route to a
  * registry behaves as that registry does, and a route pointed elsewhere takes none of them along.

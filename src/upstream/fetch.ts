@@ -117,10 +117,13 @@ function redirectTarget(current: UpstreamRequest, status: number, location: stri
     throw upstreamUnavailable(502, "upstream sent an invalid redirect", current.url);
   }
   if (next.protocol !== "https:" && next.protocol !== "http:") throw upstreamUnavailable(502, "upstream redirected to a non-HTTP URL", current.url);
+  const crossOrigin = next.origin !== new URL(current.url).origin;
   const headers = new Headers(current.headers);
-  if (next.origin !== new URL(current.url).origin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
+  if (crossOrigin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   const method = status === 303 && current.method !== "HEAD" ? "GET" : current.method;
   const body = method === current.method ? current.body : undefined;
+  // A body sent upstream is a client's token form (username and password): it never follows a redirect elsewhere.
+  if (crossOrigin && body !== undefined) throw upstreamUnavailable(502, "redirected a request with a body to another origin", current.url);
   return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
 }
 

@@ -14,6 +14,8 @@ import { fetchTarget, upstreamHeaders, upstreamUrl } from "./target-request";
 /** Request headers an anonymous probe keeps: which manifest types we accept matters, who we are does not. */
 const PROBE_HEADERS = ["accept", "user-agent"];
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** What a blob store answers a HEAD on a URL presigned for GET. */
+const HEAD_REFUSALS = new Set([400, 403, 405]);
 
 /** The upstream of one routed request, for the cache. */
 export function originFor(routed: RoutedRequest): Origin {
@@ -31,7 +33,12 @@ export function originFor(routed: RoutedRequest): Origin {
       // A redirect is readable only if following it succeeds (a login page is not the object; the cache checks that).
       // The next hops get no token of ours: they are followed by hand, and a redirect target's challenge gets its own.
       await first.body?.cancel();
-      return client.fetchDirect(probe(new URL(location, url).href), config);
+      const storage = new URL(location, url).href;
+      const stored = await client.fetchDirect(probe(storage), config);
+      if (!HEAD_REFUSALS.has(stored.status)) return stored;
+      // Storage presigned for GET refuses HEAD (S3 and the like): ask with GET; the caller reads no body.
+      await stored.body?.cancel();
+      return client.fetchDirect({ ...probe(storage), method: "GET" }, config);
     },
     sendsCredentials: () => sendsCredentials(upstreamHeaders(routed.request), routed.target, routed.config, isHostsRegistry(routed.url, routed.target, routed.config)),
   };
