@@ -9,6 +9,7 @@
  */
 import type { Config } from "../config/config";
 import { readSmallForm } from "../core/body";
+import { formatChallenge, parseChallenge } from "../core/challenge";
 import { bodyFor, copyHeaders } from "../core/http";
 import { isRecord } from "../core/parse";
 import { isHostsRegistry } from "../routing/route";
@@ -35,6 +36,11 @@ export async function handleToken(request: Request, target: Target, config: Conf
     ? await relayOwn(request, url, form, route, client, config)
     : await relayAnonymously(request, params, route, client, config);
   const headers = copyHeaders(answer.headers, TOKEN_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
+  const challenge = parseChallenge(headers.get("www-authenticate") ?? "");
+  // The realm's own challenge names the realm (an UPSTREAMS realm may be an internal address): point it back here.
+  if (challenge?.params.realm !== undefined) {
+    headers.set("www-authenticate", formatChallenge({ ...challenge, params: { ...challenge.params, realm: new URL("/token", url.origin).href } }));
+  }
   return new Response(bodyFor(request.method, answer.body), { status: answer.status, headers });
 }
 

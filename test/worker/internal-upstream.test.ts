@@ -42,8 +42,8 @@ const faults: Record<string, Fault> = {
   ok: () => Response.json({ token: "t", name: "x", tags: [] }),
 };
 const fault = fc.constantFrom(...Object.keys(faults));
-/** The realm's answers pass through /token as they are (its challenge too), so the realm's own never name an address. */
-const realmFault = fc.constantFrom(...Object.keys(faults).filter((name) => name !== "bearer 401"));
+/** Every fault, the realm's own challenge naming its address included: /token points it back at the mirror. */
+const realmFault = fc.constantFrom(...Object.keys(faults));
 
 const paths = fc.constantFrom(
   "/v2/",
@@ -84,6 +84,14 @@ describe("an UPSTREAMS entry at an internal address", () => {
       }),
     );
     expect(cases).toBeGreaterThan(0);
+  });
+
+  it("a realm's own 401 challenge reaches the client pointed at the mirror's /token, not at the realm's address", async () => {
+    const challenge = `Bearer realm="http://${REGISTRY}/token",service="corp"`;
+    fakeUpstreams({ [REGISTRY]: () => new Response("{}", { status: 401, headers: { "www-authenticate": challenge } }) });
+    const response = await callWorker("https://corp.example.com/token?service=corp&scope=repository:team/app:pull", {}, { UPSTREAMS: JSON.stringify({ corp: { registry: `http://${REGISTRY}` } }) });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="https://corp.example.com/token",service="corp"');
   });
 
   it("a failure names the route for the client, and the log keeps the URL", async () => {
