@@ -14,6 +14,7 @@ import { bodyFor, copyHeaders } from "../core/http";
 import { isRecord } from "../core/parse";
 import { isHostsRegistry } from "../routing/route";
 import { routeTokenRequest, type TokenRoute } from "../routing/scope";
+import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
 import type { Target } from "../routing/target";
 import { clientFor, type UpstreamClient } from "./client";
 import type { RealmAnswer } from "./realm";
@@ -28,7 +29,9 @@ const TOKEN_RESPONSE_HEADERS = ["content-type", "www-authenticate", "retry-after
 /** Answers `/token` (GET, or the OAuth2 POST form) from the realm of the registry it is for. */
 export async function handleToken(request: Request, target: Target, config: Config): Promise<Response> {
   const url = new URL(request.url);
+  assertTokenParameters(url.searchParams);
   const form = request.method === "POST" ? await readSmallForm(request) : undefined;
+  if (form !== undefined) assertTokenParameters(form);
   const params = form ?? url.searchParams;
   const route = routeTokenRequest(params.getAll("scope").flatMap((value) => value.split(" ")), target, config);
   const client = clientFor(route.upstream);
@@ -47,7 +50,7 @@ export async function handleToken(request: Request, target: Target, config: Conf
 /** The client's own request, credentials and all, with `ns` dropped and its scopes in the registry's naming. */
 function relayOwn(request: Request, url: URL, form: URLSearchParams | undefined, route: TokenRoute, client: UpstreamClient, config: Config): Promise<RealmAnswer> {
   const headers = copyHeaders(request.headers, TOKEN_REQUEST_HEADERS);
-  const query = rewriteScopes(url.searchParams, route);
+  const query = rewriteScopes(url.searchParams, route, TOKEN_QUERY);
   if (form === undefined) return client.relay({ method: "GET", headers }, query, config);
   headers.set("content-type", "application/x-www-form-urlencoded");
   return client.relay({ method: "POST", headers, body: rewriteScopes(form, route).toString() }, query, config);
@@ -66,11 +69,11 @@ async function relayAnonymously(request: Request, params: URLSearchParams, route
   return request.method === "POST" ? withAccessToken(answer) : answer;
 }
 
-/** The parameters with every scope (several to a value, space-separated, in the OAuth2 form) rewritten, `ns` dropped. */
-function rewriteScopes(params: URLSearchParams, route: TokenRoute): URLSearchParams {
+/** The parameters with every scope (several to a value, space-separated, in the OAuth2 form) rewritten, `ns` dropped, and with `only`, every name not in it. */
+function rewriteScopes(params: URLSearchParams, route: TokenRoute, only?: readonly string[]): URLSearchParams {
   const rewritten = new URLSearchParams();
   for (const [name, value] of params) {
-    if (name !== "ns") rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
+    if (name !== "ns" && (only === undefined || only.includes(name))) rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
   }
   return rewritten;
 }

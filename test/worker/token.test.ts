@@ -56,6 +56,29 @@ describe("/token for Docker Hub", () => {
   });
 });
 
+describe("/token parameters, by the token spec's grammar", () => {
+  it.each([
+    ["scope=repository:nginx", "scope"],
+    ["scope=repository:nginx:pull%0A", "scope"],
+    ["scope=repository:nginx:pull&service=a%20b", "service"],
+    ["account=%00", "account"],
+    ["offline_token=yes", "offline_token"],
+  ])("?%s is a 400 naming %s, and no realm is asked", async (query, parameter) => {
+    const fake = fakeUpstreams({});
+    const response = await callWorker(`https://example.com/token?${query}`);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ errors: [{ code: "UNSUPPORTED", detail: { error: "invalid_request", parameter } }] });
+    expect(fake.sent).toEqual([]);
+  });
+
+  it("forwards only the spec's parameters: ns and anything else stay here", async () => {
+    const fake = fakeUpstreams({ [AUTH]: () => Response.json({ token: "t" }) });
+    const query = "service=registry.docker.io&scope=repository:nginx:pull&account=u&client_id=docker&offline_token=true&ns=docker.io&debug=1";
+    await callWorker(`https://example.com/token?${query}`, { headers: { authorization: "Basic dXNlcjpwYXNz" } });
+    expect([...fake.to(AUTH)[0]!.url.searchParams.keys()]).toEqual(["service", "scope", "account", "client_id", "offline_token"]);
+  });
+});
+
 describe("/token for registries whose realm is learned", () => {
   it("asks the upstream's /v2/ for its realm, drops ns, strips the path prefix from the scope, and remembers", async () => {
     const fake = fakeUpstreams({
