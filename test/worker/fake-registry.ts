@@ -139,13 +139,18 @@ export function fakeHub(options: HubOptions = {}) {
     const token = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
     return token === undefined ? undefined : issued.get(token);
   };
+  /** Records a request the fake does not serve (as fakeUpstreams does an unknown host) and fails the fetch. */
+  const unexpected = (url: URL, what: string): never => {
+    fake.unexpected.push(url.href);
+    throw new TypeError(`fake registry: unexpected ${what} ${url.href}`);
+  };
   const fake = fakeUpstreams({
     // Like auth.docker.io: the account's own credentials get the account's token, no credentials an anonymous one,
     // any other Authorization is refused; a token is only for this registry's service, and grants each scope asked
     // for that the identity may have.
     [AUTH]: async (request, url) => {
       if (options.tokenDelayMs) await new Promise((resolve) => setTimeout(resolve, options.tokenDelayMs));
-      if (url.pathname !== "/token") throw new TypeError(`fake registry: unexpected token request ${url.href}`);
+      if (url.pathname !== "/token") return unexpected(url, "token request");
       if (url.searchParams.get("service") !== SERVICE) return Response.json({ details: "unknown service" }, { status: 400 });
       const authorization = request.headers.get("authorization");
       if (authorization !== null && authorization !== ACCOUNT_BASIC) return Response.json({ details: "incorrect username or password" }, { status: 401 });
@@ -164,7 +169,7 @@ export function fakeHub(options: HubOptions = {}) {
       if (special) return special;
       if (url.pathname === "/v2/") return new Response("{}", { status: 401, headers: { "www-authenticate": challenge("") } });
       const repository = repositoryOf(url.pathname);
-      if (repository === undefined) throw new TypeError(`fake registry: unexpected request ${request.method} ${url.href}`);
+      if (repository === undefined) return unexpected(url, "request");
       const grant = grantOf(request);
       // A private repository is refused to anyone but the account even with a token issued while it was public.
       const readable = !isPrivate(repository) || grant?.identity === TESTER;
