@@ -4,13 +4,13 @@
  * fetched it carried credentials (an anonymous probe decides).
  */
 import { describe, expect, it } from "vitest";
-import { ANONYMOUS, AUTH, fakeHub, HUB, makeImage, TESTER, uniqueName, type FakeImage, STORAGE_MODES } from "./fake-registry";
+import { ANONYMOUS, bearer, AUTH, fakeHub, HUB, makeImage, TESTER, uniqueName, type FakeImage, STORAGE_MODES, type Identity } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   /** One request as a client with `authorization` (none: no header at all); waits for background work. */
-  const as = async (authorization: string | undefined, path: string, method = "GET") => {
-    const headers: Record<string, string> = authorization ? { authorization } : {};
+  const as = async (who: Identity | undefined, path: string, method = "GET") => {
+    const headers: Record<string, string> = who ? { authorization: bearer(who, path) } : {};
     const response = await callWorker(`https://example.com${path}`, { method, headers }, bindings);
     const text = new TextDecoder().decode(await response.arrayBuffer());
     await settled();
@@ -19,7 +19,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   async function privateImage(): Promise<{ image: FakeImage; hub: ReturnType<typeof fakeHub> }> {
     const image = await makeImage(`private/${uniqueName()}`, "v1");
-    return { image, hub: fakeHub([image], [image.repository]) };
+    return { image, hub: fakeHub({ images: [image], privateRepositories: [image.repository] }) };
   }
 
   it.each([
@@ -47,7 +47,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("public content first fetched with credentials is shared after an anonymous probe says so", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "v1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const paths = [`/v2/${image.repository}/manifests/v1`, `/v2/${image.repository}/blobs/${image.layerDigest}`];
     for (const path of paths) expect((await as(TESTER, path)).status).toBe(200);
     const since = hub.mark();
@@ -63,9 +63,9 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const name = uniqueName();
     const one = await makeImage(`library/${name}`, "a");
     const two = await makeImage(`library/${name}`, "b");
-    const hub = fakeHub([one, two]);
+    const hub = fakeHub({ images: [one, two] });
     // A probe is an anonymous HEAD of the object (its token is shared per repository, so tokens do not count probes).
-    const probesOf = (digest: string) => hub.to(HUB).filter((r) => r.method === "HEAD" && r.url.pathname.endsWith(digest) && r.headers.get("authorization") !== TESTER);
+    const probesOf = (digest: string) => hub.to(HUB).filter((r) => r.method === "HEAD" && r.url.pathname.endsWith(digest) && hub.identityOf(r) !== TESTER);
     await as(TESTER, `/v2/${one.repository}/manifests/a`);
     await as(TESTER, `/v2/${one.repository}/blobs/${one.layerDigest}`);
     expect(hub.to(AUTH)).toHaveLength(1); // the tag's probe
@@ -78,7 +78,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const name = uniqueName();
     const secret = await makeImage(`private/${name}`, "v1");
     const open = await makeImage(`library/${name}`, "v1", secret.layer);
-    const hub = fakeHub([secret, open], [secret.repository]);
+    const hub = fakeHub({ images: [secret, open], privateRepositories: [secret.repository] });
     await as(TESTER, `/v2/${secret.repository}/blobs/${secret.layerDigest}`);
     const publicPath = `/v2/${open.repository}/blobs/${open.layerDigest}`;
     const since = hub.mark();

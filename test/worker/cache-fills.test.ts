@@ -5,14 +5,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { FOLLOWER_WAIT_MS } from "../../src/cache/flight";
-import { ANONYMOUS, fakeHub, HUB, makeImage, uniqueName, STORAGE_MODES } from "./fake-registry";
+import { ANONYMOUS, bearer, fakeHub, HUB, makeImage, uniqueName, STORAGE_MODES } from "./fake-registry";
 import { callWorker, digestOf, fakeUpstreams, settled } from "./fake-upstream";
 
 /** A budget the small test layers fit and a 2 MB layer does not, unless R2 checks the digest (budget.ts rates). */
 const BUDGET = { CACHE_CPU_BUDGET_MS: "3" };
 
 async function get(path: string, vars: Record<string, unknown>) {
-  const response = await callWorker(`https://example.com${path}`, { headers: { authorization: ANONYMOUS } }, vars);
+  const response = await callWorker(`https://example.com${path}`, { headers: { authorization: bearer(ANONYMOUS, path) } }, vars);
   const body = new Uint8Array(await response.arrayBuffer());
   return { body, cache: response.headers.get("x-cache"), status: response.status };
 }
@@ -28,7 +28,7 @@ describe("the CPU budget", () => {
   it("without R2, a blob whose fill exceeds the budget streams intact and is not stored; a small one is stored and verified", async () => {
     const large = await makeImage(`library/${uniqueName()}`, "1", big());
     const small = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([large, small]);
+    const hub = fakeHub({ images: [large, small] });
     const vars = { ...BUDGET, BLOBS: undefined };
     const largePath = `/v2/${large.repository}/blobs/${large.layerDigest}`;
     const smallPath = `/v2/${small.repository}/blobs/${small.layerDigest}`;
@@ -40,12 +40,12 @@ describe("the CPU budget", () => {
     expect(await digestOf(first[0]!.body)).toBe(large.layerDigest);
     expect(await digestOf(second[0]!.body)).toBe(large.layerDigest);
     expect(await digestOf(second[1]!.body)).toBe(small.layerDigest);
-    expect(hub.registryRequests().filter((r) => r === `GET ${largePath}`)).toHaveLength(2);
+    expect(hub.registryPaths().filter((r) => r === `GET ${largePath}`)).toHaveLength(2);
   });
 
   it("with R2, the same blob is stored: R2 checks its digest, and the Worker spends no CPU per byte hashing", async () => {
     const large = await makeImage(`library/${uniqueName()}`, "1", big());
-    fakeHub([large]);
+    fakeHub({ images: [large] });
     const path = `/v2/${large.repository}/blobs/${large.layerDigest}`;
     await get(path, BUDGET);
     await settled();
@@ -58,22 +58,22 @@ describe("the CPU budget", () => {
 describe.each(STORAGE_MODES)("single flight, with %s", (_mode, bindings) => {
   it("two concurrent misses of one digest make one upstream GET", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     const answers = await Promise.all([get(path, bindings), get(path, bindings)]);
     for (const answer of answers) expect(answer.body).toEqual(image.layer);
     expect(answers.map((a) => a.cache).sort()).toEqual(["HIT", "MISS"]);
-    expect(hub.registryRequests().filter((r) => r === `GET ${path}`)).toHaveLength(1);
+    expect(hub.registryPaths().filter((r) => r === `GET ${path}`)).toHaveLength(1);
   });
 
   it("two concurrent misses of one public tag make one upstream manifest GET", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/manifests/1`;
     const answers = await Promise.all([get(path, bindings), get(path, bindings)]);
     for (const answer of answers) expect(await digestOf(answer.body)).toBe(image.digest);
     expect(answers.map((a) => a.cache).sort()).toEqual(["HIT", "MISS"]);
-    expect(hub.registryRequests().filter((r) => r === `GET ${path}`)).toHaveLength(1);
+    expect(hub.registryPaths().filter((r) => r === `GET ${path}`)).toHaveLength(1);
   });
 
   it("a leader cancelled mid-stream lets its follower fetch for itself within the follower's bound", async () => {

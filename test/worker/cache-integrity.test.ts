@@ -4,8 +4,11 @@
  * goes upstream again. A mismatch is logged.
  */
 import { beforeEach, describe, expect, it, vi, type MockInstance } from "vitest";
-import { ANONYMOUS, HUB, MANIFEST_TYPE, uniqueName, STORAGE_MODES } from "./fake-registry";
+import { HUB, MANIFEST_TYPE, uniqueName, STORAGE_MODES } from "./fake-registry";
 import { callWorker, digestOf, fakeUpstreams, settled } from "./fake-upstream";
+
+/** A client's token; the upstreams here do not check it. */
+const ANONYMOUS = "Bearer anonymous";
 
 let errors: MockInstance<typeof console.error>;
 beforeEach(() => {

@@ -4,13 +4,13 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { SHARED_TTL_SECONDS } from "../../src/cache/visibility";
-import { ANONYMOUS, fakeHub, makeImage, TESTER, uniqueName, STORAGE_MODES } from "./fake-registry";
+import { ANONYMOUS, bearer, fakeHub, makeImage, TESTER, uniqueName, STORAGE_MODES, type Identity } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   /** One request as a client with `authorization` (none: no header at all); waits for background work. */
-  const as = async (authorization: string | undefined, path: string) => {
-    const headers: Record<string, string> = authorization ? { authorization } : {};
+  const as = async (who: Identity | undefined, path: string) => {
+    const headers: Record<string, string> = who ? { authorization: bearer(who, path) } : {};
     const response = await callWorker(`https://example.com${path}`, { headers }, bindings);
     const body = new Uint8Array(await response.arrayBuffer());
     await settled();
@@ -23,7 +23,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const after = await makeImage(`library/${name}`, "v2");
     const elsewhere = await makeImage(`library/${uniqueName()}`, "v1");
     const privateRepositories: string[] = [];
-    const hub = fakeHub([before, elsewhere], privateRepositories);
+    const hub = fakeHub({ images: [before, elsewhere], privateRepositories: privateRepositories });
     // Public: the tester's pull is probed, found public, and shared with everyone.
     await as(TESTER, `/v2/${before.repository}/manifests/v1`);
     await as(TESTER, `/v2/${before.repository}/blobs/${before.layerDigest}`);
@@ -53,7 +53,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("an anonymous probe redirected to a login page does not make content public, nor does such a redirect admit a client", async () => {
     const image = await makeImage(`gated/${uniqueName()}`, "v1");
-    fakeHub([image], [image.repository], [image.repository]);
+    fakeHub({ images: [image], privateRepositories: [image.repository], loginRedirects: [image.repository] });
     const paths = [`/v2/${image.repository}/blobs/${image.layerDigest}`, `/v2/${image.repository}/manifests/${image.digest}`];
     for (const path of paths) expect((await as(TESTER, path)).cache).toBe("MISS");
     for (const path of paths) {
@@ -70,7 +70,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("a shared marker expires (in R2 too): past SHARED_TTL_SECONDS the client is checked upstream again", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "v1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     await as(ANONYMOUS, path);
     expect((await as(ANONYMOUS, path)).cache).toBe("HIT");

@@ -3,14 +3,14 @@
  * upstream fails (5xx, 429, unreachable, no answer) a cached public manifest stands in, saying so.
  */
 import { describe, expect, it } from "vitest";
-import { ANONYMOUS, fakeHub, HUB, makeImage, uniqueName, type Failure } from "./fake-registry";
+import { ANONYMOUS, bearer, fakeHub, HUB, makeImage, uniqueName, type Failure } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 const ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
 
 /** GETs (or HEADs) a path as a Docker Hub client would, waits for the Worker's background work, and reads the body. */
 async function pull(path: string, vars: Record<string, unknown> = {}, method = "GET") {
-  const response = await callWorker(`https://example.com${path}`, { method, headers: { authorization: ANONYMOUS, accept: ACCEPT } }, vars);
+  const response = await callWorker(`https://example.com${path}`, { method, headers: { authorization: bearer(ANONYMOUS, path), accept: ACCEPT } }, vars);
   const text = await response.text();
   await settled();
   return { response, text, cache: response.headers.get("x-cache") };
@@ -19,7 +19,7 @@ async function pull(path: string, vars: Record<string, unknown> = {}, method = "
 describe("a manifest by tag", () => {
   it("is served from a fresh record with no upstream request, GET and HEAD alike", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "latest");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/manifests/latest`;
     const first = await pull(path);
     const since = hub.mark();
@@ -35,7 +35,7 @@ describe("a manifest by tag", () => {
   it("is shared between alpine and library/alpine", async () => {
     const name = uniqueName();
     const image = await makeImage(`library/${name}`, "3");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     await pull(`/v2/${name}/manifests/3`);
     const since = hub.mark();
     expect((await pull(`/v2/library/${name}/manifests/3`)).cache).toBe("HIT");
@@ -44,7 +44,7 @@ describe("a manifest by tag", () => {
 
   it("once stale, is revalidated with one upstream HEAD (not a GET) and served from cache when unchanged", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "latest");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/manifests/latest`;
     await pull(path, { TAG_TTL_SECONDS: "0" });
     const since = hub.mark();
@@ -56,11 +56,11 @@ describe("a manifest by tag", () => {
 
   it("for a client with other Accept types, is HEADs (not a pull) when the tag names a manifest already cached", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "latest");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/manifests/latest`;
     await pull(path);
     const since = hub.mark();
-    const other = await callWorker(`https://example.com${path}`, { headers: { authorization: ANONYMOUS, accept: "application/vnd.oci.image.manifest.v1+json" } });
+    const other = await callWorker(`https://example.com${path}`, { headers: { authorization: bearer(ANONYMOUS, path), accept: "application/vnd.oci.image.manifest.v1+json" } });
     expect(await other.text()).toBe(image.manifest);
     expect(other.headers.get("x-cache")).toBe("REVALIDATED");
     await settled();
@@ -70,18 +70,18 @@ describe("a manifest by tag", () => {
   });
 
   it("answers a client without a token with the upstream's challenge after one upstream request", async () => {
-    const hub = fakeHub([]);
+    const hub = fakeHub({ images: [] });
     const response = await callWorker(`https://example.com/v2/library/${uniqueName()}/manifests/latest`);
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toContain('realm="https://example.com/token"');
     expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("UNAUTHORIZED");
-    expect(hub.registryRequests()).toHaveLength(1);
+    expect(hub.registryPaths()).toHaveLength(1);
   });
 
   it("follows the tag when the upstream HEAD names a new digest: the new manifest is fetched and cached", async () => {
     const repository = `library/${uniqueName()}`;
     const old = await makeImage(repository, "latest");
-    const hub = fakeHub([old]);
+    const hub = fakeHub({ images: [old] });
     const path = `/v2/${repository}/manifests/latest`;
     await pull(path, { TAG_TTL_SECONDS: "0" });
     const pushed = await makeImage(repository, "latest");
@@ -104,7 +104,7 @@ describe("a manifest by tag", () => {
     ["a timeout", "hang", { UPSTREAM_TIMEOUT_SECONDS: "0.05" }],
   ])("is served stale when revalidation meets %s, saying so", async (_label, failure, vars) => {
     const image = await makeImage(`library/${uniqueName()}`, "latest");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/manifests/latest`;
     await pull(path);
     hub.state.failure = failure;
@@ -122,7 +122,7 @@ describe("a manifest by tag", () => {
     ["a 429", 429, 429],
     ["a network error", "unreachable", 502],
   ])("without a cached copy, returns the upstream's error for %s as before", async (_label, failure, status) => {
-    const hub = fakeHub([]);
+    const hub = fakeHub({ images: [] });
     hub.state.failure = failure;
     const response = await pull(`/v2/library/${uniqueName()}/manifests/latest`);
     expect(response.response.status).toBe(status);
@@ -133,7 +133,7 @@ describe("a manifest by tag", () => {
 
 describe("/v2/", () => {
   it("answers the version check itself while the upstream is unreachable, so cached images stay pullable", async () => {
-    const hub = fakeHub([]);
+    const hub = fakeHub({ images: [] });
     hub.state.failure = "unreachable";
     const response = await callWorker("https://example.com/v2/");
     expect(response.status).toBe(200);
@@ -142,7 +142,7 @@ describe("/v2/", () => {
   });
 
   it("after a STALE /v2/ (what an uptime monitor sees), the next request that needs the upstream says it is failing", async () => {
-    const hub = fakeHub([]);
+    const hub = fakeHub({ images: [] });
     hub.state.failure = "unreachable";
     const base = await callWorker("https://example.com/v2/");
     expect([base.status, base.headers.get("x-cache"), await base.text()]).toEqual([200, "STALE", "{}"]);
@@ -152,7 +152,7 @@ describe("/v2/", () => {
   });
 
   it("passes the upstream's challenge through while it answers", async () => {
-    fakeHub([]);
+    fakeHub({ images: [] });
     const response = await callWorker("https://example.com/v2/");
     expect(response.status).toBe(401);
     expect(response.headers.get("x-cache")).toBeNull(); // the upstream answered; no cache was asked

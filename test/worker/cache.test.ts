@@ -3,14 +3,14 @@
  * cache, what still goes upstream, and what every answer says in X-Cache.
  */
 import { describe, expect, it, vi } from "vitest";
-import { ANONYMOUS, fakeHub, makeImage, uniqueName, STORAGE_MODES } from "./fake-registry";
+import { ANONYMOUS, bearer, fakeHub, makeImage, uniqueName, STORAGE_MODES } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   // Docker Hub wants a token even for public images: clients send the anonymous one.
   const get = async (path: string, init: RequestInit = {}, vars: Record<string, unknown> = {}) => {
     const headers = new Headers(init.headers);
-    if (!headers.has("authorization")) headers.set("authorization", ANONYMOUS);
+    if (!headers.has("authorization")) headers.set("authorization", bearer(ANONYMOUS, path));
     const response = await callWorker(`https://example.com${path}`, { ...init, headers }, { ...bindings, ...vars });
     const body = new Uint8Array(await response.arrayBuffer());
     await settled();
@@ -19,7 +19,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("a blob is fetched upstream once; the next GET is a HIT that makes no upstream request", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     const first = await get(path);
     const since = hub.mark();
@@ -33,7 +33,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("CACHE=off sends every request upstream and stores nothing", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     const since = hub.mark();
     const off = [await get(path, {}, { CACHE: "off" }), await get(path, {}, { CACHE: "off" })];
@@ -47,7 +47,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const name = uniqueName();
     const official = await makeImage(`library/${name}`, "1");
     const other = await makeImage(`someone/${name}`, "1", official.layer);
-    const hub = fakeHub([official, other]);
+    const hub = fakeHub({ images: [official, other] });
     await get(`/v2/${name}/blobs/${official.layerDigest}`);
     const since = hub.mark();
     const viaLibrary = await get(`/v2/library/${name}/blobs/${official.layerDigest}`);
@@ -59,7 +59,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("a manifest by digest is served from cache, and HEAD answers from cache with the GET's headers", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/manifests/${image.digest}`;
     const miss = await get(path);
     const since = hub.mark();
@@ -75,7 +75,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("a Range request is served from the cached blob with 206 and Content-Range", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     await get(path);
     const since = hub.mark();
@@ -89,18 +89,18 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 
   it("a Range request on a miss goes upstream and stores nothing (a part cannot be verified)", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     const head = await get(path, { method: "HEAD" });
     const part = await get(path, { headers: { range: "bytes=0-9" } });
     const after = await get(path);
     expect([head.cache, part.cache, after.cache]).toEqual(["MISS", "MISS", "MISS"]);
     expect(part.body).toEqual(image.layer.slice(0, 10));
-    expect(hub.registryRequests().filter((r) => r.endsWith(path)).slice(0, 3)).toEqual([`HEAD ${path}`, `GET ${path}`, `GET ${path}`]);
+    expect(hub.registryPaths().filter((r) => r.endsWith(path)).slice(0, 3)).toEqual([`HEAD ${path}`, `GET ${path}`, `GET ${path}`]);
   });
 
   it("says X-Cache only where the cache was asked: not on tags (never cached), MISS on an error after a miss", async () => {
-    fakeHub([]);
+    fakeHub({ images: [] });
     const tags = await get(`/v2/library/${uniqueName()}/tags/list`);
     const unknown = await get(`/v2/library/${uniqueName()}/manifests/${"sha256:" + "0".repeat(64)}`);
     expect([tags.cache, unknown.cache]).toEqual([null, "MISS"]);
@@ -111,11 +111,11 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
 describe("the log line", () => {
   it("records route, repository, object, cache result, bytes and upstream time, and never a header or query", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    fakeHub([image]);
+    fakeHub({ images: [image] });
     const lines = vi.spyOn(console, "log");
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     for (let i = 0; i < 2; i++) {
-      await (await callWorker(`https://example.com${path}?ns=docker.io`, { headers: { authorization: ANONYMOUS } })).arrayBuffer();
+      await (await callWorker(`https://example.com${path}?ns=docker.io`, { headers: { authorization: bearer(ANONYMOUS, path) } })).arrayBuffer();
       await settled();
     }
     const logged = lines.mock.calls.map((args) => String(args[0])).filter((line) => line.startsWith('{"method":'));
@@ -123,16 +123,16 @@ describe("the log line", () => {
     expect(miss).toMatchObject({ route: "docker", repository: image.repository, object: image.layerDigest, cache: "MISS", bytes: image.layer.length, status: 200 });
     expect(hit).toMatchObject({ cache: "HIT", bytes: image.layer.length, upstreamMs: 0 });
     expect(typeof miss!.upstreamMs).toBe("number");
-    expect(logged.join("\n")).not.toMatch(/anonymous|ns=/);
+    expect(logged.join("\n")).not.toMatch(/anonymous|hubtok|ns=/);
   });
 });
 
 describe("with R2 bound", () => {
   it("serves a blob stored by another data centre (another hostname here) from R2, with Range and HEAD", async () => {
     const image = await makeImage(`library/${uniqueName()}`, "1");
-    const hub = fakeHub([image]);
+    const hub = fakeHub({ images: [image] });
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
-    const headers = { authorization: ANONYMOUS };
+    const headers = { authorization: bearer(ANONYMOUS, path) };
     await (await callWorker(`https://example.com${path}`, { headers })).arrayBuffer();
     await settled();
     const since = hub.mark();

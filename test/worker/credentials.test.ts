@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ACCOUNT, AUTH, fakeHub, freshRepository, HUB } from "./fake-hub";
+import { ACCOUNT, AUTH, fakeHub, freshRepository, HUB } from "./fake-registry";
 import { callWorker, fakeUpstreams, settled } from "./fake-upstream";
 
 /** An open mirror whose owner vouches that the Hub token reads public repositories only. */
@@ -80,8 +80,7 @@ describe("upstream credentials for clients that bring none", () => {
   it("a client that brings its own token is passed through, and the Worker fetches none", async () => {
     const hub = fakeHub();
     const repository = freshRepository();
-    const token = `hubtok-${hub.issued.size + 1}-client`;
-    hub.issued.set(token, { repositories: [repository] });
+    const token = hub.issue("client", repository);
     const response = await callWorker(`https://example.com/v2/${repository}/manifests/latest`, { headers: { authorization: `Bearer ${token}` } }, SHARED);
     expect(response.status).toBe(200);
     expect(hub.registryRequests()[0]!.headers.get("authorization")).toBe(`Bearer ${token}`);

@@ -2,7 +2,7 @@
 // and an upstream 429, collect every JSON line logged, and check each field each query filters or groups on.
 import readme from "../../README.md?raw";
 import { describe, expect, it, vi } from "vitest";
-import { fakeHub, freshRepository, HUB } from "./fake-hub";
+import { fakeHub, freshRepository, HUB } from "./fake-registry";
 import { callWorker, fakeUpstreams, settled } from "./fake-upstream";
 
 interface Query {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseChallenge } from "../../src/core/challenge";
-import { AUTH, fakeHub, HUB } from "./fake-hub";
+import { AUTH, fakeHub, HUB } from "./fake-registry";
 import { callWorker, fakeUpstreams } from "./fake-upstream";
 
 const SECRET = "mirror-token-secret-0123456789-abcdefghij";

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ACCOUNT } from "./fake-hub";
+import { ACCOUNT } from "./fake-registry";
 import { callWorker, fakeUpstreams, type SentRequest } from "./fake-upstream";
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;

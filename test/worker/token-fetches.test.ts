@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { ACCOUNT } from "./fake-hub";
-import { AUTH, fakeHub, makeImage, uniqueName } from "./fake-registry";
+import { ACCOUNT, AUTH, fakeHub, makeImage, uniqueName } from "./fake-registry";
 import { callWorker, fakeUpstreams, json, settled } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";
@@ -75,13 +74,12 @@ describe("every token fetch is bounded in time and size", () => {
 
 describe("tokens are shared", () => {
   it("a two-layer pull through the owner's token, layers concurrent, makes at most one owner and one anonymous token request (x10)", { timeout: 30_000 }, async () => {
-    const tester = { DOCKERHUB_USERNAME: "tester", DOCKERHUB_TOKEN: "tester-password", SHARE_UPSTREAM_CREDENTIALS: "true" };
     for (let round = 0; round < 10; round++) {
       const repository = `team/${uniqueName()}`;
       const [first, second] = [await makeImage(repository, "1"), await makeImage(repository, "2")];
       // A token service that takes 50 ms, so the three visibility probes (manifest, two layers) overlap.
-      const hub = fakeHub([first!, second!], [], [], 50);
-      const pull = (path: string) => callWorker(`https://example.com/v2/${repository}/${path}`, {}, tester);
+      const hub = fakeHub({ images: [first!, second!], tokenDelayMs: 50 });
+      const pull = (path: string) => callWorker(`https://example.com/v2/${repository}/${path}`, {}, SHARED);
       const manifest = await pull("manifests/1");
       expect(manifest.status).toBe(200);
       await manifest.arrayBuffer();
