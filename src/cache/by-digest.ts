@@ -8,7 +8,7 @@ import { registryIdentity } from "../config/registries";
 import { errorMessage, logEvent } from "../core/log";
 import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
-import { follow, lead } from "./flight";
+import { fetchLeading, follow, lead } from "./flight";
 import { contentKey, digestAlgorithm, type ContentKind } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
@@ -37,13 +37,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     }
     landing = lead(key, true); // the leader failed or stalled: fetch for ourselves, and lead later misses
   }
-  let upstream: Response;
-  try {
-    upstream = await cx.origin.fetch();
-  } catch (error) {
-    landing?.(false);
-    throw error;
-  }
+  const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const size = declaredSize(upstream.headers).size;
   if (!fills || upstream.status !== 200 || !upstream.body || !storable(cx, size) || !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)) {
     landing?.(false);

@@ -11,7 +11,7 @@ import type { CacheStatus } from "../routing/routed";
 import { assertDigest } from "../routing/reference";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { Answer, CacheRequest } from "./context";
-import { follow, lead, type Landing } from "./flight";
+import { fetchLeading, follow, lead, type Landing } from "./flight";
 import { contentKey, tagKey } from "./keys";
 import type { CachedContent } from "./content";
 import { readVerified } from "./verify";
@@ -113,13 +113,7 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
       landing = lead(key, true);
     }
   }
-  let upstream: Response;
-  try {
-    upstream = await cx.origin.fetch();
-  } catch (error) {
-    landing?.(false);
-    throw error;
-  }
+  const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
   if (upstream.status !== 200 || !mediaType || cx.request.method === "HEAD" || !upstream.body) {

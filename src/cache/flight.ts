@@ -39,11 +39,25 @@ export function lead(key: string, takeOver = false): Landing | undefined {
 /** Waits, at most `boundMs`, for the leader of `key`: true only if its fill landed in time. False at once if none leads. */
 export async function follow(key: string, boundMs = FOLLOWER_WAIT_MS): Promise<boolean> {
   const landing = flights.get(key);
-  if (!landing) return false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), boundMs)));
+  return landing ? withBound(landing, boundMs) : false;
+}
+
+/** The leader's upstream fetch: if it fails, the followers hear so at once instead of waiting out their bound. */
+export async function fetchLeading(landing: Landing | undefined, fetch: () => Promise<Response>): Promise<Response> {
   try {
-    return await Promise.race([landing, bound]);
+    return await fetch();
+  } catch (error) {
+    landing?.(false);
+    throw error;
+  }
+}
+
+/** What shared work answers, or false once `ms` have passed: whoever waits on another's work waits with its own bound. */
+export async function withBound(work: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work, bound]);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }

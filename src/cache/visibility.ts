@@ -9,6 +9,7 @@
  */
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
+import { withBound } from "./flight";
 import { registryIdentity } from "../config/registries";
 import { sharedKey, visibilityKey } from "./keys";
 
@@ -106,17 +107,6 @@ export function referencesOf(manifest: Uint8Array): string[] {
 }
 
 /** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */
-/** `work`'s answer, or false once `ms` have passed. */
-async function withBound(work: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work, bound]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
-
 async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<boolean> {
   try {
     const response = await cx.origin.fetchAnonymously();
