@@ -6,6 +6,7 @@
  * fails. A leader whose client went away mid-stream may never land its fill; the bound is what keeps followers
  * from hanging on it.
  */
+import { withBound } from "../core/bound";
 import { isolate } from "../core/isolate";
 
 /** How long a follower waits for a leader's fill before fetching for itself. */
@@ -39,7 +40,7 @@ export function lead(key: string, takeOver = false): Landing | undefined {
 /** Waits, at most `boundMs`, for the leader of `key`: true only if its fill landed in time. False at once if none leads. */
 export async function follow(key: string, boundMs = FOLLOWER_WAIT_MS): Promise<boolean> {
   const landing = flights.get(key);
-  return landing ? withBound(landing, boundMs) : false;
+  return landing ? withBound(landing, boundMs, false) : false;
 }
 
 /** The leader's upstream fetch: if it fails, the followers hear so at once instead of waiting out their bound. */
@@ -52,13 +53,3 @@ export async function fetchLeading(landing: Landing | undefined, fetch: () => Pr
   }
 }
 
-/** What shared work answers, or false once `ms` have passed: whoever waits on another's work waits with its own bound. */
-export async function withBound(work: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([work, bound]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}

@@ -7,9 +7,9 @@
  * this client; when that check cannot be made, the request goes upstream as if nothing were cached.
  * A repository's "private" verdict is remembered only to skip probes: it can narrow what is shared, never widen it.
  */
+import { withBound } from "../core/bound";
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
-import { withBound } from "./flight";
 import { registryIdentity } from "../config/registries";
 import { sharedKey, visibilityKey } from "./keys";
 
@@ -69,7 +69,7 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected): Pr
     probes.set(probeKey, probe);
   }
   // A follower waits with its own bound: a probe that never settles (its request gone) must not hold every later one.
-  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2);
+  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, false);
   if (!open) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
   return open;
 }

@@ -5,6 +5,7 @@
  * once, and a waiter that saw it tries once more (sharing that second fetch with the other waiters) instead of
  * inheriting the error. A fetch that never settles (its request was cancelled) is replaced after the bound.
  */
+import { withBound } from "../core/bound";
 import { BoundedMap } from "../core/isolate";
 
 /** One value, fetched or being fetched. */
@@ -83,11 +84,6 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<Outcome<T>> {
     promise.catch(() => undefined); // nobody waits for it any more
     return { kind: "timeout" };
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<Outcome<T>>((resolve) => (timer = setTimeout(() => resolve({ kind: "timeout" }), ms)));
-  try {
-    return await Promise.race([promise.then((value): Outcome<T> => ({ kind: "value", value }), (error: unknown): Outcome<T> => ({ kind: "error", error })), timeout]);
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
+  const outcome = promise.then((value): Outcome<T> => ({ kind: "value", value }), (error: unknown): Outcome<T> => ({ kind: "error", error }));
+  return withBound(outcome, ms, { kind: "timeout" } as Outcome<T>);
 }
