@@ -16,7 +16,11 @@ export default defineConfig({
         // BLOBS is optional in production (see wrangler.toml); tests bind a local R2 bucket and unbind it per call to
         // cover both the Cache-API-only and the R2-backed cache.
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { r2Buckets: ["BLOBS"] } })],
-        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], setupFiles: ["test/worker/setup.ts"] },
+        test: {
+          name: "worker",
+          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+          setupFiles: ["test/worker/setup.ts"],
+        },
       },
       // Node-side checks of the scripts and the config as users run them (wrangler's dry run, setup, start).
       { test: { name: "scripts", include: ["test/scripts/**/*.test.ts"], environment: "node", testTimeout: 120_000 } },
@@ -31,7 +35,18 @@ export default defineConfig({
         },
       },
       // Benchmarks are long and load the machine: only `npm run bench` (EDGEHUB_BENCH=1) runs them.
-      ...(process.env.EDGEHUB_BENCH ? [{ test: { name: "bench", include: ["bench/**/*.bench.ts"], environment: "node" as const, fileParallelism: false } }] : []),
+      ...(process.env.EDGEHUB_BENCH
+        ? [
+            {
+              test: {
+                name: "bench",
+                include: ["bench/**/*.bench.ts"],
+                environment: "node" as const,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -13,9 +13,17 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { it } from "vitest";
 import { ARTIFACTS } from "../test/e2e/support/stack";
-import { startWorker, type RunningWorker } from "../test/e2e/support/worker";
+import { type RunningWorker, startWorker } from "../test/e2e/support/worker";
 import { fetchToken, startUpstream, type Upstream } from "../test/e2e/upstream";
-import { groupCpuSeconds, groupRssKiB, median, runLoad, sampleGroupRss, type LoadRequest, type LoadResult } from "./load";
+import {
+  groupCpuSeconds,
+  groupRssKiB,
+  type LoadRequest,
+  type LoadResult,
+  median,
+  runLoad,
+  sampleGroupRss,
+} from "./load";
 import { fixed, Report } from "./report";
 
 const run = promisify(execFile);
@@ -29,16 +37,29 @@ const ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, applicatio
 it("load benchmark", { timeout: 60 * 60_000 }, async () => {
   const report = new Report();
   const load = loadavg()[0]!.toFixed(1);
-  if (CONNECTIONS.length > 0) await withStack(undefined, {}, (upstream, worker) => measureLoad(report, upstream, worker));
+  if (CONNECTIONS.length > 0)
+    await withStack(undefined, {}, (upstream, worker) => measureLoad(report, upstream, worker));
   for (const idle of ["0", "60"]) {
-    await withStack(HUGE_MB, { UPSTREAM_IDLE_TIMEOUT_SECONDS: idle }, (upstream, worker) => measureStreams(report, upstream, worker, idle));
+    await withStack(HUGE_MB, { UPSTREAM_IDLE_TIMEOUT_SECONDS: idle }, (upstream, worker) =>
+      measureStreams(report, upstream, worker, idle),
+    );
   }
-  report.write(`${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, everything on 127.0.0.1, load average ${load} at the start`, "load.md");
+  report.write(
+    `${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, everything on 127.0.0.1, load average ${load} at the start`,
+    "load.md",
+  );
 });
 
 /** Starts the imitation upstream (with `largeMb` of large image) and a plain-HTTP Worker in front of it. */
-async function withStack(largeMb: number | undefined, vars: Record<string, string>, body: (upstream: Upstream, worker: RunningWorker) => Promise<void>): Promise<void> {
-  const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${largeMb ?? "default"}`), ...(largeMb ? { largeMb } : {}) });
+async function withStack(
+  largeMb: number | undefined,
+  vars: Record<string, string>,
+  body: (upstream: Upstream, worker: RunningWorker) => Promise<void>,
+): Promise<void> {
+  const upstream = await startUpstream({
+    workDir: join(ARTIFACTS, `upstream-${largeMb ?? "default"}`),
+    ...(largeMb ? { largeMb } : {}),
+  });
   let worker: RunningWorker | undefined;
   try {
     const upstreams = { docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } };
@@ -61,7 +82,14 @@ async function measureLoad(report: Report, upstream: Upstream, worker: RunningWo
     ["manifest HEAD", (base) => [{ method: "HEAD", url: base + manifest }]],
     ["manifest GET", (base) => [{ method: "GET", url: base + manifest }]],
     ["blob GET (via the CDN redirect)", (base) => [{ method: "GET", url: base + blob }]],
-    ["mix: 3 HEAD, 1 GET, 1 blob", (base) => [...Array(3).fill({ method: "HEAD", url: base + manifest }), { method: "GET", url: base + manifest }, { method: "GET", url: base + blob }]],
+    [
+      "mix: 3 HEAD, 1 GET, 1 blob",
+      (base) => [
+        ...Array(3).fill({ method: "HEAD", url: base + manifest }),
+        { method: "GET", url: base + manifest },
+        { method: "GET", url: base + blob },
+      ],
+    ],
   ];
   const rows: (string | number)[][] = [];
   let errorsAtMost = 0;
@@ -73,7 +101,14 @@ async function measureLoad(report: Report, upstream: Upstream, worker: RunningWo
       errorsAtMost = Math.max(errorsAtMost, mirror.errors);
       rows.push(
         [name, connections, "direct", ...cells(direct), "", ""],
-        [name, connections, "edgehub", ...cells(mirror), fixed(mirror.p50Ms / direct.p50Ms, 2), fixed(mirror.p99Ms / direct.p99Ms, 2)],
+        [
+          name,
+          connections,
+          "edgehub",
+          ...cells(mirror),
+          fixed(mirror.p50Ms / direct.p50Ms, 2),
+          fixed(mirror.p99Ms / direct.p99Ms, 2),
+        ],
       );
     }
   }
@@ -102,10 +137,20 @@ async function measureStreams(report: Report, upstream: Upstream, worker: Runnin
   const results = await Promise.all(
     Array.from({ length: STREAMS }, async (_, i) => {
       const layer = layers[i % layers.length]!;
-      const { stdout } = await run("curl", [
-        "-sS", "-o", "/dev/null", "-H", `Authorization: Bearer ${token}`, "-w", "%{http_code} %{size_download}",
-        `${worker.origin}/v2/${image.repository}/blobs/${layer.digest}`,
-      ], { maxBuffer: 1 << 20 });
+      const { stdout } = await run(
+        "curl",
+        [
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-H",
+          `Authorization: Bearer ${token}`,
+          "-w",
+          "%{http_code} %{size_download}",
+          `${worker.origin}/v2/${image.repository}/blobs/${layer.digest}`,
+        ],
+        { maxBuffer: 1 << 20 },
+      );
       const [status, bytes] = stdout.trim().split(" ").map(Number) as [number, number];
       return status === 200 && bytes === layer.size ? bytes : -1;
     }),
@@ -118,10 +163,27 @@ async function measureStreams(report: Report, upstream: Upstream, worker: Runnin
   const total = results.reduce((sum, bytes) => sum + Math.max(0, bytes), 0);
   report.table(
     `Worker runtime (workerd) RSS while ${STREAMS} clients stream ${fixed(layers[0]!.size / 2 ** 30, 2)} GiB layers at once, UPSTREAM_IDLE_TIMEOUT_SECONDS=${idle}`,
-    ["idle RSS MiB", "median RSS MiB while streaming", "peak RSS MiB", "GiB streamed", "seconds", "MB/s in all", "workerd CPU s per GiB", "failed streams"],
-    [[
-      fixed(idleMiB, 0), fixed(median(samples), 0), fixed(peakMiB, 0), fixed(total / 2 ** 30, 1), fixed(seconds, 1),
-      fixed(total / 1e6 / seconds, 0), fixed(cpu / (total / 2 ** 30), 2), failed,
-    ]],
+    [
+      "idle RSS MiB",
+      "median RSS MiB while streaming",
+      "peak RSS MiB",
+      "GiB streamed",
+      "seconds",
+      "MB/s in all",
+      "workerd CPU s per GiB",
+      "failed streams",
+    ],
+    [
+      [
+        fixed(idleMiB, 0),
+        fixed(median(samples), 0),
+        fixed(peakMiB, 0),
+        fixed(total / 2 ** 30, 1),
+        fixed(seconds, 1),
+        fixed(total / 1e6 / seconds, 0),
+        fixed(cpu / (total / 2 ** 30), 2),
+        failed,
+      ],
+    ],
   );
 }

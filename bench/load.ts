@@ -3,9 +3,10 @@
  * both wait for a body after a HEAD response that carries Content-Length (as every registry's does) and so complete
  * no HEAD requests at all, while Node's client knows HEAD has no body.
  */
+
+import { readdirSync, readFileSync } from "node:fs";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { readdirSync, readFileSync } from "node:fs";
 
 /** What one load run measured. */
 export interface LoadResult {
@@ -68,12 +69,22 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  const result = { requests: latencies.length, requestsPerSecond: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99) };
+  const result = {
+    requests: latencies.length,
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+  };
   return { ...result, errors, bytes: received.bytes };
 }
 
 function once(
-  target: LoadRequest, options: LoadOptions, agent: HttpAgent, secure: boolean, received: { bytes: number }, hops = 0,
+  target: LoadRequest,
+  options: LoadOptions,
+  agent: HttpAgent,
+  secure: boolean,
+  received: { bytes: number },
+  hops = 0,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     const send = secure ? httpsRequest : httpRequest;
@@ -85,7 +96,18 @@ function once(
         const next = new URL(location, target.url);
         const sameOrigin = next.origin === new URL(target.url).origin;
         const headers = sameOrigin ? options.headers : withoutAuthorization(options.headers);
-        response.on("end", () => resolve(once({ method: target.method, url: next.href }, { ...options, headers }, agent, next.protocol === "https:", received, hops + 1)));
+        response.on("end", () =>
+          resolve(
+            once(
+              { method: target.method, url: next.href },
+              { ...options, headers },
+              agent,
+              next.protocol === "https:",
+              received,
+              hops + 1,
+            ),
+          ),
+        );
         return;
       }
       response.on("data", (chunk: Buffer) => (received.bytes += chunk.length));

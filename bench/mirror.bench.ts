@@ -17,10 +17,10 @@ import { it } from "vitest";
 import * as skopeo from "../test/e2e/clients/skopeo";
 import { ARTIFACTS, summarizeRequests } from "../test/e2e/support/stack";
 import { makeCertificate } from "../test/e2e/support/tls";
-import { startWorker, type RunningWorker } from "../test/e2e/support/worker";
-import { fetchToken, startUpstream, type FixtureImage, type LogEntry, type Upstream } from "../test/e2e/upstream";
+import { type RunningWorker, startWorker } from "../test/e2e/support/worker";
+import { type FixtureImage, fetchToken, type LogEntry, startUpstream, type Upstream } from "../test/e2e/upstream";
 import { measureCpu } from "./cpu";
-import { groupRssKiB, median, runLoad, sampleGroupRss, type LoadResult } from "./load";
+import { groupRssKiB, type LoadResult, median, runLoad, sampleGroupRss } from "./load";
 import { startPlainFront } from "./plain-front";
 import { fixed, Report } from "./report";
 
@@ -28,7 +28,9 @@ const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 5);
 const HUGE_MB = Number(process.env.BENCH_HUGE_MB ?? 4096);
-const PARTS = new Set((process.env.BENCH_PARTS ?? "throughput,latency,costs,cpu,memory").split(",").map((p) => p.trim()));
+const PARTS = new Set(
+  (process.env.BENCH_PARTS ?? "throughput,latency,costs,cpu,memory").split(",").map((p) => p.trim()),
+);
 /** A budget no fill exceeds: the cold and warm rows measure a cache that stores every layer (a paid plan's setting). */
 const UNLIMITED = { CACHE_CPU_BUDGET_MS: "300000" };
 const workDir = join(ARTIFACTS, "bench");
@@ -41,11 +43,20 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
   const cert = makeCertificate(ARTIFACTS, "bench-worker");
   caCertPath = cert.certPath;
   type Start = (log: "warn" | "log", extra?: Record<string, string>, r2?: boolean) => Promise<RunningWorker>;
-  const withUpstream = async (largeMb: number | undefined, body: (upstream: Upstream, start: Start) => Promise<void>) => {
-    const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${largeMb ?? "default"}`), ...(largeMb ? { largeMb } : {}) });
+  const withUpstream = async (
+    largeMb: number | undefined,
+    body: (upstream: Upstream, start: Start) => Promise<void>,
+  ) => {
+    const upstream = await startUpstream({
+      workDir: join(ARTIFACTS, `upstream-${largeMb ?? "default"}`),
+      ...(largeMb ? { largeMb } : {}),
+    });
     const workers: RunningWorker[] = [];
     const start = async (logLevel: "warn" | "log", extra: Record<string, string> = {}, r2 = false) => {
-      const vars = { UPSTREAMS: JSON.stringify({ docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } }), ...extra };
+      const vars = {
+        UPSTREAMS: JSON.stringify({ docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } }),
+        ...extra,
+      };
       const worker = await startWorker({ vars, logLevel, r2 });
       workers.push(worker);
       return worker;
@@ -65,7 +76,8 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
     if (PARTS.has("costs")) await measureCosts(report, upstream, await start("log", UNLIMITED));
     if (PARTS.has("cpu")) await measureCpu(report, upstream, (options = {}) => start("warn", options.vars, options.r2));
   });
-  if (PARTS.has("memory")) await withUpstream(HUGE_MB, async (upstream, start) => measureMemory(report, upstream, await start("warn")));
+  if (PARTS.has("memory"))
+    await withUpstream(HUGE_MB, async (upstream, start) => measureMemory(report, upstream, await start("warn")));
   report.write(`${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, everything on 127.0.0.1`);
 });
 
@@ -74,7 +86,13 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
  * cold pull through a caching Worker that stores every layer, warm pulls from its cache (median), and one cold pull
  * through a Worker on the default CPU budget (which streams layers too costly to hash through uncached).
  */
-async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: RunningWorker, caching: RunningWorker, budgeted: RunningWorker): Promise<void> {
+async function measureThroughput(
+  report: Report,
+  upstream: Upstream,
+  proxyOnly: RunningWorker,
+  caching: RunningWorker,
+  budgeted: RunningWorker,
+): Promise<void> {
   const image = upstream.images.large;
   const size = imageBytes(image);
   const direct: number[] = [];
@@ -82,7 +100,11 @@ async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: 
   const warm: number[] = [];
   let cold = 0;
   let coldBudgeted = 0;
-  const fronts = [await startPlainFront(proxyOnly.host), await startPlainFront(caching.host), await startPlainFront(budgeted.host)] as const;
+  const fronts = [
+    await startPlainFront(proxyOnly.host),
+    await startPlainFront(caching.host),
+    await startPlainFront(budgeted.host),
+  ] as const;
   try {
     for (let i = 0; i < RUNS; i++) {
       direct.push((await pull(image, { mirror: new URL(upstream.registryUrl).host, plainHttp: true })) / 1000);
@@ -95,7 +117,12 @@ async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: 
   } finally {
     for (const front of fronts) await front.stop();
   }
-  const row = (path: string, seconds: number) => [path, fixed(seconds, 2), fixed(size / 1e6 / seconds, 0), fixed(median(direct) / seconds, 2)];
+  const row = (path: string, seconds: number) => [
+    path,
+    fixed(seconds, 2),
+    fixed(size / 1e6 / seconds, 0),
+    fixed(median(direct) / seconds, 2),
+  ];
   report.table(
     `skopeo copy of library/large (${fixed(size / 1e6, 0)} MB in ${image.manifests[0]!.layers.length} layers), median of ${RUNS} unless noted`,
     ["path", "seconds", "MB/s", "vs direct"],
@@ -107,11 +134,18 @@ async function measureThroughput(report: Report, upstream: Upstream, proxyOnly: 
       row("through edgehub, cold, default CPU budget (1 pull; layers over the budget stream uncached)", coldBudgeted),
     ],
   );
-  report.note("Every edgehub row includes a TCP front that resets TLS hellos (bench/plain-front.ts), an extra hop that counts against edgehub.");
+  report.note(
+    "Every edgehub row includes a TCP front that resets TLS hellos (bench/plain-front.ts), an extra hop that counts against edgehub.",
+  );
 }
 
 /** Manifest HEADs with a pull token, at rising concurrency, direct and through the Worker. */
-async function measureLatency(report: Report, upstream: Upstream, proxyOnly: RunningWorker, caching: RunningWorker): Promise<void> {
+async function measureLatency(
+  report: Report,
+  upstream: Upstream,
+  proxyOnly: RunningWorker,
+  caching: RunningWorker,
+): Promise<void> {
   const token = await fetchToken(upstream, ["repository:library/alpine:pull"]);
   const headers = { authorization: `Bearer ${token}`, accept: MANIFEST_ACCEPT };
   const rows: (string | number)[][] = [];
@@ -121,7 +155,15 @@ async function measureLatency(report: Report, upstream: Upstream, proxyOnly: Run
     const direct = await runLoad({ ...common, url: `${upstream.registryUrl}${path}` });
     const proxied = await runLoad({ ...common, url: `${proxyOnly.origin}${path}` });
     const cached = await runLoad({ ...common, url: `${caching.origin}${path}` });
-    const row = (name: string, r: LoadResult) => [connections, name, fixed(r.requestsPerSecond, 0), fixed(r.p50Ms, 2), fixed(r.p99Ms, 2), fixed(r.p50Ms / direct.p50Ms, 2), r.errors];
+    const row = (name: string, r: LoadResult) => [
+      connections,
+      name,
+      fixed(r.requestsPerSecond, 0),
+      fixed(r.p50Ms, 2),
+      fixed(r.p99Ms, 2),
+      fixed(r.p50Ms / direct.p50Ms, 2),
+      r.errors,
+    ];
     rows.push(row("direct", direct), row("edgehub, CACHE=off", proxied), row("edgehub, tag cached", cached));
   }
   report.table(
@@ -148,7 +190,11 @@ async function measureCosts(report: Report, upstream: Upstream, worker: RunningW
     let client = 0;
     try {
       await pull(image, via);
-      client = worker.output().slice(mark).split("\n").filter((l) => l.startsWith('{"method":')).length;
+      client = worker
+        .output()
+        .slice(mark)
+        .split("\n")
+        .filter((l) => l.startsWith('{"method":')).length;
       cold.push(...upstream.log());
       await new Promise((resolve) => setTimeout(resolve, 1000)); // the cache is written just after each answer
       upstream.resetLog();
@@ -156,12 +202,31 @@ async function measureCosts(report: Report, upstream: Upstream, worker: RunningW
     } finally {
       await front.stop();
     }
-    const breakdown = (log: typeof cold) => Object.entries(summarizeRequests(log)).map(([k, v]) => `${k} ${v}`).join(", ");
-    rows.push([`${image.repository}:${image.tag}`, direct, client, cold.length, breakdown(cold), upstream.log().length, breakdown(upstream.log())]);
+    const breakdown = (log: typeof cold) =>
+      Object.entries(summarizeRequests(log))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+    rows.push([
+      `${image.repository}:${image.tag}`,
+      direct,
+      client,
+      cold.length,
+      breakdown(cold),
+      upstream.log().length,
+      breakdown(upstream.log()),
+    ]);
   }
   report.table(
     "requests per skopeo pull: cold, then the same pull again (warm)",
-    ["image", "direct: client -> upstream", "client -> edgehub", "edgehub -> upstream, cold", "cold breakdown", "edgehub -> upstream, warm", "warm breakdown"],
+    [
+      "image",
+      "direct: client -> upstream",
+      "client -> edgehub",
+      "edgehub -> upstream, cold",
+      "cold breakdown",
+      "edgehub -> upstream, warm",
+      "warm breakdown",
+    ],
     rows,
   );
 }
@@ -173,10 +238,20 @@ async function measureMemory(report: Report, upstream: Upstream, worker: Running
   const token = await fetchToken(upstream, [`repository:${image.repository}:pull`]);
   const idleMiB = groupRssKiB(worker.pid, /workerd/) / 1024;
   const sampler = sampleGroupRss(worker.pid);
-  const { stdout } = await run("curl", [
-    "-sS", "-o", "/dev/null", "-H", `Authorization: Bearer ${token}`,
-    "-w", "%{http_code} %{size_download} %{time_total}", `${worker.origin}/v2/${image.repository}/blobs/${layer.digest}`,
-  ], { maxBuffer: 1 << 20 });
+  const { stdout } = await run(
+    "curl",
+    [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-H",
+      `Authorization: Bearer ${token}`,
+      "-w",
+      "%{http_code} %{size_download} %{time_total}",
+      `${worker.origin}/v2/${image.repository}/blobs/${layer.digest}`,
+    ],
+    { maxBuffer: 1 << 20 },
+  );
   const peakMiB = sampler.stop();
   const [status, bytes, seconds] = stdout.trim().split(" ").map(Number) as [number, number, number];
   if (status !== 200 || bytes !== layer.size) throw new Error(`blob download failed: ${stdout}`);
@@ -188,7 +263,10 @@ async function measureMemory(report: Report, upstream: Upstream, worker: Running
 }
 
 /** One skopeo copy of `image` from `where.mirror`; returns skopeo's own run time in ms. */
-async function pull(image: FixtureImage, where: { mirror: string; plainHttp?: boolean; creds?: { username: string; password: string } }): Promise<number> {
+async function pull(
+  image: FixtureImage,
+  where: { mirror: string; plainHttp?: boolean; creds?: { username: string; password: string } },
+): Promise<number> {
   const result = await skopeo.copy({ caCertPath, workDir, ...where, reference: `${image.repository}:${image.tag}` });
   return result.ms;
 }

@@ -4,5 +4,7 @@ import { gzipSync } from "node:zlib";
 
 for (const file of readdirSync("dist").filter((f) => f.endsWith(".js"))) {
   const bytes = readFileSync(`dist/${file}`);
-  console.log(`bundle dist/${file}: ${(bytes.length / 1024).toFixed(1)} KiB, ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzipped`);
+  console.log(
+    `bundle dist/${file}: ${(bytes.length / 1024).toFixed(1)} KiB, ${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzipped`,
+  );
 }

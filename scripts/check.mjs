@@ -9,7 +9,13 @@ import { build } from "esbuild";
 import { defaultConfigPath, environments, readRawConfig, root } from "./wrangler-config.mjs";
 
 /** The secrets edgehub reads (wrangler.toml's comment and README list them); never in wrangler.toml. */
-export const SECRETS = ["DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN", "UPSTREAM_CREDENTIALS", "MIRROR_USERS", "MIRROR_TOKEN_SECRET"];
+export const SECRETS = [
+  "DOCKERHUB_USERNAME",
+  "DOCKERHUB_TOKEN",
+  "UPSTREAM_CREDENTIALS",
+  "MIRROR_USERS",
+  "MIRROR_TOKEN_SECRET",
+];
 
 /**
  * Stand-ins for a secret known by name only: well-formed, so that what is checked is how the secrets combine with
@@ -40,28 +46,55 @@ function readDevVars(path) {
 
 /** The secrets an environment will have, and where that knowledge came from. */
 function secretsFor(env, configDir) {
-  const local = { ...readDevVars(`${configDir}.dev.vars`), ...(env ? readDevVars(`${configDir}.dev.vars.${env}`) : {}) };
-  const fromFiles = Object.fromEntries(SECRETS.filter((name) => local[name] !== undefined).map((name) => [name, local[name]]));
-  const fromProcess = Object.fromEntries(SECRETS.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]));
+  const local = {
+    ...readDevVars(`${configDir}.dev.vars`),
+    ...(env ? readDevVars(`${configDir}.dev.vars.${env}`) : {}),
+  };
+  const fromFiles = Object.fromEntries(
+    SECRETS.filter((name) => local[name] !== undefined).map((name) => [name, local[name]]),
+  );
+  const fromProcess = Object.fromEntries(
+    SECRETS.filter((name) => process.env[name] !== undefined).map((name) => [name, process.env[name]]),
+  );
   if (Object.keys(fromFiles).length + Object.keys(fromProcess).length > 0) {
     return { secrets: { ...fromFiles, ...fromProcess }, source: ".dev.vars and the process environment" };
   }
-  const listed = spawnSync(`${root}node_modules/.bin/wrangler`, ["secret", "list", "--format", "json", "--config", values.config, `--env=${env}`], {
-    encoding: "utf8",
-    timeout: 30_000,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const listed = spawnSync(
+    `${root}node_modules/.bin/wrangler`,
+    ["secret", "list", "--format", "json", "--config", values.config, `--env=${env}`],
+    {
+      encoding: "utf8",
+      timeout: 30_000,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   try {
-    const names = JSON.parse(listed.stdout).map((secret) => secret.name).filter((name) => SECRETS.includes(name));
-    return { secrets: Object.fromEntries(names.map((name) => [name, PLACEHOLDERS[name]])), source: "the names `wrangler secret list` reports (values not checked)" };
+    const names = JSON.parse(listed.stdout)
+      .map((secret) => secret.name)
+      .filter((name) => SECRETS.includes(name));
+    return {
+      secrets: Object.fromEntries(names.map((name) => [name, PLACEHOLDERS[name]])),
+      source: "the names `wrangler secret list` reports (values not checked)",
+    };
   } catch {
-    return { secrets: {}, source: "none: no .dev.vars, none in the process environment, and `wrangler secret list` could not reach Cloudflare" };
+    return {
+      secrets: {},
+      source:
+        "none: no .dev.vars, none in the process environment, and `wrangler secret list` could not reach Cloudflare",
+    };
   }
 }
 
 /** The Worker's configuration parser, bundled from src/ for Node. */
 async function loadParser() {
-  const bundle = await build({ entryPoints: [`${root}src/config/config.ts`], bundle: true, write: false, format: "esm", platform: "neutral", logLevel: "silent" });
+  const bundle = await build({
+    entryPoints: [`${root}src/config/config.ts`],
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "neutral",
+    logLevel: "silent",
+  });
   return import(`data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString("base64")}`);
 }
 
@@ -83,7 +116,9 @@ for (const { name, vars } of environments(raw)) {
   const rawEnv = name ? raw.env[name] : raw;
   try {
     parseConfig({ ...vars, ...secrets, ...bindingsOf(rawEnv) });
-    console.log(`ok    ${label}: ${Object.keys(vars).length} variables; secrets from ${source}${Object.keys(secrets).length ? `: ${Object.keys(secrets).join(", ")}` : ""}`);
+    console.log(
+      `ok    ${label}: ${Object.keys(vars).length} variables; secrets from ${source}${Object.keys(secrets).length ? `: ${Object.keys(secrets).join(", ")}` : ""}`,
+    );
   } catch (error) {
     failures++;
     console.error(`error ${label}: ${error.message}\n      (secrets from ${source})`);

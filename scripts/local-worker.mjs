@@ -8,9 +8,18 @@ const { unstable_startWorker } = await import("wrangler");
  * Starts the Worker on host:port (HTTPS when key and cert paths are given). `vars` override wrangler.toml's [vars]
  * and .dev.vars; `r2Bucket` binds a local bucket as BLOBS. Returns wrangler's handle; call dispose() to stop it.
  */
-export async function startLocalWorker({ hostname = "127.0.0.1", port = 8787, httpsKeyPath, httpsCertPath, vars = {}, r2Bucket } = {}) {
+export async function startLocalWorker({
+  hostname = "127.0.0.1",
+  port = 8787,
+  httpsKeyPath,
+  httpsCertPath,
+  vars = {},
+  r2Bucket,
+} = {}) {
   const secure = Boolean(httpsKeyPath && httpsCertPath);
-  const bindings = Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }]));
+  const bindings = Object.fromEntries(
+    Object.entries(vars).map(([name, value]) => [name, { type: "plain_text", value }]),
+  );
   // A local (in-memory, persist: false) R2 bucket as BLOBS, for runs that measure the R2-backed cache.
   if (r2Bucket) bindings.BLOBS = { type: "r2_bucket", bucket_name: r2Bucket };
   const worker = await unstable_startWorker({

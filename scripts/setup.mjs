@@ -28,7 +28,8 @@ function fail(message) {
 function parseHostName(value, what) {
   const host = value.trim().toLowerCase().replace(/\.$/, "");
   const labels = host.split(".");
-  if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) fail(`${what} "${value}" is not a host name such as mirror.example.com`);
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l)))
+    fail(`${what} "${value}" is not a host name such as mirror.example.com`);
   return host;
 }
 
@@ -57,11 +58,20 @@ if (positionals[1] !== undefined && !values.r2) fail(`unexpected argument "${pos
 const labels = domain.split(".");
 const zone = values.zone ? parseHostName(values.zone, "zone") : labels.length > 2 ? labels.slice(1).join(".") : domain;
 if (domain !== zone && !domain.endsWith(`.${zone}`)) fail(`${domain} is not in the zone ${zone}`);
-const subdomainLabels = [...new Set(values.subdomains.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean))];
-for (const label of subdomainLabels) if (!LABEL.test(label)) fail(`subdomain "${label}" is not a DNS label (a route name such as ghcr)`);
+const subdomainLabels = [
+  ...new Set(
+    values.subdomains
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  ),
+];
+for (const label of subdomainLabels)
+  if (!LABEL.test(label)) fail(`subdomain "${label}" is not a DNS label (a route name such as ghcr)`);
 const subdomainHosts = subdomainLabels.map((label) => `${label}.${zone}`).filter((host) => host !== domain);
 const rateLimitArg = values["rate-limit"] === undefined ? undefined : Number(values["rate-limit"]);
-if (rateLimitArg !== undefined && !(Number.isInteger(rateLimitArg) && rateLimitArg > 0)) fail("--rate-limit takes a whole number of requests per minute");
+if (rateLimitArg !== undefined && !(Number.isInteger(rateLimitArg) && rateLimitArg > 0))
+  fail("--rate-limit takes a whole number of requests per minute");
 
 const configPath = values.config;
 const text = readFileSync(configPath, "utf8");
@@ -77,9 +87,21 @@ const vars = { ...raw.vars, ...previous, MIRROR_HOST: domain, MIRROR_SUBDOMAINS:
 if (values.dockerhub && !values.users) vars.SHARE_UPSTREAM_CREDENTIALS = "true";
 const hosts = [domain, ...subdomainHosts];
 const routeLines = hosts.map((host) =>
-  values.routes ? `  { pattern = "${host}/*", zone_name = "${zone}" },` : `  { pattern = "${host}", custom_domain = true },`,
+  values.routes
+    ? `  { pattern = "${host}/*", zone_name = "${zone}" },`
+    : `  { pattern = "${host}", custom_domain = true },`,
 );
-const command = ["npm run setup --", domain, ...(subdomainLabels.length ? ["--subdomains", subdomainLabels.join(",")] : []), ...(values.zone ? ["--zone", zone] : []), ...(values.routes ? ["--routes"] : []), ...(bucket ? ["--r2", bucket] : []), ...(rateLimit ? ["--rate-limit", String(rateLimit)] : []), ...(values.users ? ["--users"] : []), ...(values.dockerhub ? ["--dockerhub"] : [])].join(" ");
+const command = [
+  "npm run setup --",
+  domain,
+  ...(subdomainLabels.length ? ["--subdomains", subdomainLabels.join(",")] : []),
+  ...(values.zone ? ["--zone", zone] : []),
+  ...(values.routes ? ["--routes"] : []),
+  ...(bucket ? ["--r2", bucket] : []),
+  ...(rateLimit ? ["--rate-limit", String(rateLimit)] : []),
+  ...(values.users ? ["--users"] : []),
+  ...(values.dockerhub ? ["--dockerhub"] : []),
+].join(" ");
 const section = [
   `${MARKER} (${command}); run it again to change. ----`,
   "# Everything below is replaced when setup runs again; variables you edit here are kept. Production is a Worker of",
@@ -94,10 +116,19 @@ const section = [
   ...Object.entries(vars).map(([name, value]) => `${name} = ${JSON.stringify(String(value))}`),
   "",
   `# An R2 bucket behind the edge cache (see [[r2_buckets]] above). Create it first: npx wrangler r2 bucket create ${bucket ?? "edgehub-blobs"}`,
-  ...prefixUnless(bucket, ["[[env.production.r2_buckets]]", 'binding = "BLOBS"', `bucket_name = "${bucket ?? "edgehub-blobs"}"`]),
+  ...prefixUnless(bucket, [
+    "[[env.production.r2_buckets]]",
+    'binding = "BLOBS"',
+    `bucket_name = "${bucket ?? "edgehub-blobs"}"`,
+  ]),
   "",
   "# A per-client request limit (see [[ratelimits]] above).",
-  ...prefixUnless(rateLimit, ["[[env.production.ratelimits]]", 'name = "RATE_LIMITER"', 'namespace_id = "1001"', `simple = { limit = ${rateLimit ?? 300}, period = 60 }`]),
+  ...prefixUnless(rateLimit, [
+    "[[env.production.ratelimits]]",
+    'name = "RATE_LIMITER"',
+    'namespace_id = "1001"',
+    `simple = { limit = ${rateLimit ?? 300}, period = 60 }`,
+  ]),
 ];
 writeFileSync(configPath, `${kept}\n\n${section.join("\n")}\n`);
 
@@ -109,7 +140,10 @@ const covered = hosts.filter((host) => host === zone || host.split(".").length =
 const uncovered = hosts.filter((host) => !covered.includes(host));
 const out = [
   `Wrote [env.production] to ${configPath}: the Worker edgehub-production, on these host names only:`,
-  ...hosts.map((host) => `  https://${host}/  ${host === domain ? "Docker Hub, and every registry by path prefix (" + host + "/ghcr.io/owner/image)" : `the ${host.split(".")[0]} route`}`),
+  ...hosts.map(
+    (host) =>
+      `  https://${host}/  ${host === domain ? "Docker Hub, and every registry by path prefix (" + host + "/ghcr.io/owner/image)" : `the ${host.split(".")[0]} route`}`,
+  ),
   values.routes
     ? `as zone routes (${hosts.map((h) => `${h}/*`).join(", ")}): add a proxied DNS record for each name (any address, e.g. AAAA 100::).`
     : "as Workers Custom Domains: wrangler creates each DNS record and certificate at deploy (a name that already has a DNS record must be freed first).",
@@ -117,7 +151,9 @@ const out = [
   `Universal SSL (the free certificate) covers ${zone} and its first-level subdomains (*.${zone}) only:`,
   `  covered:     ${covered.join(", ") || "(none)"}`,
   ...(uncovered.length
-    ? [`  not covered: ${uncovered.join(", ")} (a name two levels below ${zone} needs an advanced certificate, a paid option; pick a first-level name instead)`]
+    ? [
+        `  not covered: ${uncovered.join(", ")} (a name two levels below ${zone} needs an advanced certificate, a paid option; pick a first-level name instead)`,
+      ]
     : []),
   "",
   "Next, run:",
@@ -135,7 +171,9 @@ const out = [
       ]
     : []),
   ...(values.dockerhub && !values.users
-    ? ['  (SHARE_UPSTREAM_CREDENTIALS = "true" was set: anonymous clients pull with that token, so it must read public repositories only.)']
+    ? [
+        '  (SHARE_UPSTREAM_CREDENTIALS = "true" was set: anonymous clients pull with that token, so it must read public repositories only.)',
+      ]
     : []),
   "  npm run check     # validates every environment's variables, as the Worker will",
   "  npm run deploy    # ships [env.production]",

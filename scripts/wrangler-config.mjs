@@ -2,7 +2,11 @@
 import { fileURLToPath } from "node:url";
 
 // Nothing local should reach the network: no metrics, no banner check, no download of the Request.cf template.
-for (const [name, value] of Object.entries({ WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" })) {
+for (const [name, value] of Object.entries({
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+})) {
   process.env[name] ??= value;
 }
 

@@ -6,7 +6,7 @@
 import { assertRepositoryAllowed } from "./access/lists";
 import { assertMirrorAccess, assertMirrorLogin, issueMirrorToken } from "./access/mirror-auth";
 import { isBlockedAgent, screenClient } from "./access/screen";
-import { configFailure, loadConfig, type Config } from "./config/config";
+import { type Config, configFailure, loadConfig } from "./config/config";
 import type { Env } from "./config/env";
 import { toRegistryError } from "./core/errors";
 import { logEvent, logUrl } from "./core/log";
@@ -44,11 +44,18 @@ export default {
     } catch (thrown) {
       const error = toRegistryError(thrown);
       if (error.status >= 500 || error.upstreamUrl !== undefined) {
-        logEvent(error.status >= 500 ? "error" : "warn", "request failed", { error: error.message, route: target?.upstream.name, upstream: logUrl(error.upstreamUrl), cause: String(error.cause ?? "") });
+        logEvent(error.status >= 500 ? "error" : "warn", "request failed", {
+          error: error.message,
+          route: target?.upstream.name,
+          upstream: logUrl(error.upstreamUrl),
+          cause: String(error.cause ?? ""),
+        });
       }
       // A configuration error is shown where the owner looks first, the page at `/` (clients print only "500").
       const misconfigured = url?.pathname === "/" && configFailure(env) === error;
-      response = (misconfigured && answerMisconfigured(request, error, env.HOME_PAGE)) || errorResponse(error, request.method, target?.upstream.name);
+      response =
+        (misconfigured && answerMisconfigured(request, error, env.HOME_PAGE)) ||
+        errorResponse(error, request.method, target?.upstream.name);
     }
     response = finishResponse(response, trace);
     logRequest(request, url, target, response, trace, started);
@@ -78,5 +85,7 @@ async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<R
 
 /** `/token`: the mirror's own tokens for its users, or the upstream's realm behind it. */
 function answerToken(request: Request, target: Target, config: Config): Promise<Response> {
-  return config.access.mirror ? issueMirrorToken(request, target, config.access.mirror, config) : handleToken(request, target, config);
+  return config.access.mirror
+    ? issueMirrorToken(request, target, config.access.mirror, config)
+    : handleToken(request, target, config);
 }

@@ -20,11 +20,22 @@ import { fetchTarget } from "./upstream/target-request";
 export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext): Promise<Response> {
   const { target } = routed;
   if (target.kind === "base") return serveBase(routed);
-  if (!routed.config.cacheEnabled || (target.kind !== "manifest" && target.kind !== "blob")) return respond(routed, await fetchTarget(routed));
-  const defer = (work: Promise<unknown>): void => ctx.waitUntil(work.catch((error: unknown) => logEvent("warn", "background work failed", { error: errorMessage(error) })));
-  const cx: CacheRequest = { ...routed, target, origin: originFor(routed), defer, cache: new EdgeCache(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer) };
+  if (!routed.config.cacheEnabled || (target.kind !== "manifest" && target.kind !== "blob"))
+    return respond(routed, await fetchTarget(routed));
+  const defer = (work: Promise<unknown>): void =>
+    ctx.waitUntil(
+      work.catch((error: unknown) => logEvent("warn", "background work failed", { error: errorMessage(error) })),
+    );
+  const cx: CacheRequest = {
+    ...routed,
+    target,
+    origin: originFor(routed),
+    defer,
+    cache: new EdgeCache(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer),
+  };
   routed.trace.cache = "MISS"; // the cache is asked from here on: an error past this point comes after a miss
-  const answered = target.kind === "blob" || isDigest(target.reference) ? await serveByDigest(cx) : await serveByTag(cx);
+  const answered =
+    target.kind === "blob" || isDigest(target.reference) ? await serveByDigest(cx) : await serveByTag(cx);
   return answer(routed, answered);
 }
 

@@ -13,7 +13,11 @@ export function assertRepositoryAllowed(target: Target, config: Config): void {
   if (!isRepositoryAllowed(target.upstream, target.repository, config)) {
     // Named by route, not registry host: an UPSTREAMS entry's host may be internal.
     const { repository, upstream } = target;
-    throw new RegistryError("DENIED", `the image ${repository} of route ${upstream.name} is not allowed on this mirror`, { detail: { repository, route: upstream.name } });
+    throw new RegistryError(
+      "DENIED",
+      `the image ${repository} of route ${upstream.name} is not allowed on this mirror`,
+      { detail: { repository, route: upstream.name } },
+    );
   }
 }
 

@@ -24,22 +24,44 @@ const TOKEN_TTL_SECONDS = 300;
 /** A token covers at most this many repositories; a pull asks for one or two. */
 const MAX_GRANTS = 32;
 /** SHA-256 of each user's name and password, computed once per parsed configuration. */
-const digests = isolate.memory<readonly Credential[], Promise<{ user: string; name: Uint8Array; password: Uint8Array }[]>>("mirror user digests", 16);
+const digests = isolate.memory<
+  readonly Credential[],
+  Promise<{ user: string; name: Uint8Array; password: Uint8Array }[]>
+>("mirror user digests", 16);
 
 /** Answers `/token` in mirror users mode: a signed token for a known user, or 401. */
-export async function issueMirrorToken(request: Request, target: Target, mirror: MirrorUsers, config: Config): Promise<Response> {
+export async function issueMirrorToken(
+  request: Request,
+  target: Target,
+  mirror: MirrorUsers,
+  config: Config,
+): Promise<Response> {
   const url = new URL(request.url);
   const login = request.method === "POST" ? await readPasswordGrant(request) : readBasic(request, url);
   const user = login.username === undefined ? undefined : await findUser(mirror.users, login.username, login.password);
   if (user === undefined) {
-    const message = login.username === undefined ? "this mirror requires docker login" : "incorrect username or password";
-    throw new RegistryError("UNAUTHORIZED", message, { headers: { "WWW-Authenticate": `Basic realm="${url.origin}/token"` } });
+    const message =
+      login.username === undefined ? "this mirror requires docker login" : "incorrect username or password";
+    throw new RegistryError("UNAUTHORIZED", message, {
+      headers: { "WWW-Authenticate": `Basic realm="${url.origin}/token"` },
+    });
   }
   const granted = grantScopes(login.scopes, target, config);
   const now = Math.floor(Date.now() / 1000);
-  const token = await mintMirrorToken(mirror.secret, { sub: user, iat: now, exp: now + TOKEN_TTL_SECONDS, access: granted.map((g) => g.grant) });
+  const token = await mintMirrorToken(mirror.secret, {
+    sub: user,
+    iat: now,
+    exp: now + TOKEN_TTL_SECONDS,
+    access: granted.map((g) => g.grant),
+  });
   // Both names for the token, as auth.docker.io answers; the OAuth2 form also says which scopes it granted.
-  const body = { token, access_token: token, expires_in: TOKEN_TTL_SECONDS, issued_at: new Date(now * 1000).toISOString(), scope: granted.map((g) => g.scope).join(" ") };
+  const body = {
+    token,
+    access_token: token,
+    expires_in: TOKEN_TTL_SECONDS,
+    issued_at: new Date(now * 1000).toISOString(),
+    scope: granted.map((g) => g.scope).join(" "),
+  };
   const headers = { "content-type": "application/json", "cache-control": "no-store" };
   return new Response(bodyFor(request.method, JSON.stringify(body)), { headers });
 }
@@ -49,12 +71,16 @@ export async function assertMirrorAccess(request: Request, target: Target, confi
   const mirror = config.access.mirror;
   if (!mirror) return;
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (bearer === undefined) throw challenge(request, target, "authentication required: docker login to this mirror first");
+  if (bearer === undefined)
+    throw challenge(request, target, "authentication required: docker login to this mirror first");
   const claims = await verifyMirrorToken(mirror.secret, bearer);
   if (!claims) throw challenge(request, target, "the token is invalid or has expired", "invalid_token");
   // A logged-in user asking for a refused image hears why (403), rather than being sent round for a token again.
   assertRepositoryAllowed(target, config);
-  if (namesRepository(target) && !claims.access.includes(grantFor(registryIdentity(target.upstream), target.repository))) {
+  if (
+    namesRepository(target) &&
+    !claims.access.includes(grantFor(registryIdentity(target.upstream), target.repository))
+  ) {
     throw challenge(request, target, "the token does not cover this repository", "insufficient_scope");
   }
 }
@@ -70,7 +96,8 @@ export async function assertMirrorLogin(request: Request, config: Config): Promi
   const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   if (bearer !== undefined && (await verifyMirrorToken(mirror.secret, bearer))) return;
   const login = readBasic(request, url);
-  if (login.username !== undefined && (await findUser(mirror.users, login.username, login.password)) !== undefined) return;
+  if (login.username !== undefined && (await findUser(mirror.users, login.username, login.password)) !== undefined)
+    return;
   throw new RegistryError("UNAUTHORIZED", "this mirror requires docker login", {
     headers: { "WWW-Authenticate": `Basic realm="${url.origin}"` },
   });
@@ -85,7 +112,9 @@ function challenge(request: Request, target: Target, message: string, error?: st
   const params: Record<string, string> = { realm: tokenRealmFor(url, target), service: url.host };
   if (namesRepository(target)) params.scope = `repository:${target.repository}:pull`;
   if (error !== undefined) params.error = error;
-  return new RegistryError("UNAUTHORIZED", message, { headers: { "WWW-Authenticate": formatChallenge({ scheme: "bearer", params }) } });
+  return new RegistryError("UNAUTHORIZED", message, {
+    headers: { "WWW-Authenticate": formatChallenge({ scheme: "bearer", params }) },
+  });
 }
 
 interface Login {
@@ -104,23 +133,38 @@ function readBasic(request: Request, url: URL): Login {
     return { password: "", scopes };
   }
   const colon = decoded.indexOf(":");
-  return colon < 0 ? { password: "", scopes } : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), scopes };
+  return colon < 0
+    ? { password: "", scopes }
+    : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), scopes };
 }
 
 async function readPasswordGrant(request: Request): Promise<Login> {
   const form = await readSmallForm(request);
   if (form.get("grant_type") !== "password") {
-    throw new RegistryError("UNSUPPORTED", "this mirror issues tokens for the password grant only", { status: 400, detail: { error: "unsupported_grant_type" } });
+    throw new RegistryError("UNSUPPORTED", "this mirror issues tokens for the password grant only", {
+      status: 400,
+      detail: { error: "unsupported_grant_type" },
+    });
   }
   const username = form.get("username");
-  return { ...(username === null ? {} : { username }), password: form.get("password") ?? "", scopes: (form.get("scope") ?? "").split(" ") };
+  return {
+    ...(username === null ? {} : { username }),
+    password: form.get("password") ?? "",
+    scopes: (form.get("scope") ?? "").split(" "),
+  };
 }
 
 /** The configured user these credentials name, compared in constant time over every user so timing tells nothing. */
 async function findUser(users: readonly Credential[], username: string, password: string): Promise<string | undefined> {
   let known = digests.get(users);
   if (!known) {
-    known = Promise.all(users.map(async (u) => ({ user: u.username, name: await sha256(u.username), password: await sha256(u.password) })));
+    known = Promise.all(
+      users.map(async (u) => ({
+        user: u.username,
+        name: await sha256(u.username),
+        password: await sha256(u.password),
+      })),
+    );
     digests.set(users, known);
   }
   const [name, secret] = await Promise.all([sha256(username), sha256(password)]);
@@ -142,7 +186,12 @@ function grantScopes(scopes: string[], target: Target, config: Config): { grant:
   const granted = new Map<string, string>();
   for (const scope of scopes) {
     const named = routeScope(scope, target, config);
-    if (!named || named.type !== "repository" || !named.actions.split(",").some((action) => action === "pull" || action === "*")) continue;
+    if (
+      !named ||
+      named.type !== "repository" ||
+      !named.actions.split(",").some((action) => action === "pull" || action === "*")
+    )
+      continue;
     if (!isRepositoryAllowed(named.upstream, named.repository, config) || granted.size >= MAX_GRANTS) continue;
     granted.set(grantFor(registryIdentity(named.upstream), named.repository), `repository:${named.name}:pull`);
   }

@@ -26,18 +26,31 @@ export function grantFor(registry: string, repository: string): string {
 /** Signs claims into a token. */
 export async function mintMirrorToken(secret: string, claims: MirrorClaims): Promise<string> {
   const payload = base64url(new TextEncoder().encode(JSON.stringify(claims)));
-  const signature = await crypto.subtle.sign("HMAC", await keyFor(secret), new TextEncoder().encode(`${HEADER}.${payload}`));
+  const signature = await crypto.subtle.sign(
+    "HMAC",
+    await keyFor(secret),
+    new TextEncoder().encode(`${HEADER}.${payload}`),
+  );
   return `${HEADER}.${payload}.${base64url(new Uint8Array(signature))}`;
 }
 
 /** The claims of a token signed with this secret and not expired at `nowMs`; undefined for anything else. */
-export async function verifyMirrorToken(secret: string, token: string, nowMs = Date.now()): Promise<MirrorClaims | undefined> {
+export async function verifyMirrorToken(
+  secret: string,
+  token: string,
+  nowMs = Date.now(),
+): Promise<MirrorClaims | undefined> {
   const [header, payload, signature, extra] = token.split(".");
   if (header !== HEADER || payload === undefined || signature === undefined || extra !== undefined) return undefined;
   const signatureBytes = decodeBase64url(signature);
   if (!signatureBytes) return undefined;
   // verify() compares in constant time, so the signature cannot be guessed byte by byte.
-  const valid = await crypto.subtle.verify("HMAC", await keyFor(secret), signatureBytes, new TextEncoder().encode(`${header}.${payload}`));
+  const valid = await crypto.subtle.verify(
+    "HMAC",
+    await keyFor(secret),
+    signatureBytes,
+    new TextEncoder().encode(`${header}.${payload}`),
+  );
   if (!valid) return undefined;
   const claims = parseClaims(decodeBase64url(payload));
   return claims && claims.exp * 1000 > nowMs ? claims : undefined;
@@ -60,7 +73,10 @@ function parseClaims(bytes: Uint8Array | undefined): MirrorClaims | undefined {
 function keyFor(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
+    key = crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
     keys.set(secret, key);
   }
   return key;

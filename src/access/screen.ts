@@ -18,7 +18,10 @@ export function isBlockedAgent(request: Request, config: Config): boolean {
 export async function screenClient(request: Request, config: Config): Promise<void> {
   const { rateLimiter } = config.access;
   if (isBlockedAgent(request, config)) {
-    throw new RegistryError("DENIED", "this client is not allowed on this mirror: it is a container registry, not a website");
+    throw new RegistryError(
+      "DENIED",
+      "this client is not allowed on this mirror: it is a container registry, not a website",
+    );
   }
   if (!rateLimiter) return;
   let allowed = true;
@@ -46,5 +49,8 @@ export function clientKey(request: Request): string {
   const front = head === "" ? [] : head.split(":");
   const back = tail === undefined || tail === "" ? [] : tail.split(":");
   const groups = [...front, ...Array<string>(Math.max(0, 8 - front.length - back.length)).fill("0"), ...back];
-  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }

@@ -2,8 +2,9 @@
  * An R2 bucket as a store: any size, every data centre, atomic writes, and R2 checks a digest itself when given it
  * (so the Worker spends no CPU hashing). R2: https://developers.cloudflare.com/r2/api/workers/workers-api-reference/
  */
-import { digestAlgorithm } from "./keys";
+
 import type { CachedContent, ContentMeta } from "./content";
+import { digestAlgorithm } from "./keys";
 import { DigestMismatch } from "./verify";
 
 /** Content from the bucket, with the object's full size (to decide whether the Cache API can take a copy). */
@@ -17,7 +18,9 @@ export class BucketStore {
   async getContent(key: string, request: { head: boolean; range: string | null }): Promise<BucketContent | undefined> {
     if (request.head) {
       const object = await this.bucket.head(key);
-      return object ? { status: 200, headers: bucketHeaders(object, object.size), body: null, size: object.size, whole: false } : undefined;
+      return object
+        ? { status: 200, headers: bucketHeaders(object, object.size), body: null, size: object.size, whole: false }
+        : undefined;
     }
     const range = request.range ? new Headers({ range: request.range }) : undefined;
     let object: R2ObjectBody | null;
@@ -33,7 +36,13 @@ export class BucketStore {
       headers.set("content-range", `bytes ${span.offset}-${span.offset + span.length - 1}/${object.size}`);
       return { status: 206, headers, body: object.body, size: object.size, whole: false };
     }
-    return { status: 200, headers: bucketHeaders(object, object.size), body: object.body, size: object.size, whole: true };
+    return {
+      status: 200,
+      headers: bucketHeaders(object, object.size),
+      body: object.body,
+      size: object.size,
+      whole: true,
+    };
   }
 
   /**
@@ -43,10 +52,14 @@ export class BucketStore {
   async putContent(key: string, body: ReadableStream<Uint8Array> | Uint8Array, meta: ContentMeta): Promise<void> {
     const algorithm = digestAlgorithm(meta.digest);
     if (!algorithm) throw new Error(`cannot verify ${meta.digest}`);
-    const options = { httpMetadata: { contentType: meta.contentType }, [algorithm.r2]: meta.digest.slice(meta.digest.indexOf(":") + 1) };
+    const options = {
+      httpMetadata: { contentType: meta.contentType },
+      [algorithm.r2]: meta.digest.slice(meta.digest.indexOf(":") + 1),
+    };
     await this.bucket.put(key, body, options).catch(async (error: unknown) => {
       if (body instanceof ReadableStream) await body.cancel().catch(() => undefined);
-      if (error instanceof Error && /checksum|digest/i.test(error.message)) throw new DigestMismatch(meta.digest, "(refused by R2's checksum)", meta.size ?? 0);
+      if (error instanceof Error && /checksum|digest/i.test(error.message))
+        throw new DigestMismatch(meta.digest, "(refused by R2's checksum)", meta.size ?? 0);
       throw error;
     });
   }
@@ -64,13 +77,17 @@ export class BucketStore {
 }
 
 function bucketHeaders(object: R2Object, length: number): Headers {
-  return new Headers({ "content-type": object.httpMetadata?.contentType ?? "application/octet-stream", "content-length": String(length) });
+  return new Headers({
+    "content-type": object.httpMetadata?.contentType ?? "application/octet-stream",
+    "content-length": String(length),
+  });
 }
 
 function rangeOf(object: R2ObjectBody): { offset: number; length: number } | undefined {
   const range = object.range as { offset?: number; length?: number; suffix?: number } | undefined;
   if (!range) return undefined;
-  if (range.suffix !== undefined) return { offset: Math.max(0, object.size - range.suffix), length: Math.min(range.suffix, object.size) };
+  if (range.suffix !== undefined)
+    return { offset: Math.max(0, object.size - range.suffix), length: Math.min(range.suffix, object.size) };
   const offset = range.offset ?? 0;
   return { offset, length: range.length ?? object.size - offset };
 }

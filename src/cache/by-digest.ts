@@ -9,7 +9,7 @@ import { errorMessage, logEvent } from "../core/log";
 import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
 import { fetchLeading, follow, lead } from "./flight";
-import { contentKey, digestAlgorithm, type ContentKind } from "./keys";
+import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
 import { clientMayRead, isShared, referencesOf, shareIfPublic } from "./visibility";
@@ -27,7 +27,8 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const key = contentKey(registryIdentity(cx.target.upstream), kind, digest);
   const cached = await fromCache(cx, key);
   if (cached) return cached;
-  const fills = cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
+  const fills =
+    cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
   // Taking the lead is synchronous with the miss, so of two concurrent misses exactly one leads.
   let landing = fills ? lead(key) : undefined;
   if (fills && !landing) {
@@ -39,12 +40,20 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const size = declaredSize(upstream.headers).size;
-  if (!fills || upstream.status !== 200 || !upstream.body || !storable(cx, size) || !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)) {
+  if (
+    !fills ||
+    upstream.status !== 200 ||
+    !upstream.body ||
+    !storable(cx, size) ||
+    !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)
+  ) {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => (logStoreFailure(cx, error), false));
+  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch(
+    (error: unknown) => (logStoreFailure(cx, error), false),
+  );
   cx.defer(landing ? fill.then(landing) : fill);
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
@@ -53,7 +62,10 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
 async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefined> {
   const digest = cx.target.reference;
   const head = cx.request.method === "HEAD";
-  const [cached, shared] = await Promise.all([cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }), isShared(cx, digest)]);
+  const [cached, shared] = await Promise.all([
+    cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }),
+    isShared(cx, digest),
+  ]);
   if (!cached) return undefined;
   if (shared) return { source: "cache", content: cached, digest, status: "HIT" };
   const expected = { digest, ...sizeOf(cached.headers) };
@@ -66,9 +78,19 @@ async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefi
 }
 
 /** Stores a fetched body under its digest once verified, then marks it shareable if the upstream serves it to all. */
-async function storeContent(cx: CacheRequest, key: string, kind: ContentKind, body: ReadableStream<Uint8Array>, headers: Headers): Promise<boolean> {
+async function storeContent(
+  cx: CacheRequest,
+  key: string,
+  kind: ContentKind,
+  body: ReadableStream<Uint8Array>,
+  headers: Headers,
+): Promise<boolean> {
   const digest = cx.target.reference;
-  const meta = { digest, contentType: headers.get("content-type") ?? "application/octet-stream", ...declaredSize(headers) };
+  const meta = {
+    digest,
+    contentType: headers.get("content-type") ?? "application/octet-stream",
+    ...declaredSize(headers),
+  };
   let references: string[] = [];
   try {
     if (kind === "manifests") {
@@ -88,7 +110,9 @@ async function storeContent(cx: CacheRequest, key: string, kind: ContentKind, bo
 
 /** An object's full size from cached headers: Content-Range's total for a range, else Content-Length. */
 function sizeOf(headers: Headers): { size?: number } {
-  const total = /\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ?? (headers.has("content-range") ? undefined : headers.get("content-length"));
+  const total =
+    /\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ??
+    (headers.has("content-range") ? undefined : headers.get("content-length"));
   return total ? { size: Number(total) } : {};
 }
 
@@ -108,7 +132,12 @@ export function declaredSize(headers: Headers): { size?: number } {
 export function logStoreFailure(cx: CacheRequest, error: unknown): void {
   const base = { route: cx.target.upstream.name, repository: cx.target.repository, object: cx.target.reference };
   if (error instanceof DigestMismatch) {
-    logEvent("error", "digest mismatch: not stored", { ...base, expected: error.expected, actual: error.actual, bytes: error.bytes });
+    logEvent("error", "digest mismatch: not stored", {
+      ...base,
+      expected: error.expected,
+      actual: error.actual,
+      bytes: error.bytes,
+    });
   } else {
     logEvent("warn", "not stored", { ...base, error: errorMessage(error) });
   }

@@ -7,13 +7,13 @@
  */
 import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
-import type { CacheStatus } from "../routing/routed";
 import { assertDigest } from "../routing/reference";
+import type { CacheStatus } from "../routing/routed";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
-import type { Answer, CacheRequest } from "./context";
-import { fetchLeading, follow, lead, type Landing } from "./flight";
-import { contentKey, tagKey } from "./keys";
 import type { CachedContent } from "./content";
+import type { Answer, CacheRequest } from "./context";
+import { fetchLeading, follow, type Landing, lead } from "./flight";
+import { contentKey, tagKey } from "./keys";
 import { readVerified } from "./verify";
 import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
 
@@ -34,9 +34,15 @@ const RECORD_MAX_AGE_SECONDS = 7 * 86_400;
 /** Serves a manifest by tag: from a fresh shared record, after revalidation, stale on upstream failure, or fetched. */
 export async function serveByTag(cx: CacheRequest): Promise<Answer> {
   const { target, request } = cx;
-  const key = await tagKey(registryIdentity(target.upstream), target.repository, target.reference, request.headers.get("accept"));
+  const key = await tagKey(
+    registryIdentity(target.upstream),
+    target.repository,
+    target.reference,
+    request.headers.get("accept"),
+  );
   const record = await cx.cache.getRecord<TagRecord>(key);
-  if (record?.shared && Date.now() - record.checkedAt < cx.config.tagTtlMs) return (await fromRecord(cx, record, "HIT")) ?? fetchTag(cx, key);
+  if (record?.shared && Date.now() - record.checkedAt < cx.config.tagTtlMs)
+    return (await fromRecord(cx, record, "HIT")) ?? fetchTag(cx, key);
   // No record for this client's Accept set is revalidated too: another client may have cached the manifest the tag
   // names, and a HEAD is not a pull where a GET would be. A HEAD request is answered by the upstream's HEAD itself.
   if (!record && cx.request.method === "HEAD") return fetchTag(cx, key);
@@ -90,9 +96,16 @@ async function passThrough(cx: CacheRequest, head: Response): Promise<Answer> {
 async function fromRecord(cx: CacheRequest, record: TagRecord, status: CacheStatus): Promise<Answer | undefined> {
   let content: CachedContent | undefined;
   if (cx.request.method === "HEAD") {
-    content = { status: 200, headers: new Headers({ "content-type": record.mediaType, "content-length": String(record.size) }), body: null };
+    content = {
+      status: 200,
+      headers: new Headers({ "content-type": record.mediaType, "content-length": String(record.size) }),
+      body: null,
+    };
   } else {
-    content = await cx.cache.getContent(contentKey(registryIdentity(cx.target.upstream), "manifests", record.digest), { head: false, range: null });
+    content = await cx.cache.getContent(contentKey(registryIdentity(cx.target.upstream), "manifests", record.digest), {
+      head: false,
+      range: null,
+    });
   }
   return content && { source: "cache", content, digest: record.digest, status };
 }
@@ -119,7 +132,8 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   if (upstream.status !== 200 || !mediaType || cx.request.method === "HEAD" || !upstream.body) {
     landing?.(false);
     const size = declaredSize(upstream.headers).size;
-    if (upstream.status === 200 && mediaType && digest && size !== undefined) cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }));
+    if (upstream.status === 200 && mediaType && digest && size !== undefined)
+      cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }));
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
@@ -130,12 +144,22 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
 }
 
 /** Verifies and stores a manifest fetched by tag, then records the tag; resolves whether the record was written. */
-async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<Uint8Array>, expected: string | undefined, mediaType: string): Promise<boolean> {
+async function storeTagged(
+  cx: CacheRequest,
+  key: string,
+  body: ReadableStream<Uint8Array>,
+  expected: string | undefined,
+  mediaType: string,
+): Promise<boolean> {
   let stored: { bytes: Uint8Array; digest: string };
   try {
     stored = await readVerified(body, expected, MAX_MANIFEST_BYTES);
     const meta = { digest: stored.digest, contentType: mediaType, size: stored.bytes.byteLength };
-    await cx.cache.putBytes(contentKey(registryIdentity(cx.target.upstream), "manifests", stored.digest), stored.bytes, meta);
+    await cx.cache.putBytes(
+      contentKey(registryIdentity(cx.target.upstream), "manifests", stored.digest),
+      stored.bytes,
+      meta,
+    );
   } catch (error) {
     logStoreFailure(cx, error);
     return false;
@@ -155,7 +179,8 @@ async function storeTagged(cx: CacheRequest, key: string, body: ReadableStream<U
  * TAG_TTL_SECONDS after its repository turns private.
  */
 async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, previous?: TagRecord): Promise<void> {
-  const unchanged = previous?.shared === true && previous.digest === record.digest && (await isShared(cx, record.digest));
+  const unchanged =
+    previous?.shared === true && previous.digest === record.digest && (await isShared(cx, record.digest));
   const shared = unchanged || (await servedToEveryone(cx, { digest: record.digest, size: record.size }));
   await cx.cache.putRecord(key, { ...record, shared }, RECORD_MAX_AGE_SECONDS);
 }

@@ -45,9 +45,17 @@ export class EdgeStore {
    * Writes bytes to a fresh entry and, once the write is complete and `verify` (if any) passed, points the key at
    * it. On any failure the entry is deleted and nothing points to it.
    */
-  async putContent(key: string, body: ReadableStream | Uint8Array, meta: Omit<ContentMeta, "digest">, verify?: () => Promise<number>): Promise<void> {
+  async putContent(
+    key: string,
+    body: ReadableStream | Uint8Array,
+    meta: Omit<ContentMeta, "digest">,
+    verify?: () => Promise<number>,
+  ): Promise<void> {
     const entry = `${key}/${crypto.randomUUID()}`;
-    const headers = new Headers({ "content-type": meta.contentType, "cache-control": `public, max-age=${CONTENT_MAX_AGE_SECONDS}, immutable` });
+    const headers = new Headers({
+      "content-type": meta.contentType,
+      "cache-control": `public, max-age=${CONTENT_MAX_AGE_SECONDS}, immutable`,
+    });
     if (meta.size !== undefined) headers.set("content-length", String(meta.size));
     let size: number;
     try {
@@ -69,7 +77,9 @@ export class EdgeStore {
 
   /** Keeps a record's text for `maxAgeSeconds`. */
   async putText(key: string, text: string, maxAgeSeconds: number): Promise<void> {
-    const response = new Response(text, { headers: { "content-type": "application/json", "cache-control": `max-age=${maxAgeSeconds}` } });
+    const response = new Response(text, {
+      headers: { "content-type": "application/json", "cache-control": `max-age=${maxAgeSeconds}` },
+    });
     await caches.default.put(this.url(key), response);
   }
 

@@ -52,4 +52,3 @@ export async function fetchLeading(landing: Landing | undefined, fetch: () => Pr
     throw error;
   }
 }
-

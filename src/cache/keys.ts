@@ -46,15 +46,25 @@ export function visibilityKey(registry: string, repository: string): string {
  * Which digest a tag pointed at, for one set of accepted media types: a registry answers a client that does not
  * accept an index with a single-platform manifest, so the same tag can name different manifests for different clients.
  */
-export async function tagKey(registry: string, repository: string, tag: string, accept: string | null): Promise<string> {
-  const variant = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(normalizeAccept(accept))));
+export async function tagKey(
+  registry: string,
+  repository: string,
+  tag: string,
+  accept: string | null,
+): Promise<string> {
+  const variant = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(normalizeAccept(accept))),
+  );
   const hex = [...variant.slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `${VERSION}/${registry}/tags/${repository}/${tag}/${hex}`;
 }
 
 /** Accept as a set of media types: order, quality values, case and repeats do not change what a registry returns. */
 export function normalizeAccept(accept: string | null): string {
-  const types = (accept ?? "").split(",").map((part) => part.split(";", 1)[0]!.trim().toLowerCase()).filter(Boolean);
+  const types = (accept ?? "")
+    .split(",")
+    .map((part) => part.split(";", 1)[0]!.trim().toLowerCase())
+    .filter(Boolean);
   return [...new Set(types)].sort().join(",");
 }
 

@@ -18,7 +18,11 @@ export class EdgeCache implements CacheStore {
   private readonly edge: EdgeStore;
   private readonly bucket: BucketStore | undefined;
 
-  constructor(origin: string, bucket: R2Bucket | undefined, private readonly defer: (work: Promise<unknown>) => void) {
+  constructor(
+    origin: string,
+    bucket: R2Bucket | undefined,
+    private readonly defer: (work: Promise<unknown>) => void,
+  ) {
     this.edge = new EdgeStore(origin);
     this.bucket = bucket ? new BucketStore(bucket) : undefined;
   }
@@ -47,7 +51,8 @@ export class EdgeCache implements CacheStore {
     if (this.bucket && meta.size !== undefined) {
       // R2 wants a stream of known length: a fetched body with Content-Length has one, and so do its tee() branches.
       await this.bucket.putContent(key, body, meta);
-      const stored = meta.size <= CACHE_API_MAX_BYTES ? await this.bucket.getContent(key, { head: false, range: null }) : undefined;
+      const stored =
+        meta.size <= CACHE_API_MAX_BYTES ? await this.bucket.getContent(key, { head: false, range: null }) : undefined;
       if (stored?.body) await this.edge.putContent(key, stored.body, { ...meta, size: stored.size });
       return;
     }
@@ -64,7 +69,10 @@ export class EdgeCache implements CacheStore {
 
   /** Stores bytes the caller has already verified (manifests, read whole): Cache API, and R2 when bound. */
   async putBytes(key: string, bytes: Uint8Array, meta: ContentMeta): Promise<void> {
-    await Promise.all([this.edge.putContent(key, bytes, { ...meta, size: bytes.byteLength }), this.bucket?.putContent(key, bytes, meta)]);
+    await Promise.all([
+      this.edge.putContent(key, bytes, { ...meta, size: bytes.byteLength }),
+      this.bucket?.putContent(key, bytes, meta),
+    ]);
   }
 
   /** Reads a JSON record; with `global`, falls back to R2 and copies what it finds to this data centre. */
@@ -79,8 +87,16 @@ export class EdgeCache implements CacheStore {
   }
 
   /** Writes a JSON record kept for `maxAgeSeconds` in this data centre; with `global`, in R2 too. */
-  async putRecord(key: string, value: unknown, maxAgeSeconds: number, options: { global?: boolean } = {}): Promise<void> {
+  async putRecord(
+    key: string,
+    value: unknown,
+    maxAgeSeconds: number,
+    options: { global?: boolean } = {},
+  ): Promise<void> {
     const text = JSON.stringify(value);
-    await Promise.all([this.edge.putText(key, text, maxAgeSeconds), options.global ? this.bucket?.putText(key, text) : undefined]);
+    await Promise.all([
+      this.edge.putText(key, text, maxAgeSeconds),
+      options.global ? this.bucket?.putText(key, text) : undefined,
+    ]);
   }
 }

@@ -8,7 +8,11 @@ import { digestAlgorithm, formatDigest } from "./keys";
 
 /** Thrown when bytes do not hash to the digest they should; the store that sees it keeps nothing. */
 export class DigestMismatch extends Error {
-  constructor(readonly expected: string, readonly actual: string, readonly bytes: number) {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    readonly bytes: number,
+  ) {
     super(`content hashes to ${actual}, not ${expected}`);
     this.name = "DigestMismatch";
   }
@@ -73,7 +77,11 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
  * Reads a small body (a manifest) into memory, refusing more than `maxBytes`. Returns the bytes and their digest
  * with the algorithm of `expected` (sha256 when there is none); throws DigestMismatch when `expected` is given and differs.
  */
-export async function readVerified(body: ReadableStream<Uint8Array>, expected: string | undefined, maxBytes: number): Promise<{ bytes: Uint8Array; digest: string }> {
+export async function readVerified(
+  body: ReadableStream<Uint8Array>,
+  expected: string | undefined,
+  maxBytes: number,
+): Promise<{ bytes: Uint8Array; digest: string }> {
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;

@@ -7,10 +7,11 @@
  * this client; when that check cannot be made, the request goes upstream as if nothing were cached.
  * A repository's "private" verdict is remembered only to skip probes: it can narrow what is shared, never widen it.
  */
+
+import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
-import { registryIdentity } from "../config/registries";
 import { sharedKey, visibilityKey } from "./keys";
 
 /** How long a digest stays shareable after the upstream last served it to everyone (README states this). */
@@ -35,7 +36,9 @@ export interface Expected {
 
 /** Whether a digest's bytes may be served from cache to any client now. */
 export async function isShared(cx: CacheRequest, digest: string): Promise<boolean> {
-  const marker = await cx.cache.getRecord<SharedMarker>(sharedKey(registryIdentity(cx.target.upstream), digest), { global: true });
+  const marker = await cx.cache.getRecord<SharedMarker>(sharedKey(registryIdentity(cx.target.upstream), digest), {
+    global: true,
+  });
   return typeof marker?.until === "number" && marker.until > Date.now();
 }
 
@@ -91,7 +94,11 @@ export async function shareIfPublic(cx: CacheRequest, expected: Expected, refere
 export async function markShared(cx: CacheRequest, digests: string[]): Promise<void> {
   const registry = registryIdentity(cx.target.upstream);
   const marker: SharedMarker = { until: Date.now() + SHARED_TTL_SECONDS * 1000 };
-  await Promise.all([...new Set(digests)].map((digest) => cx.cache.putRecord(sharedKey(registry, digest), marker, SHARED_TTL_SECONDS, { global: true })));
+  await Promise.all(
+    [...new Set(digests)].map((digest) =>
+      cx.cache.putRecord(sharedKey(registry, digest), marker, SHARED_TTL_SECONDS, { global: true }),
+    ),
+  );
 }
 
 /** The digests a manifest or index names (config, layers, child manifests); none for bytes that are not one. */
@@ -102,8 +109,14 @@ export function referencesOf(manifest: Uint8Array): string[] {
   } catch {
     return [];
   }
-  const named = [parsed.config, ...(Array.isArray(parsed.layers) ? parsed.layers : []), ...(Array.isArray(parsed.manifests) ? parsed.manifests : [])];
-  return named.map((entry) => entry?.digest).filter((digest): digest is string => typeof digest === "string" && /^sha(256|512):[0-9a-f]+$/.test(digest));
+  const named = [
+    parsed.config,
+    ...(Array.isArray(parsed.layers) ? parsed.layers : []),
+    ...(Array.isArray(parsed.manifests) ? parsed.manifests : []),
+  ];
+  return named
+    .map((entry) => entry?.digest)
+    .filter((digest): digest is string => typeof digest === "string" && /^sha(256|512):[0-9a-f]+$/.test(digest));
 }
 
 /** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */

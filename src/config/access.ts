@@ -52,18 +52,25 @@ export interface Routes {
  * throws a configuration error naming the variable at fault.
  */
 export function parseAccessConfig(env: Env, routes: Routes, mirror: MirrorUsers | undefined): AccessConfig {
-  const allowed = present(env.ALLOWED_REPOSITORIES) ? parseLists("ALLOWED_REPOSITORIES", env.ALLOWED_REPOSITORIES, routes) : undefined;
+  const allowed = present(env.ALLOWED_REPOSITORIES)
+    ? parseLists("ALLOWED_REPOSITORIES", env.ALLOWED_REPOSITORIES, routes)
+    : undefined;
   const config: AccessConfig = {
     credentials: parseCredentials(env, routes),
     fallbacks: parseFallbacks(env.UPSTREAM_FALLBACKS, routes),
-    denied: present(env.DENIED_REPOSITORIES) ? parseLists("DENIED_REPOSITORIES", env.DENIED_REPOSITORIES, routes) : new Map(),
+    denied: present(env.DENIED_REPOSITORIES)
+      ? parseLists("DENIED_REPOSITORIES", env.DENIED_REPOSITORIES, routes)
+      : new Map(),
     blockedUserAgents: parseUserAgents(env.BLOCKED_USER_AGENTS),
   };
   if (mirror) config.mirror = mirror;
   if (allowed) config.allowed = allowed;
   if (env.RATE_LIMITER !== undefined) {
     if (typeof env.RATE_LIMITER?.limit !== "function") {
-      throw configError("RATE_LIMITER", "is bound but is not a Rate Limiting binding: declare it under [[ratelimits]] in wrangler.toml");
+      throw configError(
+        "RATE_LIMITER",
+        "is bound but is not a Rate Limiting binding: declare it under [[ratelimits]] in wrangler.toml",
+      );
     }
     config.rateLimiter = env.RATE_LIMITER;
   }
@@ -78,7 +85,9 @@ export function parseAccessConfig(env: Env, routes: Routes, mirror: MirrorUsers 
 function assertCredentialsGuarded(config: AccessConfig, shared: boolean, routes: Routes): void {
   if (config.mirror || shared) return;
   for (const identity of config.credentials.keys()) {
-    const unguarded = [...routes.upstreams.values()].find((u) => registryIdentity(u) === identity && !config.allowed?.has(u.registry));
+    const unguarded = [...routes.upstreams.values()].find(
+      (u) => registryIdentity(u) === identity && !config.allowed?.has(u.registry),
+    );
     if (!unguarded) continue; // every route to that registry has an allow list, or none serves it
     const route = unguarded.name;
     const variable = identity === DOCKER_HUB_IDENTITY ? "DOCKERHUB_TOKEN" : "UPSTREAM_CREDENTIALS";
@@ -92,23 +101,33 @@ function assertCredentialsGuarded(config: AccessConfig, shared: boolean, routes:
 
 function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
   const credentials = new Map<string, Credential>();
-  for (const [key, value] of Object.entries(parseObject("UPSTREAM_CREDENTIALS", env.UPSTREAM_CREDENTIALS, '{"ghcr": {"username": "…", "password": "…"}}'))) {
+  for (const [key, value] of Object.entries(
+    parseObject("UPSTREAM_CREDENTIALS", env.UPSTREAM_CREDENTIALS, '{"ghcr": {"username": "…", "password": "…"}}'),
+  )) {
     const identity = registryIdentity(resolveRoute("UPSTREAM_CREDENTIALS", key, routes));
-    if (credentials.has(identity)) throw configError("UPSTREAM_CREDENTIALS", `"${key}" names a registry listed under another key`);
+    if (credentials.has(identity))
+      throw configError("UPSTREAM_CREDENTIALS", `"${key}" names a registry listed under another key`);
     const { username, password } = isRecord(value) ? value : {};
     if (typeof username !== "string" || username === "" || typeof password !== "string" || password === "") {
-      throw configError("UPSTREAM_CREDENTIALS", `"${key}" must be an object with a non-empty "username" and "password"`);
+      throw configError(
+        "UPSTREAM_CREDENTIALS",
+        `"${key}" must be an object with a non-empty "username" and "password"`,
+      );
     }
     credentials.set(identity, { username, password });
   }
   const hubUser = env.DOCKERHUB_USERNAME?.trim() ?? "";
   const hubToken = env.DOCKERHUB_TOKEN?.trim() ?? "";
   if ((hubUser === "") !== (hubToken === "")) {
-    throw configError(hubUser === "" ? "DOCKERHUB_USERNAME" : "DOCKERHUB_TOKEN", "is missing: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN together");
+    throw configError(
+      hubUser === "" ? "DOCKERHUB_USERNAME" : "DOCKERHUB_TOKEN",
+      "is missing: set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN together",
+    );
   }
   if (hubUser !== "") {
     // Docker Hub's own account, for Docker Hub only: a `docker` route pointed elsewhere by UPSTREAMS never sees it.
-    if (credentials.has(DOCKER_HUB_IDENTITY)) throw configError("UPSTREAM_CREDENTIALS", "has a Docker Hub entry and DOCKERHUB_TOKEN is set too: keep one");
+    if (credentials.has(DOCKER_HUB_IDENTITY))
+      throw configError("UPSTREAM_CREDENTIALS", "has a Docker Hub entry and DOCKERHUB_TOKEN is set too: keep one");
     credentials.set(DOCKER_HUB_IDENTITY, { username: hubUser, password: hubToken });
   }
   return credentials;
@@ -116,11 +135,15 @@ function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
 
 function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, string> {
   const fallbacks = new Map<string, string>();
-  for (const [key, value] of Object.entries(parseObject("UPSTREAM_FALLBACKS", raw, '{"docker": "https://mirror.gcr.io"}'))) {
+  for (const [key, value] of Object.entries(
+    parseObject("UPSTREAM_FALLBACKS", raw, '{"docker": "https://mirror.gcr.io"}'),
+  )) {
     const upstream = resolveRoute("UPSTREAM_FALLBACKS", key, routes);
     const origin = parseOrigin(value);
-    if (!origin) throw configError("UPSTREAM_FALLBACKS", `"${key}" must be a registry origin such as https://mirror.gcr.io`);
-    if (origin === upstream.registry) throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
+    if (!origin)
+      throw configError("UPSTREAM_FALLBACKS", `"${key}" must be a registry origin such as https://mirror.gcr.io`);
+    if (origin === upstream.registry)
+      throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
     fallbacks.set(registryIdentity(upstream), origin);
   }
   return fallbacks;
@@ -131,9 +154,14 @@ function parseLists(variable: string, raw: string, routes: Routes): Map<string, 
   const lists = new Map<string, RepositoryMatcher>();
   for (const [key, value] of Object.entries(parseObject(variable, raw, '{"docker": ["library/*", "bitnami/*"]}'))) {
     const upstream = resolveRoute(variable, key, routes);
-    if (!Array.isArray(value) || !value.every((glob) => typeof glob === "string")) throw configError(variable, `"${key}" must be an array of globs`);
+    if (!Array.isArray(value) || !value.every((glob) => typeof glob === "string"))
+      throw configError(variable, `"${key}" must be an array of globs`);
     const matcher = compileGlobs(value as string[], upstream);
-    if (typeof matcher === "string") throw configError(variable, `"${key}": "${matcher}" is not a repository glob (lower-case name components, * within one, ** across)`);
+    if (typeof matcher === "string")
+      throw configError(
+        variable,
+        `"${key}": "${matcher}" is not a repository glob (lower-case name components, * within one, ** across)`,
+      );
     if (lists.has(upstream.registry)) throw configError(variable, `"${key}" names a registry listed under another key`);
     lists.set(upstream.registry, matcher);
   }
@@ -141,8 +169,12 @@ function parseLists(variable: string, raw: string, routes: Routes): Map<string, 
 }
 
 function parseUserAgents(raw: string | undefined): string[] {
-  const entries = (raw ?? "").split(/[,\n]/).map((entry) => entry.trim().toLowerCase()).filter((entry) => entry !== "");
-  if (entries.some((entry) => /["[\]{}]/.test(entry))) throw configError("BLOCKED_USER_AGENTS", "must be a comma-separated list such as bot, crawler, spider (not JSON)");
+  const entries = (raw ?? "")
+    .split(/[,\n]/)
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== "");
+  if (entries.some((entry) => /["[\]{}]/.test(entry)))
+    throw configError("BLOCKED_USER_AGENTS", "must be a comma-separated list such as bot, crawler, spider (not JSON)");
   return entries;
 }
 
@@ -150,7 +182,8 @@ function parseUserAgents(raw: string | undefined): string[] {
 function resolveRoute(variable: string, key: string, routes: Routes): Upstream {
   const name = key.toLowerCase();
   const upstream = routes.upstreams.get(name) ?? routes.upstreamsByHost.get(name);
-  if (!upstream) throw configError(variable, `names no route: "${key}" (routes: ${[...routes.upstreams.keys()].join(", ")})`);
+  if (!upstream)
+    throw configError(variable, `names no route: "${key}" (routes: ${[...routes.upstreams.keys()].join(", ")})`);
   return upstream;
 }
 

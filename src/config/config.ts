@@ -2,20 +2,24 @@
  * The Worker's configuration: typed bindings, parsed and validated once per isolate.
  * A bad value fails every request with a message naming the variable, rather than silently running a different mirror.
  */
-import { configError, toRegistryError, type RegistryError } from "../core/errors";
+import { configError, type RegistryError, toRegistryError } from "../core/errors";
 import { isolate } from "../core/isolate";
 import { logEvent } from "../core/log";
 import { parseHttpUrl } from "../core/parse";
-import { parseAccessConfig, type AccessConfig } from "./access";
+import { type AccessConfig, parseAccessConfig } from "./access";
 import type { Env } from "./env";
-import { parseMirrorUsers } from "./mirror-users";
 import { parseMirrorHost, parseMirrorSubdomains } from "./hosts";
+import { parseMirrorUsers } from "./mirror-users";
 import { DEFAULT_ROUTE, type Upstream } from "./registries";
 import { parseUpstreams } from "./upstreams";
 import { parseFlag, parseMilliseconds, parseSeconds, parseTtl } from "./values";
 
 /** HOME_PAGE, parsed. */
-export type HomePage = { mode: "guide" } | { mode: "nginx" } | { mode: "none" } | { mode: "redirect"; location: string };
+export type HomePage =
+  | { mode: "guide" }
+  | { mode: "nginx" }
+  | { mode: "none" }
+  | { mode: "redirect"; location: string };
 
 /** Validated configuration. */
 export interface Config {
@@ -100,7 +104,8 @@ export function parseConfig(env: Env): Config {
     tagTtlMs: parseTtl("TAG_TTL_SECONDS", env.TAG_TTL_SECONDS, DEFAULT_TAG_TTL_SECONDS) * 1000,
     cacheEnabled: parseFlag("CACHE", env.CACHE, true, ["on", "off"]),
     ...(env.BLOBS ? { blobs: env.BLOBS } : {}),
-    upstreamIdleTimeoutMs: parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
+    upstreamIdleTimeoutMs:
+      parseSeconds("UPSTREAM_IDLE_TIMEOUT_SECONDS", env.UPSTREAM_IDLE_TIMEOUT_SECONDS, 0, { zeroIsOff: true }) * 1000,
     ...(mirrorHost ? { mirrorHost } : {}),
     subdomains: parseMirrorSubdomains(env.MIRROR_SUBDOMAINS, upstreams),
     cacheCpuBudgetMs: parseMilliseconds("CACHE_CPU_BUDGET_MS", env.CACHE_CPU_BUDGET_MS, FREE_PLAN_CPU_MS),
@@ -115,7 +120,10 @@ function parseHomePage(raw: string | undefined): HomePage {
   if (keyword.startsWith("redirect:")) {
     const url = parseHttpUrl(value.slice("redirect:".length).trim());
     if (url?.protocol === "https:" && !url.username && !url.password) return { mode: "redirect", location: url.href };
-    throw configError("HOME_PAGE", "redirect: needs an https URL without credentials, as in redirect:https://example.com/");
+    throw configError(
+      "HOME_PAGE",
+      "redirect: needs an https URL without credentials, as in redirect:https://example.com/",
+    );
   }
   throw configError("HOME_PAGE", 'must be "guide", "nginx", "none" or "redirect:https://…"');
 }

@@ -27,7 +27,9 @@ export function compileGlobs(patterns: string[], upstream: Upstream): Repository
   for (const raw of patterns) {
     const pattern = raw.trim().toLowerCase();
     if (!GLOB.test(pattern)) return raw;
-    globs.push(tokenize(pattern.includes("/") || pattern.includes("**") ? pattern : normalizeRepository(upstream, pattern)));
+    globs.push(
+      tokenize(pattern.includes("/") || pattern.includes("**") ? pattern : normalizeRepository(upstream, pattern)),
+    );
   }
   return (repository) => globs.some((glob) => matchGlob(glob, repository));
 }
@@ -67,7 +69,8 @@ function matchGlob(tokens: Int32Array, name: string): boolean {
     for (let state = 0; state < tokens.length; state++) {
       if (!current[state]) continue;
       const token = tokens[state]!;
-      const reached = token === GLOBSTAR || (token === STAR && char !== SLASH) ? state : token === char ? state + 1 : -1;
+      const reached =
+        token === GLOBSTAR || (token === STAR && char !== SLASH) ? state : token === char ? state + 1 : -1;
       if (reached < 0) continue;
       next[reached] = 1;
       alive = true;

@@ -19,18 +19,36 @@ function parseHostName(value: string): string | undefined {
 export function parseMirrorHost(raw: string | undefined): string | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   const host = parseHostName(raw);
-  if (!host) throw configError("MIRROR_HOST", "must be a host name such as mirror.example.com (no scheme, port or path); `npm run setup` writes it");
+  if (!host)
+    throw configError(
+      "MIRROR_HOST",
+      "must be a host name such as mirror.example.com (no scheme, port or path); `npm run setup` writes it",
+    );
   return host;
 }
 
 /** MIRROR_SUBDOMAINS: route name -> the host name that serves it (`ghcr` -> `ghcr.example.com`). */
-export function parseMirrorSubdomains(raw: string | undefined, upstreams: ReadonlyMap<string, Upstream>): Map<string, string> {
+export function parseMirrorSubdomains(
+  raw: string | undefined,
+  upstreams: ReadonlyMap<string, Upstream>,
+): Map<string, string> {
   const subdomains = new Map<string, string>();
-  for (const entry of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const entry of (raw ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const host = parseHostName(entry);
-    if (!host) throw configError("MIRROR_SUBDOMAINS", `"${entry}" is not a host name such as ghcr.example.com; \`npm run setup\` writes it`);
+    if (!host)
+      throw configError(
+        "MIRROR_SUBDOMAINS",
+        `"${entry}" is not a host name such as ghcr.example.com; \`npm run setup\` writes it`,
+      );
     const route = host.split(".", 1)[0]!;
-    if (!upstreams.has(route)) throw configError("MIRROR_SUBDOMAINS", `"${host}" starts with no route name (routes: ${[...upstreams.keys()].join(", ")})`);
+    if (!upstreams.has(route))
+      throw configError(
+        "MIRROR_SUBDOMAINS",
+        `"${host}" starts with no route name (routes: ${[...upstreams.keys()].join(", ")})`,
+      );
     if (subdomains.has(route)) throw configError("MIRROR_SUBDOMAINS", `names two hosts for the route "${route}"`);
     subdomains.set(route, host);
   }

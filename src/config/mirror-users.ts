@@ -18,11 +18,18 @@ export function parseMirrorUsers(env: Env): MirrorUsers | undefined {
   const raw = env.MIRROR_USERS ?? "";
   const secret = env.MIRROR_TOKEN_SECRET ?? "";
   if (raw.trim() === "") {
-    if (secret !== "") throw configError("MIRROR_TOKEN_SECRET", "is set but MIRROR_USERS is not: set both to require docker login, or neither");
+    if (secret !== "")
+      throw configError(
+        "MIRROR_TOKEN_SECRET",
+        "is set but MIRROR_USERS is not: set both to require docker login, or neither",
+      );
     return undefined;
   }
   if (secret.length < MIN_SECRET_LENGTH) {
-    throw configError("MIRROR_TOKEN_SECRET", `must be set, at least ${MIN_SECRET_LENGTH} characters, when MIRROR_USERS is (e.g. openssl rand -base64 48)`);
+    throw configError(
+      "MIRROR_TOKEN_SECRET",
+      `must be set, at least ${MIN_SECRET_LENGTH} characters, when MIRROR_USERS is (e.g. openssl rand -base64 48)`,
+    );
   }
   const users: Credential[] = [];
   raw
@@ -33,9 +40,12 @@ export function parseMirrorUsers(env: Env): MirrorUsers | undefined {
       const username = entry.slice(0, colon);
       const password = entry.slice(colon + 1);
       const where = `entry ${index + 1}`;
-      if (colon < 0 || !USERNAME.test(username)) throw configError("MIRROR_USERS", `${where} must be user:password, the user made of letters, digits and ._@+-`);
-      if (password.length < MIN_PASSWORD_LENGTH) throw configError("MIRROR_USERS", `${where}: the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-      if (users.some((user) => user.username === username)) throw configError("MIRROR_USERS", `${where} repeats the user of an earlier entry`);
+      if (colon < 0 || !USERNAME.test(username))
+        throw configError("MIRROR_USERS", `${where} must be user:password, the user made of letters, digits and ._@+-`);
+      if (password.length < MIN_PASSWORD_LENGTH)
+        throw configError("MIRROR_USERS", `${where}: the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
+      if (users.some((user) => user.username === username))
+        throw configError("MIRROR_USERS", `${where} repeats the user of an earlier entry`);
       users.push({ username, password });
     });
   return { users, secret };

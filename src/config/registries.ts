@@ -52,11 +52,21 @@ export const BUILTIN_UPSTREAMS: readonly Upstream[] = [
   // challenges get anonymous tokens only, so no owner credentials ever have a realm there.
   { name: "k8s", registry: "https://registry.k8s.io", realmHosts: [], hosts: ["registry.k8s.io"] },
   { name: "ghcr", registry: "https://ghcr.io", realmHosts: ["ghcr.io"], hosts: ["ghcr.io"] },
-  { name: "cloudsmith", registry: "https://docker.cloudsmith.io", realmHosts: ["docker.cloudsmith.io"], hosts: ["docker.cloudsmith.io"] },
+  {
+    name: "cloudsmith",
+    registry: "https://docker.cloudsmith.io",
+    realmHosts: ["docker.cloudsmith.io"],
+    hosts: ["docker.cloudsmith.io"],
+  },
   { name: "nvcr", registry: "https://nvcr.io", realmHosts: ["nvcr.io"], hosts: ["nvcr.io"] },
   // MCR serves everything anonymously: no token service at all.
   { name: "mcr", registry: "https://mcr.microsoft.com", realmHosts: [], hosts: ["mcr.microsoft.com"] },
-  { name: "elastic", registry: "https://docker.elastic.co", realmHosts: ["docker-auth.elastic.co"], hosts: ["docker.elastic.co"] },
+  {
+    name: "elastic",
+    registry: "https://docker.elastic.co",
+    realmHosts: ["docker-auth.elastic.co"],
+    hosts: ["docker.elastic.co"],
+  },
   { name: "ecr", registry: "https://public.ecr.aws", realmHosts: ["public.ecr.aws"], hosts: ["public.ecr.aws"] },
 ];
 

@@ -89,7 +89,10 @@ function parseHostNames(name: string, field: string, value: unknown): string[] {
 function parseBaseUrl(name: string, field: string, value: unknown): string {
   const url = new URL(parseAbsoluteUrl(name, field, value));
   if (url.pathname !== "/" || url.search || url.hash) {
-    throw configError("UPSTREAMS", `"${name}".${field} must be an origin such as https://registry.example.com (the API lives at /v2/)`);
+    throw configError(
+      "UPSTREAMS",
+      `"${name}".${field} must be an origin such as https://registry.example.com (the API lives at /v2/)`,
+    );
   }
   return url.origin;
 }

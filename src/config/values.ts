@@ -8,7 +8,12 @@ import { configError } from "../core/errors";
 const MAX_TAG_TTL_SECONDS = 86_400;
 
 /** A two-valued variable, such as "true"/"false" or "on"/"off" (any case); unset or empty means `fallback`. */
-export function parseFlag(variable: string, raw: string | undefined, fallback = false, words: readonly [string, string] = ["true", "false"]): boolean {
+export function parseFlag(
+  variable: string,
+  raw: string | undefined,
+  fallback = false,
+  words: readonly [string, string] = ["true", "false"],
+): boolean {
   const value = (raw ?? "").trim().toLowerCase();
   if (value === "") return fallback;
   if (value === words[0]) return true;
@@ -20,7 +25,12 @@ export function parseFlag(variable: string, raw: string | undefined, fallback = 
 const SECONDS = /^(?:\d+\.?\d*|\.\d+)$/;
 
 /** Seconds, above 0 and at most 600; also exactly 0 when `zeroIsOff` (the variable's way of saying "off"). */
-export function parseSeconds(variable: string, raw: string | undefined, fallback: number, options: { zeroIsOff?: boolean } = {}): number {
+export function parseSeconds(
+  variable: string,
+  raw: string | undefined,
+  fallback: number,
+  options: { zeroIsOff?: boolean } = {},
+): number {
   if (raw === undefined || raw.trim() === "") return fallback;
   const seconds = readSeconds(raw);
   if (options.zeroIsOff && seconds === 0) return 0;
@@ -36,7 +46,10 @@ export function parseTtl(variable: string, raw: string | undefined, fallback: nu
   if (raw === undefined || raw.trim() === "") return fallback;
   const seconds = readSeconds(raw);
   if (!(seconds >= 0 && seconds <= MAX_TAG_TTL_SECONDS)) {
-    throw configError(variable, `must be a number of seconds from 0 (always revalidate) to ${MAX_TAG_TTL_SECONDS}, such as 300`);
+    throw configError(
+      variable,
+      `must be a number of seconds from 0 (always revalidate) to ${MAX_TAG_TTL_SECONDS}, such as 300`,
+    );
   }
   return seconds;
 }
@@ -51,6 +64,7 @@ function readSeconds(raw: string): number {
 export function parseMilliseconds(variable: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw.trim() === "") return fallback;
   const ms = Number(raw);
-  if (!Number.isFinite(ms) || ms < 1 || ms > 300_000) throw configError(variable, "must be a number of milliseconds from 1 to 300000");
+  if (!Number.isFinite(ms) || ms < 1 || ms > 300_000)
+    throw configError(variable, "must be a number of milliseconds from 1 to 300000");
   return ms;
 }

@@ -24,7 +24,11 @@ export interface BodyLimits {
 }
 
 /** Reads `body` whole, within the limits; a Content-Length already known to be too large fails before any read. */
-export async function readBounded(body: ReadableStream<Uint8Array> | null, limits: BodyLimits, declaredLength?: string | null): Promise<Uint8Array> {
+export async function readBounded(
+  body: ReadableStream<Uint8Array> | null,
+  limits: BodyLimits,
+  declaredLength?: string | null,
+): Promise<Uint8Array> {
   if (Number(declaredLength ?? 0) > limits.maxBytes) {
     await body?.cancel().catch(() => undefined);
     throw new BodyLimitError("too large");
@@ -59,7 +63,11 @@ export async function readBounded(body: ReadableStream<Uint8Array> | null, limit
 }
 
 /** readBounded, decoded as UTF-8 text. */
-export async function readBoundedText(body: ReadableStream<Uint8Array> | null, limits: BodyLimits, declaredLength?: string | null): Promise<string> {
+export async function readBoundedText(
+  body: ReadableStream<Uint8Array> | null,
+  limits: BodyLimits,
+  declaredLength?: string | null,
+): Promise<string> {
   return new TextDecoder().decode(await readBounded(body, limits, declaredLength));
 }
 
@@ -72,7 +80,10 @@ export async function readSmallForm(request: Request): Promise<URLSearchParams> 
     return new URLSearchParams(await readBoundedText(request.body, FORM_LIMITS, request.headers.get("content-length")));
   } catch (error) {
     if (!(error instanceof BodyLimitError)) throw error;
-    if (error.limit === "too large") throw new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
-    throw new RegistryError("UNSUPPORTED", `token request body not received within ${FORM_LIMITS.timeoutMs / 1000} s`, { status: 408 });
+    if (error.limit === "too large")
+      throw new RegistryError("UNSUPPORTED", "token request body too large", { status: 413 });
+    throw new RegistryError("UNSUPPORTED", `token request body not received within ${FORM_LIMITS.timeoutMs / 1000} s`, {
+      status: 408,
+    });
   }
 }

@@ -50,6 +50,8 @@ function readValue(input: string): { text: string; length: number } | undefined 
 /** Formats a challenge with every parameter quoted. */
 export function formatChallenge(challenge: Challenge): string {
   const scheme = challenge.scheme.charAt(0).toUpperCase() + challenge.scheme.slice(1);
-  const params = Object.entries(challenge.params).map(([name, value]) => `${name}="${value.replace(/["\\]/g, "\\$&")}"`);
+  const params = Object.entries(challenge.params).map(
+    ([name, value]) => `${name}="${value.replace(/["\\]/g, "\\$&")}"`,
+  );
   return params.length ? `${scheme} ${params.join(",")}` : scheme;
 }

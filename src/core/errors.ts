@@ -51,7 +51,13 @@ export class RegistryError extends Error {
   constructor(
     code: ErrorCode,
     message: string,
-    options: { detail?: unknown; status?: number; headers?: Record<string, string>; cause?: unknown; upstreamUrl?: string } = {},
+    options: {
+      detail?: unknown;
+      status?: number;
+      headers?: Record<string, string>;
+      cause?: unknown;
+      upstreamUrl?: string;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "RegistryError";
@@ -71,7 +77,12 @@ export function upstreamError(
   code: ErrorCode,
   problem: string,
   url: string,
-  options: { detail?: Record<string, unknown>; status?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  options: {
+    detail?: Record<string, unknown>;
+    status?: number;
+    headers?: Record<string, string>;
+    cause?: unknown;
+  } = {},
 ): RegistryError {
   return new RegistryError(code, problem, { ...options, upstreamUrl: url });
 }
@@ -92,8 +103,10 @@ export function toRegistryError(thrown: unknown): RegistryError {
  * cached copy may stand in for it; undefined when the upstream answered for itself (2xx-4xx).
  */
 export function upstreamFailure(outcome: Response | unknown): string | undefined {
-  if (outcome instanceof Response) return outcome.status >= 500 || outcome.status === 429 ? `upstream answered ${outcome.status}` : undefined;
+  if (outcome instanceof Response)
+    return outcome.status >= 500 || outcome.status === 429 ? `upstream answered ${outcome.status}` : undefined;
   // Unreachable or timed out, or a 429 that the access layer already turned into TOOMANYREQUESTS (no fallback helped).
-  if (outcome instanceof RegistryError && (outcome.code === "UNAVAILABLE" || outcome.code === "TOOMANYREQUESTS")) return outcome.message;
+  if (outcome instanceof RegistryError && (outcome.code === "UNAVAILABLE" || outcome.code === "TOOMANYREQUESTS"))
+    return outcome.message;
   return undefined;
 }

@@ -39,8 +39,10 @@ function errorPage(status: number, reason: string): string {
 export function answerNginxDecoy(request: Request): Response {
   const path = new URL(request.url).pathname;
   const headers = { "content-type": "text/html" };
-  if (request.method !== "GET" && request.method !== "HEAD") return htmlResponse(request, errorPage(405, "Not Allowed"), { status: 405, headers });
-  if (path !== "/" && path !== "/index.html") return htmlResponse(request, errorPage(404, "Not Found"), { status: 404, headers });
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return htmlResponse(request, errorPage(405, "Not Allowed"), { status: 405, headers });
+  if (path !== "/" && path !== "/index.html")
+    return htmlResponse(request, errorPage(404, "Not Found"), { status: 404, headers });
   return htmlResponse(request, WELCOME, { headers });
 }
 

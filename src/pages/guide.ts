@@ -45,7 +45,9 @@ ${renderRoutes(site)}
 }
 
 function renderSection(section: Section): string {
-  const steps = section.steps.map((step) => `<p>${renderProse(step.before)}</p>\n${renderSnippet(step.snippet)}`).join("\n");
+  const steps = section.steps
+    .map((step) => `<p>${renderProse(step.before)}</p>\n${renderSnippet(step.snippet)}`)
+    .join("\n");
   const after = section.after ? `\n<p class="note">${renderProse(section.after)}</p>` : "";
   return `<section id="${escapeHtml(section.id)}"${section.callout ? ' class="callout"' : ""}>
 <h2>${escapeHtml(section.title)}</h2>
@@ -86,7 +88,11 @@ function renderRouteRow(site: Site, route: SiteRoute): string {
   // The default route is what the bare host already serves, so its subdomain adds nothing.
   else if (route.subdomain) names.push(`${escapeHtml(route.subdomain)}/owner/image`);
   const aliases = route.hosts.filter((h) => h !== route.registry).map(escapeHtml);
-  const about = [route.isDefault ? "default route" : "", route.searchable ? "searchable" : "", aliases.length ? `also ${aliases.join(", ")}` : ""]
+  const about = [
+    route.isDefault ? "default route" : "",
+    route.searchable ? "searchable" : "",
+    aliases.length ? `also ${aliases.join(", ")}` : "",
+  ]
     .filter(Boolean)
     .join(" · ");
   return `<tr><td>${registry}${about ? `<small>${about}</small>` : ""}</td><td>${names.map((n) => `<code>${n}</code>`).join("<br>")}</td></tr>`;

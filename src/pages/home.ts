@@ -43,9 +43,16 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
   const url = new URL(request.url);
   if (url.pathname !== "/" && url.pathname !== "/robots.txt") throw notFound(request);
   if (request.method !== "GET" && request.method !== "HEAD") {
-    throw new RegistryError("UNSUPPORTED", `${request.method} is not supported here`, { headers: { Allow: "GET, HEAD" } });
+    throw new RegistryError("UNSUPPORTED", `${request.method} is not supported here`, {
+      headers: { Allow: "GET, HEAD" },
+    });
   }
-  const headers: Record<string, string> = { "cache-control": "no-store", vary: "Accept", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
+  const headers: Record<string, string> = {
+    "cache-control": "no-store",
+    vary: "Accept",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
   if (url.pathname === "/robots.txt") return textResponse(request, ROBOTS_TXT, "text/plain; charset=utf-8", headers);
   const site = describeSite(url, config);
   if (!(request.headers.get("accept") ?? "").includes("text/html")) {
@@ -60,12 +67,24 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
  * (docker, podman and skopeo print only the status). Not when HOME_PAGE asks for a decoy or nothing: then `/` fails
  * like every other path, and the message is in Workers Logs. The message names the variable, never its value.
  */
-export function answerMisconfigured(request: Request, error: RegistryError, homePage: string | undefined): Response | undefined {
+export function answerMisconfigured(
+  request: Request,
+  error: RegistryError,
+  homePage: string | undefined,
+): Response | undefined {
   if (!["", "guide"].includes((homePage ?? "").trim().toLowerCase())) return undefined;
-  const headers = { "cache-control": "no-store", vary: "Accept", "x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'" };
+  const headers = {
+    "cache-control": "no-store",
+    vary: "Accept",
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'",
+  };
   if (!(request.headers.get("accept") ?? "").includes("text/html")) {
     const body = JSON.stringify({ name: "edgehub", version, error: { code: error.code, message: error.message } });
-    return new Response(bodyFor(request.method, body), { status: 500, headers: { ...headers, "content-type": "application/json; charset=utf-8" } });
+    return new Response(bodyFor(request.method, body), {
+      status: 500,
+      headers: { ...headers, "content-type": "application/json; charset=utf-8" },
+    });
   }
   const page = `<!doctype html>
 <html lang="en">
@@ -86,5 +105,8 @@ function textResponse(request: Request, body: string, type: string, headers: Rec
 }
 
 function notFound(request: Request): RegistryError {
-  return new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path: new URL(request.url).pathname } });
+  return new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", {
+    status: 404,
+    detail: { path: new URL(request.url).pathname },
+  });
 }

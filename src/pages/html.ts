@@ -15,7 +15,11 @@ export function renderProse(text: string): string {
 }
 
 /** An HTML response (no body for HEAD). */
-export function htmlResponse(request: Request, body: string, init: { status?: number; headers?: Record<string, string> } = {}): Response {
+export function htmlResponse(
+  request: Request,
+  body: string,
+  init: { status?: number; headers?: Record<string, string> } = {},
+): Response {
   const headers = new Headers(init.headers);
   if (!headers.has("content-type")) headers.set("content-type", "text/html; charset=utf-8");
   return new Response(bodyFor(request.method, body), { status: init.status ?? 200, headers });

@@ -59,7 +59,13 @@ export function describeSite(url: URL, config: Config): Site {
     if (subdomain) route.subdomain = `${subdomain}${port}`;
     return route;
   });
-  return { host, origin: `${url.protocol}//${host}`, secure: url.protocol === "https:", login: config.mirrorLogin, routes };
+  return {
+    host,
+    origin: `${url.protocol}//${host}`,
+    secure: url.protocol === "https:",
+    login: config.mirrorLogin,
+    routes,
+  };
 }
 
 /** The JSON an API client gets at `/`: what this mirror serves, and nothing about where it fetches from. */

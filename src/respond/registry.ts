@@ -3,14 +3,15 @@
  * registry client needs and rewritten to point back at this Worker; cached bytes with the headers a registry sends
  * for content by digest. A client cannot tell a hit from a miss but by `X-Cache`.
  */
-import type { Answer } from "../cache/context";
+
 import type { CachedContent } from "../cache/content";
+import type { Answer } from "../cache/context";
 import { canonicalHost } from "../config/registries";
 import { formatChallenge, parseChallenge } from "../core/challenge";
 import { RegistryError } from "../core/errors";
 import { bodyFor, copyHeaders } from "../core/http";
-import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import { tokenRealmFor } from "../routing/route";
+import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
 
 /** Response headers a client may see, besides the ones rewritten below. */
@@ -96,7 +97,11 @@ export function answerOffline(routed: RoutedRequest): Response {
 
 /** The headers the client sees: an allow-list, with the challenge realm and pagination links pointed back here. */
 function clientHeaders(upstream: Response, target: Target, requestUrl: URL): Headers {
-  const headers = copyHeaders(upstream.headers, FORWARDED_RESPONSE_HEADERS, new Headers({ "docker-distribution-api-version": "registry/2.0" }));
+  const headers = copyHeaders(
+    upstream.headers,
+    FORWARDED_RESPONSE_HEADERS,
+    new Headers({ "docker-distribution-api-version": "registry/2.0" }),
+  );
   // The runtime decodes a compressed body for us, so the upstream's length would describe other bytes.
   if (upstream.headers.has("content-encoding")) headers.delete("content-length");
   if (target.kind === "blob" && upstream.ok && !headers.has("docker-content-digest")) {
@@ -130,8 +135,12 @@ export function rewriteLink(header: string, target: Target, requestUrl: URL): st
       return whole;
     }
     const upstreamPrefix = `/v2/${target.repository}/`;
-    if (url.origin !== new URL(target.upstream.registry).origin || !url.pathname.startsWith(upstreamPrefix)) return whole;
-    const local = new URL(`/v2/${target.clientRepository}/${url.pathname.slice(upstreamPrefix.length)}${url.search}`, requestUrl.origin);
+    if (url.origin !== new URL(target.upstream.registry).origin || !url.pathname.startsWith(upstreamPrefix))
+      return whole;
+    const local = new URL(
+      `/v2/${target.clientRepository}/${url.pathname.slice(upstreamPrefix.length)}${url.search}`,
+      requestUrl.origin,
+    );
     if (target.via === "ns") local.searchParams.set("ns", canonicalHost(target.upstream));
     return `<${local.pathname}${local.search}>`;
   });

@@ -5,7 +5,14 @@ import type { Trace } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
 
 /** One line per request: route, repository, object, what the cache did, bytes and upstream time. */
-export function logRequest(request: Request, url: URL | undefined, target: Target | undefined, response: Response, trace: Trace, started: number): void {
+export function logRequest(
+  request: Request,
+  url: URL | undefined,
+  target: Target | undefined,
+  response: Response,
+  trace: Trace,
+  started: number,
+): void {
   const length = response.headers.get("content-length");
   const named = target && namesRepository(target) ? target : undefined;
   console.log(

@@ -9,7 +9,10 @@ import { assertTag } from "./reference";
 import type { TargetKind } from "./target";
 
 /** The query parameters each endpoint defines; every other parameter (`ns`, cache busters) stays here. */
-export const ENDPOINT_QUERY: Partial<Record<TargetKind, readonly string[]>> = { tags: ["n", "last"], referrers: ["artifactType"] };
+export const ENDPOINT_QUERY: Partial<Record<TargetKind, readonly string[]>> = {
+  tags: ["n", "last"],
+  referrers: ["artifactType"],
+};
 
 /** The largest page of tags a client may ask for: more than any registry serves in one answer. */
 export const MAX_TAGS_PAGE = 10_000;
@@ -30,12 +33,20 @@ export function assertEndpointQuery(kind: TargetKind, query: URLSearchParams): v
 
 function assertPageSize(value: string | undefined): void {
   if (value === undefined || !/^(?:0|[1-9][0-9]{0,4})$/.test(value) || Number(value) > MAX_TAGS_PAGE) {
-    throw new RegistryError("PAGINATION_NUMBER_INVALID", `n must be given once, as a whole number from 0 to ${MAX_TAGS_PAGE}`, { detail: { n: value ?? null } });
+    throw new RegistryError(
+      "PAGINATION_NUMBER_INVALID",
+      `n must be given once, as a whole number from 0 to ${MAX_TAGS_PAGE}`,
+      { detail: { n: value ?? null } },
+    );
   }
 }
 
 function assertMediaType(value: string | undefined, values: string[]): void {
   if (value === undefined || !MEDIA_TYPE.test(value)) {
-    throw new RegistryError("UNSUPPORTED", "artifactType must be given once, as a media type such as application/vnd.example+json", { status: 400, detail: { artifactType: values } });
+    throw new RegistryError(
+      "UNSUPPORTED",
+      "artifactType must be given once, as a media type such as application/vnd.example+json",
+      { status: 400, detail: { artifactType: values } },
+    );
   }
 }

@@ -35,7 +35,9 @@ export function assertDigest(digest: string): void {
   const algorithm = digest.slice(0, colon);
   const hex = Object.hasOwn(DIGEST_HEX, algorithm) ? DIGEST_HEX[algorithm as keyof typeof DIGEST_HEX] : undefined;
   if (colon < 0 || !hex?.test(digest.slice(colon + 1))) {
-    throw new RegistryError("DIGEST_INVALID", "invalid digest: sha256 or sha512, lower-case hex", { detail: { digest } });
+    throw new RegistryError("DIGEST_INVALID", "invalid digest: sha256 or sha512, lower-case hex", {
+      detail: { digest },
+    });
   }
 }
 
@@ -54,7 +56,10 @@ export function assertTag(tag: string, detail: unknown = { tag }): void {
  * Splits a registry host off the front of a name (`ghcr.io/owner/img`), when the first component names a configured
  * upstream. Returns undefined when it does not, so the whole name belongs to the current route.
  */
-export function splitRegistryPrefix(name: string, upstreamsByHost: ReadonlyMap<string, Upstream>): { upstream: Upstream; rest: string } | undefined {
+export function splitRegistryPrefix(
+  name: string,
+  upstreamsByHost: ReadonlyMap<string, Upstream>,
+): { upstream: Upstream; rest: string } | undefined {
   const slash = name.indexOf("/");
   if (slash <= 0) return undefined;
   const upstream = upstreamsByHost.get(name.slice(0, slash).toLowerCase());

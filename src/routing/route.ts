@@ -7,7 +7,13 @@ import type { Config } from "../config/config";
 import { canonicalHost, normalizeRepository, registryIdentity, type Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
 import { assertEndpointQuery } from "./query";
-import { assertDigest, assertManifestReference, assertRepository, splitRegistryPrefix, startsWithOwnHost } from "./reference";
+import {
+  assertDigest,
+  assertManifestReference,
+  assertRepository,
+  splitRegistryPrefix,
+  startsWithOwnHost,
+} from "./reference";
 import type { ObjectTarget, RouteVia, Target } from "./target";
 
 /** Characters that can appear in a valid registry path; anything else (`%`, `\`) is an encoding trick or garbage. */
@@ -63,7 +69,8 @@ export function routeRequest(method: string, url: URL, config: Config): Target {
 /** The two v1 endpoints `docker search` calls; the rest of the v1 API is long gone from Docker Hub. */
 function routeV1(method: string, path: string, upstream: Upstream, via: RouteVia): Target {
   const kind = path === "/v1/search" ? "search" : path === "/v1/_ping" ? "ping" : undefined;
-  if (!kind) throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
+  if (!kind)
+    throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
   assertMethod(method, ["GET", "HEAD"]);
   return { kind, upstream, via };
 }
@@ -72,7 +79,8 @@ function routeRepositoryPath(path: string, upstream: Upstream, via: RouteVia, co
   const tags = TAGS_PATH.exec(path);
   const object = OBJECT_PATH.exec(path);
   const name = tags?.[1] ?? object?.[1];
-  if (name === undefined) throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
+  if (name === undefined)
+    throw new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", { status: 404, detail: { path } });
   const named = resolveName(name, upstream, via, config);
   if (tags || !object) return { kind: "tags", ...named };
   const [, , endpoint, reference] = object as unknown as [string, string, keyof typeof OBJECT_KIND, string];
@@ -116,7 +124,9 @@ export function resolveName(name: string, upstream: Upstream, via: RouteVia, con
 function assertNoUnknownRegistry(name: string): void {
   const first = name.split("/", 1)[0] ?? "";
   if (name.includes("/") && first.includes(".")) {
-    throw new RegistryError("NAME_UNKNOWN", `registry ${first} is not served by this mirror`, { detail: { registry: first } });
+    throw new RegistryError("NAME_UNKNOWN", `registry ${first} is not served by this mirror`, {
+      detail: { registry: first },
+    });
   }
 }
 
@@ -124,7 +134,8 @@ function selectUpstream(url: URL, config: Config): { upstream: Upstream; via: Ro
   const ns = url.searchParams.get("ns");
   if (ns !== null) {
     const upstream = config.upstreamsByHost.get(ns.toLowerCase());
-    if (!upstream) throw new RegistryError("NAME_UNKNOWN", `registry ${ns} is not served by this mirror`, { detail: { ns } });
+    if (!upstream)
+      throw new RegistryError("NAME_UNKNOWN", `registry ${ns} is not served by this mirror`, { detail: { ns } });
     return { upstream, via: "ns" };
   }
   return routeByHost(url, config);
@@ -147,7 +158,9 @@ export function isHostsRegistry(url: URL, target: Target, config: Config): boole
 
 function assertMethod(method: string, allowed: string[]): void {
   if (!allowed.includes(method)) {
-    throw new RegistryError("UNSUPPORTED", `${method} is not supported: this mirror is pull-only`, { headers: { Allow: allowed.join(", ") } });
+    throw new RegistryError("UNSUPPORTED", `${method} is not supported: this mirror is pull-only`, {
+      headers: { Allow: allowed.join(", ") },
+    });
   }
 }
 

@@ -39,7 +39,8 @@ export function routeScope(scope: string, route: ScopeRoute, config: Config): Ro
   if (!match) return undefined;
   const [, type, name, actions] = match as unknown as [string, string, string, string];
   try {
-    const own = route.via === "ns" && startsWithOwnHost(name, route.upstream) ? name.slice(name.indexOf("/") + 1) : name;
+    const own =
+      route.via === "ns" && startsWithOwnHost(name, route.upstream) ? name.slice(name.indexOf("/") + 1) : name;
     const named = resolveName(own, route.upstream, route.via, config);
     return { upstream: named.upstream, repository: named.repository, name, type, actions };
   } catch {
@@ -71,10 +72,14 @@ export function routeTokenRequest(scopes: string[], route: ScopeRoute, config: C
       chosen = same ? route : { upstream: named.upstream, via: "prefix" };
     } else if (registryIdentity(named.upstream) !== registryIdentity(chosen.upstream)) {
       const registries = [canonicalHost(chosen.upstream), canonicalHost(named.upstream)];
-      throw new RegistryError("UNSUPPORTED", `one token request may name repositories of one registry only, not ${registries.join(" and ")}`, {
-        status: 400,
-        detail: { registries },
-      });
+      throw new RegistryError(
+        "UNSUPPORTED",
+        `one token request may name repositories of one registry only, not ${registries.join(" and ")}`,
+        {
+          status: 400,
+          detail: { registries },
+        },
+      );
     }
   }
   const { upstream, via } = chosen ?? route;

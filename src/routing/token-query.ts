@@ -15,15 +15,24 @@ const MAX_SCOPES = 32;
 
 /** Throws a 400 for the first token parameter outside its grammar; `params` is the query, or the OAuth2 form. */
 export function assertTokenParameters(params: URLSearchParams): void {
-  const scopes = params.getAll("scope").flatMap((value) => value.split(" ")).filter((scope) => scope !== "");
+  const scopes = params
+    .getAll("scope")
+    .flatMap((value) => value.split(" "))
+    .filter((scope) => scope !== "");
   if (scopes.length > MAX_SCOPES) throw invalid("scope", `at most ${MAX_SCOPES} scopes`);
-  for (const scope of scopes) if (!SCOPE.test(scope)) throw invalid("scope", "type:name:actions, as repository:library/alpine:pull");
+  for (const scope of scopes)
+    if (!SCOPE.test(scope)) throw invalid("scope", "type:name:actions, as repository:library/alpine:pull");
   for (const name of ["service", "account", "client_id"]) {
-    for (const value of params.getAll(name)) if (!WORD.test(value)) throw invalid(name, "printable characters without spaces, at most 255");
+    for (const value of params.getAll(name))
+      if (!WORD.test(value)) throw invalid(name, "printable characters without spaces, at most 255");
   }
-  for (const value of params.getAll("offline_token")) if (value !== "true" && value !== "false") throw invalid("offline_token", '"true" or "false"');
+  for (const value of params.getAll("offline_token"))
+    if (value !== "true" && value !== "false") throw invalid("offline_token", '"true" or "false"');
 }
 
 function invalid(name: string, grammar: string): RegistryError {
-  return new RegistryError("UNSUPPORTED", `invalid token request: ${name} must be ${grammar}`, { status: 400, detail: { error: "invalid_request", parameter: name } });
+  return new RegistryError("UNSUPPORTED", `invalid token request: ${name} must be ${grammar}`, {
+    status: 400,
+    detail: { error: "invalid_request", parameter: name },
+  });
 }

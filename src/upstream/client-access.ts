@@ -19,7 +19,7 @@ import { upstreamError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
 import { namesRepository, type Target, type TargetKind } from "../routing/target";
 import { clientFor } from "./client";
-import { upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./fetch";
+import { type FetchLimits, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 
 /** Kinds worth a fallback mirror: content addressed or resolved by tag, identical on any mirror of the registry. */
 const FALLBACK_KINDS = new Set<TargetKind>(["manifest", "blob"]);
@@ -38,11 +38,17 @@ export async function fetchForClient(
     // Nothing to ask upstream: the client is admitted, and the Worker authenticates every later request itself.
     if (target.kind === "base") return new Response("{}", { headers: { "content-type": "application/json" } });
     const who = hasOwnerCredentials(target, config) ? "owner" : "anonymous";
-    response = hideAccount(await client.fetchAs(withoutAuthorization(request), repositoryOf(target), who, config, limits));
+    response = hideAccount(
+      await client.fetchAs(withoutAuthorization(request), repositoryOf(target), who, config, limits),
+    );
     if (response.status === 401 && config.access.mirror !== undefined) {
       await response.body?.cancel();
       // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
-      throw upstreamError("DENIED", `refused the mirror access to ${repositoryOf(target) ?? "it"} (private, or it does not exist)`, target.upstream.registry);
+      throw upstreamError(
+        "DENIED",
+        `refused the mirror access to ${repositoryOf(target) ?? "it"} (private, or it does not exist)`,
+        target.upstream.registry,
+      );
     }
   } else {
     const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
@@ -61,7 +67,12 @@ export async function fetchForClient(
  * Whether the Worker, not the client, authenticates this request upstream: always in mirror users mode, and with the
  * owner's credentials for a client that sends none, or that is on a route the host does not name (`ownRoute` false).
  */
-export function workerAuthenticates(clientHeaders: Headers, target: Target, config: Config, ownRoute: boolean): boolean {
+export function workerAuthenticates(
+  clientHeaders: Headers,
+  target: Target,
+  config: Config,
+  ownRoute: boolean,
+): boolean {
   if (config.access.mirror !== undefined) return true;
   return hasOwnerCredentials(target, config) && (!clientHeaders.has("authorization") || !ownRoute);
 }
@@ -92,12 +103,21 @@ async function fetchFallback(request: UpstreamRequest, target: Target, config: C
   let response: Response;
   try {
     // The fallback is a registry of its own: its own client, its own realm, nobody's credentials.
-    response = await clientFor({ registry: origin }).fetchAs(fallbackRequest, repositoryOf(target), "anonymous", config);
+    response = await clientFor({ registry: origin }).fetchAs(
+      fallbackRequest,
+      repositoryOf(target),
+      "anonymous",
+      config,
+    );
   } catch (error) {
     logEvent("error", "fallback failed", { route: target.upstream.name, fallback: origin, error: errorMessage(error) });
     return undefined;
   }
-  logEvent("log", "upstream 429, tried fallback", { route: target.upstream.name, fallback: origin, status: response.status });
+  logEvent("log", "upstream 429, tried fallback", {
+    route: target.upstream.name,
+    fallback: origin,
+    status: response.status,
+  });
   if (response.ok || response.status === 304) return hideAccount(response);
   await response.body?.cancel();
   return undefined;

@@ -18,9 +18,9 @@ import { upstreamError } from "../core/errors";
 import { BoundedMap, isolate } from "../core/isolate";
 import { logEvent } from "../core/log";
 import { parseHttpUrl } from "../core/parse";
-import { fetchUpstream, upstreamRateLimited, type FetchLimits, type UpstreamRequest } from "./fetch";
-import { askRealm, basicAuthorization, requestToken, TokenRefused, type IssuedToken, type RealmAnswer } from "./realm";
-import { forget, obtain, type SharedEntry, type ObtainOptions } from "./shared";
+import { type FetchLimits, fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { askRealm, basicAuthorization, type IssuedToken, type RealmAnswer, requestToken, TokenRefused } from "./realm";
+import { forget, type ObtainOptions, obtain, type SharedEntry } from "./shared";
 
 /** How a registry wants to be authenticated. */
 export type Scheme = { kind: "none" } | { kind: "basic" } | { kind: "bearer"; realm: string; service?: string };
@@ -62,7 +62,11 @@ export class UpstreamClient {
 
   /** How the registry authenticates: asked once per isolate at its own `/v2/`, then pinned. */
   async schemeOf(config: Config): Promise<Scheme> {
-    const options = this.sharing(config, () => this.ping(config), () => Number.POSITIVE_INFINITY);
+    const options = this.sharing(
+      config,
+      () => this.ping(config),
+      () => Number.POSITIVE_INFINITY,
+    );
     return (await obtain(this.scheme, "scheme", options)).value;
   }
 
@@ -75,7 +79,13 @@ export class UpstreamClient {
   }
 
   /** Sends a registry request the Worker authenticates as `who`; a cached token the upstream refuses is replaced once. */
-  async fetchAs(request: UpstreamRequest, repository: string | undefined, who: Identity, config: Config, limits: Partial<FetchLimits> = {}): Promise<Response> {
+  async fetchAs(
+    request: UpstreamRequest,
+    repository: string | undefined,
+    who: Identity,
+    config: Config,
+    limits: Partial<FetchLimits> = {},
+  ): Promise<Response> {
     const scheme = await this.schemeOf(config);
     const headers = new Headers(request.headers);
     const credential = who === "owner" ? config.access.credentials.get(this.identity) : undefined;
@@ -106,26 +116,46 @@ export class UpstreamClient {
   }
 
   /** The token for a scope, cached per scope and identity; the owner's credentials only to an allowed realm. */
-  private async token(scheme: Extract<Scheme, { kind: "bearer" }>, scope: string | undefined, owner: Credential | undefined, config: Config) {
+  private async token(
+    scheme: Extract<Scheme, { kind: "bearer" }>,
+    scope: string | undefined,
+    owner: Credential | undefined,
+    config: Config,
+  ) {
     let credential = owner;
     if (credential && !realmAllowed(this.upstream, scheme.realm)) {
-      logEvent("warn", "owner credentials withheld from a realm not listed for the registry", { upstream: this.identity, realm: new URL(scheme.realm).host });
+      logEvent("warn", "owner credentials withheld from a realm not listed for the registry", {
+        upstream: this.identity,
+        realm: new URL(scheme.realm).host,
+      });
       credential = undefined;
     }
     const key = `${scope ?? ""} ${credential ? await fingerprint(credential) : "anonymous"}`;
-    const params = { ...(scheme.service === undefined ? {} : { service: scheme.service }), ...(scope === undefined ? {} : { scope }) };
+    const params = {
+      ...(scheme.service === undefined ? {} : { service: scheme.service }),
+      ...(scope === undefined ? {} : { scope }),
+    };
     const fetch = () => this.requestToken(scheme.realm, params, credential, config);
     const { value, cached } = await obtain(this.tokens, key, this.sharing(config, fetch, tokenExpiry));
     return { token: value.token, cached, key };
   }
 
-  private async requestToken(realm: string, params: { service?: string; scope?: string }, credential: Credential | undefined, config: Config): Promise<IssuedToken> {
+  private async requestToken(
+    realm: string,
+    params: { service?: string; scope?: string },
+    credential: Credential | undefined,
+    config: Config,
+  ): Promise<IssuedToken> {
     try {
       return await requestToken(realm, params, credential, config.upstreamTimeoutMs);
     } catch (error) {
       if (!(error instanceof TokenRefused)) throw error;
       const whose = credential ? "the mirror's credentials for" : "an anonymous token for";
-      logEvent("error", "upstream token refused", { upstream: this.identity, status: error.status, credentials: credential !== undefined });
+      logEvent("error", "upstream token refused", {
+        upstream: this.identity,
+        status: error.status,
+        credentials: credential !== undefined,
+      });
       throw upstreamError("UNAVAILABLE", `its token service refused ${whose} this repository`, realm, { status: 502 });
     }
   }
@@ -139,7 +169,13 @@ export class UpstreamClient {
     const params = { ...(service === undefined ? {} : { service }), ...(scope === undefined ? {} : { scope }) };
     const fetch = () => requestToken(realm.href, params, undefined, config.upstreamTimeoutMs);
     try {
-      return (await obtain(this.tokens, `redirect ${realm.href} ${service ?? ""} ${scope ?? ""}`, this.sharing(config, fetch, tokenExpiry))).value.token;
+      return (
+        await obtain(
+          this.tokens,
+          `redirect ${realm.href} ${service ?? ""} ${scope ?? ""}`,
+          this.sharing(config, fetch, tokenExpiry),
+        )
+      ).value.token;
     } catch (error) {
       if (error instanceof TokenRefused) return undefined; // the target's refusal stands
       throw error;
@@ -152,29 +188,40 @@ export class UpstreamClient {
    */
   private async ping(config: Config): Promise<Scheme> {
     const url = `${this.upstream.registry}/v2/`;
-    const ping = await fetchUpstream({ method: "GET", url, headers: new Headers() }, { timeoutMs: config.upstreamTimeoutMs, maxHops: 0, returnRedirects: true });
+    const ping = await fetchUpstream(
+      { method: "GET", url, headers: new Headers() },
+      { timeoutMs: config.upstreamTimeoutMs, maxHops: 0, returnRedirects: true },
+    );
     await ping.body?.cancel();
     if (ping.status === 429) throw upstreamRateLimited(ping, this.upstream.registry);
     // A registry that answers or redirects its version check (registry.k8s.io) authenticates nobody itself.
     if (ping.status < 400) return { kind: "none" };
-    if (ping.status !== 401) throw upstreamError("UNAVAILABLE", `answered /v2/ with ${ping.status}`, url, { status: 502 });
+    if (ping.status !== 401)
+      throw upstreamError("UNAVAILABLE", `answered /v2/ with ${ping.status}`, url, { status: 502 });
     const challenge = parseChallenge(ping.headers.get("www-authenticate") ?? "");
     if (challenge?.scheme === "basic") return { kind: "basic" };
     const realm = this.upstream.realm ?? challenge?.params.realm;
     if (challenge?.scheme !== "bearer" || !parseHttpUrl(realm)) {
-      throw upstreamError("UNAVAILABLE", "asks for an authentication scheme this mirror does not speak", url, { status: 502 });
+      throw upstreamError("UNAVAILABLE", "asks for an authentication scheme this mirror does not speak", url, {
+        status: 502,
+      });
     }
     const service = challenge.params.service;
     return { kind: "bearer", realm: realm!, ...(service === undefined ? {} : { service }) };
   }
 
   private limits(config: Config, limits: Partial<FetchLimits>): FetchLimits {
-    return { timeoutMs: config.upstreamTimeoutMs, ...limits, redirectToken: (challenge) => this.redirectToken(challenge, config) };
+    return {
+      timeoutMs: config.upstreamTimeoutMs,
+      ...limits,
+      redirectToken: (challenge) => this.redirectToken(challenge, config),
+    };
   }
 
   private sharing<T>(config: Config, fetch: () => Promise<T>, expiresAt: (value: T) => number): ObtainOptions<T> {
     const seconds = config.upstreamTimeoutMs / 1000;
-    const timedOut = () => upstreamError("UNAVAILABLE", `no answer within ${seconds} s`, this.upstream.registry, { status: 504 });
+    const timedOut = () =>
+      upstreamError("UNAVAILABLE", `no answer within ${seconds} s`, this.upstream.registry, { status: 504 });
     return { waitMs: config.upstreamTimeoutMs, fetch, expiresAt, timedOut };
   }
 }
@@ -187,7 +234,9 @@ function fingerprint(credential: Credential): Promise<string> {
   let print = fingerprints.get(credential);
   if (!print) {
     const bytes = new TextEncoder().encode(`${credential.username}:${credential.password}`);
-    print = crypto.subtle.digest("SHA-256", bytes).then((hash) => [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join(""));
+    print = crypto.subtle
+      .digest("SHA-256", bytes)
+      .then((hash) => [...new Uint8Array(hash)].map((b) => b.toString(16).padStart(2, "0")).join(""));
     fingerprints.set(credential, print);
   }
   return print;

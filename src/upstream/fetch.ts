@@ -2,7 +2,7 @@
  * Every outbound request. Redirects are followed here, by hand, so credentials never cross origins: S3 and CDN
  * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
  */
-import { upstreamError, type RegistryError } from "../core/errors";
+import { type RegistryError, upstreamError } from "../core/errors";
 import { watchIdle } from "./idle";
 
 /** An outbound request. `headers` are already reduced to what the upstream may see. */
@@ -69,7 +69,14 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
       continue;
     }
     const challenge = response.headers.get("www-authenticate");
-    if (response.status === 401 && target !== origin && triedTokenFor !== target && left && challenge && limits.redirectToken) {
+    if (
+      response.status === 401 &&
+      target !== origin &&
+      triedTokenFor !== target &&
+      left &&
+      challenge &&
+      limits.redirectToken
+    ) {
       const token = await limits.redirectToken(challenge);
       if (token) {
         await discard(response);
@@ -116,14 +123,16 @@ function redirectTarget(current: UpstreamRequest, status: number, location: stri
   } catch {
     throw upstreamUnavailable(502, "upstream sent an invalid redirect", current.url);
   }
-  if (next.protocol !== "https:" && next.protocol !== "http:") throw upstreamUnavailable(502, "upstream redirected to a non-HTTP URL", current.url);
+  if (next.protocol !== "https:" && next.protocol !== "http:")
+    throw upstreamUnavailable(502, "upstream redirected to a non-HTTP URL", current.url);
   const crossOrigin = next.origin !== new URL(current.url).origin;
   const headers = new Headers(current.headers);
   if (crossOrigin) for (const name of CREDENTIAL_HEADERS) headers.delete(name);
   const method = status === 303 && current.method !== "HEAD" ? "GET" : current.method;
   const body = method === current.method ? current.body : undefined;
   // A body sent upstream is a client's token form (username and password): it never follows a redirect elsewhere.
-  if (crossOrigin && body !== undefined) throw upstreamUnavailable(502, "redirected a request with a body to another origin", current.url);
+  if (crossOrigin && body !== undefined)
+    throw upstreamUnavailable(502, "redirected a request with a body to another origin", current.url);
   return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
 }
 
@@ -140,7 +149,8 @@ async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<R
       signal: controller.signal,
     });
   } catch (error) {
-    if (controller.signal.aborted) throw upstreamUnavailable(504, `no answer within ${timeoutMs / 1000} s`, request.url, error);
+    if (controller.signal.aborted)
+      throw upstreamUnavailable(504, `no answer within ${timeoutMs / 1000} s`, request.url, error);
     throw upstreamUnavailable(502, "could not reach the upstream", request.url, error);
   } finally {
     clearTimeout(timer);

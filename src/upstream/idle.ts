@@ -19,7 +19,11 @@ const READ_BYTES = 1024 * 1024;
  * connection fail short of Content-Length instead of waiting forever. One timer serves many reads (it re-arms for
  * the time left), since a timer per read costs more CPU than the copy itself.
  */
-export function watchIdle(body: ReadableStream<Uint8Array>, idleMs: number, stalled: () => Error): ReadableStream<Uint8Array> {
+export function watchIdle(
+  body: ReadableStream<Uint8Array>,
+  idleMs: number,
+  stalled: () => Error,
+): ReadableStream<Uint8Array> {
   const reader = openReader(body);
   let waitingSince = 0; // when the pending read started; 0 while none is pending
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -70,9 +74,11 @@ export function watchIdle(body: ReadableStream<Uint8Array>, idleMs: number, stal
   );
 }
 
-
 /** Reads a fetched body (a byte stream) in large pieces; any other stream as its chunks come. */
-function openReader(body: ReadableStream<Uint8Array>): { read: () => Promise<ReadableStreamReadResult<Uint8Array>>; cancel: (reason: unknown) => Promise<void> } {
+function openReader(body: ReadableStream<Uint8Array>): {
+  read: () => Promise<ReadableStreamReadResult<Uint8Array>>;
+  cancel: (reason: unknown) => Promise<void>;
+} {
   try {
     const reader = body.getReader({ mode: "byob" });
     return { read: () => reader.read(new Uint8Array(READ_BYTES)), cancel: (reason) => reader.cancel(reason) };

@@ -4,8 +4,8 @@
  */
 import type { Origin } from "../cache/context";
 import { copyHeaders } from "../core/http";
-import type { RoutedRequest } from "../routing/routed";
 import { isHostsRegistry } from "../routing/route";
+import type { RoutedRequest } from "../routing/routed";
 import { namesRepository } from "../routing/target";
 import { clientFor } from "./client";
 import { sendsCredentials } from "./client-access";
@@ -25,9 +25,19 @@ export function originFor(routed: RoutedRequest): Origin {
       const { target, config } = routed;
       const client = clientFor(target.upstream);
       const url = upstreamUrl(routed.url, target);
-      const probe = (href: string) => ({ method: "HEAD", url: href, headers: copyHeaders(routed.request.headers, PROBE_HEADERS) });
+      const probe = (href: string) => ({
+        method: "HEAD",
+        url: href,
+        headers: copyHeaders(routed.request.headers, PROBE_HEADERS),
+      });
       // With the anonymous token the upstream's client holds (one per repository, shared by every probe of it).
-      const first = await client.fetchAs(probe(url), namesRepository(target) ? target.repository : undefined, "anonymous", config, { returnRedirects: true });
+      const first = await client.fetchAs(
+        probe(url),
+        namesRepository(target) ? target.repository : undefined,
+        "anonymous",
+        config,
+        { returnRedirects: true },
+      );
       const location = first.headers.get("location");
       if (!REDIRECTS.has(first.status) || location === null) return first;
       // A redirect is readable only if following it succeeds (a login page is not the object; the cache checks that).
@@ -40,6 +50,12 @@ export function originFor(routed: RoutedRequest): Origin {
       await stored.body?.cancel();
       return client.fetchDirect({ ...probe(storage), method: "GET" }, config);
     },
-    sendsCredentials: () => sendsCredentials(upstreamHeaders(routed.request), routed.target, routed.config, isHostsRegistry(routed.url, routed.target, routed.config)),
+    sendsCredentials: () =>
+      sendsCredentials(
+        upstreamHeaders(routed.request),
+        routed.target,
+        routed.config,
+        isHostsRegistry(routed.url, routed.target, routed.config),
+      ),
   };
 }

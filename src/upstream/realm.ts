@@ -8,7 +8,7 @@ import type { Credential } from "../config/access";
 import { BodyLimitError, readBounded } from "../core/body";
 import { upstreamError } from "../core/errors";
 import { isRecord } from "../core/parse";
-import { fetchUpstream, upstreamRateLimited, type UpstreamRequest } from "./fetch";
+import { fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 
 /** A token answer is a little JSON; a realm that sends more is not answering with a token. */
 export const MAX_TOKEN_BYTES = 64 * 1024;
@@ -31,12 +31,25 @@ export async function askRealm(request: UpstreamRequest, timeoutMs: number): Pro
   const deadline = Date.now() + timeoutMs;
   const response = await fetchUpstream(request, { timeoutMs });
   try {
-    const body = await readBounded(response.body, { maxBytes: MAX_TOKEN_BYTES, deadline }, response.headers.get("content-length"));
+    const body = await readBounded(
+      response.body,
+      { maxBytes: MAX_TOKEN_BYTES, deadline },
+      response.headers.get("content-length"),
+    );
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
-    if (!(error instanceof BodyLimitError)) throw upstreamError("UNAVAILABLE", "its token service failed mid-answer", request.url, { status: 502, cause: error });
-    const message = error.limit === "too large" ? `answered with more than ${MAX_TOKEN_BYTES / 1024} KiB` : `did not finish its answer within ${timeoutMs / 1000} s`;
-    throw upstreamError("UNAVAILABLE", `its token service ${message}`, request.url, { status: error.limit === "too large" ? 502 : 504 });
+    if (!(error instanceof BodyLimitError))
+      throw upstreamError("UNAVAILABLE", "its token service failed mid-answer", request.url, {
+        status: 502,
+        cause: error,
+      });
+    const message =
+      error.limit === "too large"
+        ? `answered with more than ${MAX_TOKEN_BYTES / 1024} KiB`
+        : `did not finish its answer within ${timeoutMs / 1000} s`;
+    throw upstreamError("UNAVAILABLE", `its token service ${message}`, request.url, {
+      status: error.limit === "too large" ? 502 : 504,
+    });
   }
 }
 
@@ -53,7 +66,8 @@ export async function requestToken(
   const headers = new Headers({ accept: "application/json" });
   if (credential) headers.set("authorization", basicAuthorization(credential));
   const answer = await askRealm({ method: "GET", url: url.href, headers }, timeoutMs);
-  if (answer.status === 429) throw upstreamRateLimited(new Response(null, { status: 429, headers: answer.headers }), url.href);
+  if (answer.status === 429)
+    throw upstreamRateLimited(new Response(null, { status: 429, headers: answer.headers }), url.href);
   const issued = answer.status >= 200 && answer.status < 300 ? parseToken(answer.body) : undefined;
   if (!issued) throw new TokenRefused(url.host, answer.status);
   return issued;

@@ -34,7 +34,11 @@ const FORWARDED_RESPONSE_HEADERS = ["content-type", "content-length"];
 export function answerPing(request: Request): Response {
   const body = JSON.stringify({ standalone: true });
   return new Response(bodyFor(request.method, body), {
-    headers: { "content-type": "application/json; charset=utf-8", "x-docker-registry-standalone": "true", "cache-control": "no-store" },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "x-docker-registry-standalone": "true",
+      "cache-control": "no-store",
+    },
   });
 }
 
@@ -45,7 +49,10 @@ export async function proxySearch(request: Request, target: Target, config: Conf
   const headers = new Headers({ accept: "application/json" });
   const userAgent = request.headers.get("user-agent");
   if (userAgent !== null) headers.set("user-agent", userAgent);
-  const response = await fetchUpstream({ method: "GET", url: query.url, headers }, { timeoutMs: config.upstreamTimeoutMs });
+  const response = await fetchUpstream(
+    { method: "GET", url: query.url, headers },
+    { timeoutMs: config.upstreamTimeoutMs },
+  );
   if (!response.ok) {
     await response.body?.cancel();
     throw indexFailure(response, query.url);
@@ -77,13 +84,18 @@ export function parseSearchQuery(url: URL, routed: Upstream, config: Config): Se
   const official = upstream.officialNamespace ? `${upstream.officialNamespace}/` : undefined;
   if (official && term.toLowerCase().startsWith(official)) term = term.slice(official.length);
   if (term === "" || term.length > MAX_TERM_LENGTH) {
-    throw new RegistryError("NAME_INVALID", "search needs a term of at most 255 characters: /v1/search?q=nginx", { detail: { q: url.searchParams.get("q") } });
+    throw new RegistryError("NAME_INVALID", "search needs a term of at most 255 characters: /v1/search?q=nginx", {
+      detail: { q: url.searchParams.get("q") },
+    });
   }
   // The request first, then whether this route can answer it: a malformed request is a 400 on any route.
   const n = readCount(url, "n", MAX_PAGE_SIZE);
   const page = readCount(url, "page", Number.MAX_SAFE_INTEGER);
   if (!upstream.index) {
-    throw new RegistryError("UNSUPPORTED", `route ${upstream.name} has no search index on this mirror`, { status: 404, detail: { route: upstream.name } });
+    throw new RegistryError("UNSUPPORTED", `route ${upstream.name} has no search index on this mirror`, {
+      status: 404,
+      detail: { route: upstream.name },
+    });
   }
   const target = new URL("/v1/search", upstream.index);
   target.searchParams.set("q", term);
@@ -97,7 +109,9 @@ function readCount(url: URL, name: string, max: number): string | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "") return undefined;
   if (!/^[1-9][0-9]{0,15}$/.test(raw) || Number(raw) > max) {
-    throw new RegistryError("PAGINATION_NUMBER_INVALID", `${name} must be a whole number from 1 to ${max}`, { detail: { [name]: raw } });
+    throw new RegistryError("PAGINATION_NUMBER_INVALID", `${name} must be a whole number from 1 to ${max}`, {
+      detail: { [name]: raw },
+    });
   }
   return raw;
 }

@@ -35,7 +35,11 @@ export interface ObtainOptions<T> {
  * The value for `key`: a usable one, another request's fetch in flight, or a new fetch. `cached` when it was stored.
  * This request waits at most `waitMs` in all, whoever's fetch it waits for.
  */
-export async function obtain<T>(memory: SharedMemory<T>, key: string, options: ObtainOptions<T>): Promise<{ value: T; cached: boolean }> {
+export async function obtain<T>(
+  memory: SharedMemory<T>,
+  key: string,
+  options: ObtainOptions<T>,
+): Promise<{ value: T; cached: boolean }> {
   const deadline = Date.now() + options.waitMs;
   for (let attempt = 0; ; attempt++) {
     const entry = memory.get(key);
@@ -59,7 +63,12 @@ export function forget<T>(memory: SharedMemory<T>, key: string): void {
 }
 
 function start<T>(memory: SharedMemory<T>, key: string, options: ObtainOptions<T>): Promise<T> {
-  const entry: SharedEntry<T> = { startedAt: Date.now(), settled: false, expiresAt: 0, value: Promise.resolve(undefined as T) };
+  const entry: SharedEntry<T> = {
+    startedAt: Date.now(),
+    settled: false,
+    expiresAt: 0,
+    value: Promise.resolve(undefined as T),
+  };
   entry.value = options.fetch().then(
     (value) => {
       entry.settled = true;
@@ -84,6 +93,9 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<Outcome<T>> {
     promise.catch(() => undefined); // nobody waits for it any more
     return { kind: "timeout" };
   }
-  const outcome = promise.then((value): Outcome<T> => ({ kind: "value", value }), (error: unknown): Outcome<T> => ({ kind: "error", error }));
+  const outcome = promise.then(
+    (value): Outcome<T> => ({ kind: "value", value }),
+    (error: unknown): Outcome<T> => ({ kind: "error", error }),
+  );
   return withBound(outcome, ms, { kind: "timeout" } as Outcome<T>);
 }

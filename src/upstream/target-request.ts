@@ -6,12 +6,19 @@
 import { copyHeaders } from "../core/http";
 import { ENDPOINT_QUERY } from "../routing/query";
 import { isHostsRegistry } from "../routing/route";
-import { timed, type RoutedRequest } from "../routing/routed";
+import { type RoutedRequest, timed } from "../routing/routed";
 import type { Target } from "../routing/target";
 import { fetchForClient } from "./client-access";
 
 /** Request headers an upstream may see. Anything else (cf-*, x-forwarded-*, cookies) stays here. */
-const FORWARDED_REQUEST_HEADERS = ["user-agent", "accept", "accept-encoding", "range", "if-none-match", "authorization"];
+const FORWARDED_REQUEST_HEADERS = [
+  "user-agent",
+  "accept",
+  "accept-encoding",
+  "range",
+  "if-none-match",
+  "authorization",
+];
 
 /** How a check on the client's behalf differs from the client's own request. */
 export interface FetchTargetOptions {
@@ -33,7 +40,10 @@ export async function fetchTarget(routed: RoutedRequest, options: FetchTargetOpt
     headers.delete("range");
     headers.delete("if-none-match");
   }
-  const limits = { idleTimeoutMs: routed.config.upstreamIdleTimeoutMs, ...(options.returnRedirects ? { returnRedirects: true } : {}) };
+  const limits = {
+    idleTimeoutMs: routed.config.upstreamIdleTimeoutMs,
+    ...(options.returnRedirects ? { returnRedirects: true } : {}),
+  };
   const request = { method, url: upstreamUrl(routed.url, routed.target), headers };
   // Through the access rules: whose credentials go upstream (never a mirror token), 429 and the fallback mirror.
   const ownRoute = isHostsRegistry(routed.url, routed.target, routed.config);

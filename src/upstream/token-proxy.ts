@@ -14,8 +14,8 @@ import { bodyFor, copyHeaders } from "../core/http";
 import { isRecord } from "../core/parse";
 import { isHostsRegistry } from "../routing/route";
 import { routeTokenRequest, type TokenRoute } from "../routing/scope";
-import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
 import type { Target } from "../routing/target";
+import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
 import { clientFor, type UpstreamClient } from "./client";
 import type { RealmAnswer } from "./realm";
 
@@ -33,7 +33,11 @@ export async function handleToken(request: Request, target: Target, config: Conf
   const form = request.method === "POST" ? await readSmallForm(request) : undefined;
   if (form !== undefined) assertTokenParameters(form);
   const params = form ?? url.searchParams;
-  const route = routeTokenRequest(params.getAll("scope").flatMap((value) => value.split(" ")), target, config);
+  const route = routeTokenRequest(
+    params.getAll("scope").flatMap((value) => value.split(" ")),
+    target,
+    config,
+  );
   const client = clientFor(route.upstream);
   const answer = isHostsRegistry(url, { ...target, upstream: route.upstream, via: route.via }, config)
     ? await relayOwn(request, url, form, route, client, config)
@@ -42,13 +46,23 @@ export async function handleToken(request: Request, target: Target, config: Conf
   const challenge = parseChallenge(headers.get("www-authenticate") ?? "");
   // The realm's own challenge names the realm (an UPSTREAMS realm may be an internal address): point it back here.
   if (challenge?.params.realm !== undefined) {
-    headers.set("www-authenticate", formatChallenge({ ...challenge, params: { ...challenge.params, realm: new URL("/token", url.origin).href } }));
+    headers.set(
+      "www-authenticate",
+      formatChallenge({ ...challenge, params: { ...challenge.params, realm: new URL("/token", url.origin).href } }),
+    );
   }
   return new Response(bodyFor(request.method, answer.body), { status: answer.status, headers });
 }
 
 /** The client's own request, credentials and all, with `ns` dropped and its scopes in the registry's naming. */
-function relayOwn(request: Request, url: URL, form: URLSearchParams | undefined, route: TokenRoute, client: UpstreamClient, config: Config): Promise<RealmAnswer> {
+function relayOwn(
+  request: Request,
+  url: URL,
+  form: URLSearchParams | undefined,
+  route: TokenRoute,
+  client: UpstreamClient,
+  config: Config,
+): Promise<RealmAnswer> {
   const headers = copyHeaders(request.headers, TOKEN_REQUEST_HEADERS);
   const query = rewriteScopes(url.searchParams, route, TOKEN_QUERY);
   if (form === undefined) return client.relay({ method: "GET", headers }, query, config);
@@ -60,12 +74,23 @@ function relayOwn(request: Request, url: URL, form: URLSearchParams | undefined,
  * An anonymous GET for the same scopes, for a registry the host does not name: whatever credentials the client sent
  * are for another registry. A client that asked with the OAuth2 POST gets the token under `access_token` too.
  */
-async function relayAnonymously(request: Request, params: URLSearchParams, route: TokenRoute, client: UpstreamClient, config: Config): Promise<RealmAnswer> {
+async function relayAnonymously(
+  request: Request,
+  params: URLSearchParams,
+  route: TokenRoute,
+  client: UpstreamClient,
+  config: Config,
+): Promise<RealmAnswer> {
   const scheme = await client.schemeOf(config);
   const query = new URLSearchParams();
   if (scheme.kind === "bearer" && scheme.service !== undefined) query.set("service", scheme.service);
-  for (const value of params.getAll("scope")) for (const scope of value.split(" ")) if (scope !== "") query.append("scope", route.rewrite(scope));
-  const answer = await client.relay({ method: "GET", headers: copyHeaders(request.headers, ANONYMOUS_REQUEST_HEADERS) }, query, config);
+  for (const value of params.getAll("scope"))
+    for (const scope of value.split(" ")) if (scope !== "") query.append("scope", route.rewrite(scope));
+  const answer = await client.relay(
+    { method: "GET", headers: copyHeaders(request.headers, ANONYMOUS_REQUEST_HEADERS) },
+    query,
+    config,
+  );
   return request.method === "POST" ? withAccessToken(answer) : answer;
 }
 
@@ -73,7 +98,8 @@ async function relayAnonymously(request: Request, params: URLSearchParams, route
 function rewriteScopes(params: URLSearchParams, route: TokenRoute, only?: readonly string[]): URLSearchParams {
   const rewritten = new URLSearchParams();
   for (const [name, value] of params) {
-    if (name !== "ns" && (only === undefined || only.includes(name))) rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
+    if (name !== "ns" && (only === undefined || only.includes(name)))
+      rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
   }
   return rewritten;
 }

@@ -10,7 +10,7 @@ import * as skopeo from "./clients/skopeo";
 import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { startStack, type Stack } from "./support/stack";
+import { type Stack, startStack } from "./support/stack";
 
 const skip = requires("the access suite", skopeo.skipReason(), stackSkipReason());
 const skipContainerd = requires("the access suite's containerd login", containerd.skipReason());
@@ -59,16 +59,25 @@ describe.skipIf(skip)("a mirror with users, pulling upstream with the owner's cr
 
   it("a mirror user pulls the private image: the Worker authenticates upstream as the owner", async () => {
     const pushed = stack.upstream.images.secret;
-    const result = await skopeo.copy({ ...client(), reference: `${pushed.repository}:${pushed.tag}`, creds: MIRROR_USER });
+    const result = await skopeo.copy({
+      ...client(),
+      reference: `${pushed.repository}:${pushed.tag}`,
+      creds: MIRROR_USER,
+    });
     expectSameImage(result.images[0]!, manifestFor(pushed));
   });
 
   it.each([
     ["without credentials", undefined],
     ["with a wrong password", { username: MIRROR_USER.username, password: "wrong-password" }],
-    ["with the upstream account's credentials, which are not a mirror user's", { username: "tester", password: "s3cret" }],
+    [
+      "with the upstream account's credentials, which are not a mirror user's",
+      { username: "tester", password: "s3cret" },
+    ],
   ])("skopeo is refused %s, and nothing reaches the upstream", async (_label, creds) => {
-    const failure = await failureOf(skopeo.copy({ ...client(), reference: "alpine:latest", ...(creds ? { creds } : {}) }));
+    const failure = await failureOf(
+      skopeo.copy({ ...client(), reference: "alpine:latest", ...(creds ? { creds } : {}) }),
+    );
     expect(failure).toMatch(/unauthorized|authentication required|incorrect username or password/i);
     expect(stack.upstream.log()).toEqual([]);
   });
@@ -78,7 +87,11 @@ describe.skipIf(skip)("a mirror with users, pulling upstream with the owner's cr
 
     it("ctr --user logs in with the OAuth2 password grant and pulls through the hosts.toml mirror", async () => {
       const pushed = stack.upstream.images.redis;
-      const result = await containerd.pullWith(daemon(), { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: MIRROR_USER });
+      const result = await containerd.pullWith(daemon(), {
+        ...client(),
+        reference: `docker.io/${pushed.repository}:${pushed.tag}`,
+        creds: MIRROR_USER,
+      });
       expectSameImage(result.images[0]!, manifestFor(pushed));
     });
   });

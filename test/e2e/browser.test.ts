@@ -6,17 +6,23 @@
 import { mkdir } from "node:fs/promises";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandPath, missingCommand } from "./clients/process";
 import { requires } from "./support/prerequisites";
 import { ARTIFACTS } from "./support/stack";
 import { makeCertificate } from "./support/tls";
-import { startWorker, type RunningWorker } from "./support/worker";
+import { type RunningWorker, startWorker } from "./support/worker";
 
 const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
   // A workers.dev-shaped host name that reaches the local Worker, as `npx wrangler deploy` with no edits would serve it.
   `--host-resolver-rules=MAP ${"edgehub.tester.workers.dev"} 127.0.0.1`,
 ];
@@ -52,7 +58,12 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     await mkdir(SHOTS, { recursive: true });
     const cert = makeCertificate(SHOTS, "worker");
     const upstreams = { harbor: { registry: "https://harbor.example.net" } };
-    worker = await startWorker({ vars: { UPSTREAMS: JSON.stringify(upstreams) }, keyPath: cert.keyPath, certPath: cert.certPath, logLevel: "warn" });
+    worker = await startWorker({
+      vars: { UPSTREAMS: JSON.stringify(upstreams) },
+      keyPath: cert.keyPath,
+      certPath: cert.certPath,
+      logLevel: "warn",
+    });
     browser = await chromium.launch({ executablePath: commandPath("chromium")!, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
@@ -61,12 +72,15 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
   });
 
   /** Opens the guide in a fresh context, collecting every console error and uncaught exception. */
-  async function open(options: Parameters<Browser["newContext"]>[0] = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  async function open(
+    options: Parameters<Browser["newContext"]>[0] = {},
+  ): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, ...options });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("console", (message) => {
-      if (message.type() === "error" || message.type() === "warning") errors.push(`${message.type()}: ${message.text()}`);
+      if (message.type() === "error" || message.type() === "warning")
+        errors.push(`${message.type()}: ${message.text()}`);
     });
     page.on("pageerror", (error) => errors.push(`exception: ${error.message}`));
     page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
@@ -132,7 +146,12 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
   });
 
   it("fits a phone: nothing but the snippets themselves scrolls sideways, and every image name in the table shows whole", async () => {
-    const { context, page, errors } = await open({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const { context, page, errors } = await open({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      deviceScaleFactor: 2,
+    });
     const overflow = await page.evaluate<number>(SIDEWAYS_OVERFLOW);
     expect(overflow).toBeLessThanOrEqual(0);
     const fontSize = await page.evaluate<number>(TEXT_SIZE);
@@ -149,10 +168,22 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
 /** GET / from the local Worker as an API client naming `host` (the browser's navigation always asks for HTML). */
 function getAsHost(port: string, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const request = httpsRequest({ hostname: "127.0.0.1", port, path: "/", headers: { host, accept: "application/json" }, rejectUnauthorized: false }, (response) => {
-      let body = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => resolve(body));
-    });
+    const request = httpsRequest(
+      {
+        hostname: "127.0.0.1",
+        port,
+        path: "/",
+        headers: { host, accept: "application/json" },
+        rejectUnauthorized: false,
+      },
+      (response) => {
+        let body = "";
+        response
+          .setEncoding("utf8")
+          .on("data", (chunk: string) => (body += chunk))
+          .on("end", () => resolve(body));
+      },
+    );
     request.on("error", reject).end();
   });
 }

@@ -8,9 +8,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
+import {
+  DOCKER_SUBDOMAIN,
+  ensureNames,
+  MIRROR_DOMAIN,
+  NAMES,
+  namesSkipReason,
+  UNKNOWN_SUBDOMAIN,
+} from "./support/names";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { DOCKER_SUBDOMAIN, ensureNames, MIRROR_DOMAIN, NAMES, namesSkipReason, UNKNOWN_SUBDOMAIN } from "./support/names";
-import { askWorker, startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
+import { askWorker, type Stack, startStack, summarizeRequests, workerRequests } from "./support/stack";
 import type { FixtureImage, LogEntry } from "./upstream";
 
 const skip = requires("the cache suite", skopeo.skipReason(), stackSkipReason(), namesSkipReason());
@@ -18,7 +25,9 @@ const TAG_TTL_MS = 1000;
 
 /** What would make Docker Hub count a pull or send bytes: a manifest or blob GET, or anything at the CDN. */
 function objectFetches(log: LogEntry[]): string[] {
-  return log.filter((e) => e.server === "cdn" || (e.method === "GET" && /\/(manifests|blobs)\//.test(e.path))).map((e) => `${e.server} ${e.method} ${e.path}`);
+  return log
+    .filter((e) => e.server === "cdn" || (e.method === "GET" && /\/(manifests|blobs)\//.test(e.path)))
+    .map((e) => `${e.server} ${e.method} ${e.path}`);
 }
 
 /** Every digest an image's pull reads: the tagged manifest, and each image manifest's own, config and layers. */
@@ -45,7 +54,10 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
   /** Waits until the Worker has stored (and shared) every manifest and blob of an image: it stores after answering. */
   async function waitUntilCached(image: FixtureImage): Promise<void> {
     const { manifests, blobs } = digestsOf(image);
-    const paths = [...manifests.map((d) => `/v2/${image.repository}/manifests/${d}`), ...blobs.map((d) => `/v2/${image.repository}/blobs/${d}`)];
+    const paths = [
+      ...manifests.map((d) => `/v2/${image.repository}/manifests/${d}`),
+      ...blobs.map((d) => `/v2/${image.repository}/blobs/${d}`),
+    ];
     const deadline = Date.now() + 20_000;
     for (const path of paths) {
       while ((await askWorker(stack, "HEAD", path)).xCache !== "HIT") {
@@ -58,25 +70,33 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
   it.each([
     ["a single-platform image", "alpine", "library/alpine:latest", false],
     ["a multi-platform index with --all", "multi", "library/multi:latest", true],
-  ] as const)("a second pull of %s makes no manifest or blob GET upstream, one HEAD per tag, and verifies", async (_label, name, reference, all) => {
-    const pushed = stack.upstream.images[name];
-    const cold = await skopeo.copy({ ...client(), reference, all });
-    expect(cold.digest).toBe(pushed.digest);
-    costs[`cold ${reference}`] = summarizeRequests(stack.upstream.log());
-    await waitUntilCached(pushed);
-    await sleep(TAG_TTL_MS + 100); // the tag's record is stale now, so this pull revalidates it
-    stack.upstream.resetLog();
-    const mark = stack.worker.output().length;
-    const warm = await skopeo.copy({ ...client(), reference, all });
-    expect(warm.digest).toBe(pushed.digest);
-    for (const image of warm.images) expectSameImage(image, manifestFor(pushed, all ? image.platform!.architecture : undefined));
-    const log = stack.upstream.log();
-    costs[`warm ${reference}`] = summarizeRequests(log);
-    expect(objectFetches(log)).toEqual([]);
-    expect(log.filter((e) => e.method === "HEAD").map((e) => e.path)).toEqual([`/v2/${pushed.repository}/manifests/${pushed.tag}`]);
-    const answers = workerRequests(stack, mark).filter((r) => /\/(manifests|blobs)\//.test(r.path));
-    expect(answers.map((r) => r.cache)).toEqual(answers.map((r) => (r.path.endsWith(`/manifests/${pushed.tag}`) ? "REVALIDATED" : "HIT")));
-  });
+  ] as const)(
+    "a second pull of %s makes no manifest or blob GET upstream, one HEAD per tag, and verifies",
+    async (_label, name, reference, all) => {
+      const pushed = stack.upstream.images[name];
+      const cold = await skopeo.copy({ ...client(), reference, all });
+      expect(cold.digest).toBe(pushed.digest);
+      costs[`cold ${reference}`] = summarizeRequests(stack.upstream.log());
+      await waitUntilCached(pushed);
+      await sleep(TAG_TTL_MS + 100); // the tag's record is stale now, so this pull revalidates it
+      stack.upstream.resetLog();
+      const mark = stack.worker.output().length;
+      const warm = await skopeo.copy({ ...client(), reference, all });
+      expect(warm.digest).toBe(pushed.digest);
+      for (const image of warm.images)
+        expectSameImage(image, manifestFor(pushed, all ? image.platform!.architecture : undefined));
+      const log = stack.upstream.log();
+      costs[`warm ${reference}`] = summarizeRequests(log);
+      expect(objectFetches(log)).toEqual([]);
+      expect(log.filter((e) => e.method === "HEAD").map((e) => e.path)).toEqual([
+        `/v2/${pushed.repository}/manifests/${pushed.tag}`,
+      ]);
+      const answers = workerRequests(stack, mark).filter((r) => /\/(manifests|blobs)\//.test(r.path));
+      expect(answers.map((r) => r.cache)).toEqual(
+        answers.map((r) => (r.path.endsWith(`/manifests/${pushed.tag}`) ? "REVALIDATED" : "HIT")),
+      );
+    },
+  );
 
   it("an image pulled through docker.<domain> is then pulled through the bare domain and an unknown label with no manifest or blob GET upstream", async () => {
     const pushed = stack.upstream.images.redis;

@@ -13,11 +13,14 @@ import * as podman from "./clients/podman";
 import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { startStack, summarizeRequests, workerRequests, type Stack } from "./support/stack";
+import { type Stack, startStack, summarizeRequests, workerRequests } from "./support/stack";
 
 /** Host paths clients create outside the directories we give them; the runners remove the ones they made. */
 const HOST_PATHS = ["/run/docker", "/run/containers", "/var/lib/containers", "/etc/docker/key.json", "/opt/containerd"];
-const hostBefore = { paths: HOST_PATHS.filter((path) => existsSync(path)), mounts: readFileSync("/proc/self/mountinfo", "utf8") };
+const hostBefore = {
+  paths: HOST_PATHS.filter((path) => existsSync(path)),
+  mounts: readFileSync("/proc/self/mountinfo", "utf8"),
+};
 const skips = {
   podman: requires("podman through the mirror", podman.skipReason(), stackSkipReason()),
   containerd: requires("containerd through the mirror", containerd.skipReason(), stackSkipReason()),
@@ -41,7 +44,9 @@ beforeEach(() => {
   outputMark = stack.worker.output().length;
 });
 afterAll(async () => {
-  console.log(`requests per pull through the mirror (client -> Worker, Worker -> upstream):\n${JSON.stringify(costs, null, 1)}`);
+  console.log(
+    `requests per pull through the mirror (client -> Worker, Worker -> upstream):\n${JSON.stringify(costs, null, 1)}`,
+  );
   await stack?.stop();
 });
 
@@ -69,7 +74,11 @@ describe.skipIf(skips.podman)("podman", () => {
 
   it("pulls the private image with mirror credentials", async () => {
     const pushed = stack.upstream.images.secret;
-    const result = await podman.pull({ ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
+    const result = await podman.pull({
+      ...client(),
+      reference: `docker.io/${pushed.repository}:${pushed.tag}`,
+      creds: stack.upstream.users.tester,
+    });
     expect(result.digest).toBe(pushed.digest);
   });
 });
@@ -89,7 +98,12 @@ describe.skipIf(skips.containerd)("containerd", () => {
 
   it("pulls arm64 out of a multi-arch index through _default/hosts.toml", async () => {
     const pushed = stack.upstream.images.multi;
-    const result = await containerd.pullWith(daemon(), { ...client(), reference: "docker.io/library/multi:latest", hostsNamespace: "_default", platform: "linux/arm64" });
+    const result = await containerd.pullWith(daemon(), {
+      ...client(),
+      reference: "docker.io/library/multi:latest",
+      hostsNamespace: "_default",
+      platform: "linux/arm64",
+    });
     expect(result.digest).toBe(pushed.digest);
     const arm = result.images.find((image) => image.platform?.architecture === "arm64");
     expectSameImage(arm!, manifestFor(pushed, "arm64"));
@@ -97,13 +111,20 @@ describe.skipIf(skips.containerd)("containerd", () => {
 
   it("pulls the private image with --user", async () => {
     const pushed = stack.upstream.images.secret;
-    const result = await containerd.pullWith(daemon(), { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
+    const result = await containerd.pullWith(daemon(), {
+      ...client(),
+      reference: `docker.io/${pushed.repository}:${pushed.tag}`,
+      creds: stack.upstream.users.tester,
+    });
     expectSameImage(result.images[0]!, manifestFor(pushed));
   });
 
   it("pulls the large image, every layer verified", async () => {
     const pushed = stack.upstream.images.large;
-    const result = await containerd.pullWith(daemon(), { ...client(), reference: `docker.io/${pushed.repository}:${pushed.tag}` });
+    const result = await containerd.pullWith(daemon(), {
+      ...client(),
+      reference: `docker.io/${pushed.repository}:${pushed.tag}`,
+    });
     expectSameImage(result.images[0]!, manifestFor(pushed));
     record("containerd pull large");
   });
@@ -142,7 +163,9 @@ describe.skipIf(skips.dockerd)("dockerd", () => {
 
   it("docker search <mirror>/alpine asks the index for alpine through the mirror, without credentials", async () => {
     const hits = await daemon.search(`${stack.worker.host}/alpine`);
-    expect(hits).toEqual([{ Name: "alpine", Description: "Official image alpine (e2e fixture)", StarCount: 1000, IsOfficial: true }]);
+    expect(hits).toEqual([
+      { Name: "alpine", Description: "Official image alpine (e2e fixture)", StarCount: 1000, IsOfficial: true },
+    ]);
     const index = stack.upstream.log().filter((entry) => entry.server === "index");
     expect(index).toMatchObject([{ path: "/v1/search?q=alpine&n=25", authorization: false, status: 200 }]);
     const requests = workerRequests(stack, outputMark).map((r) => `${r.method} ${r.path} ${r.status}`);
@@ -152,7 +175,12 @@ describe.skipIf(skips.dockerd)("dockerd", () => {
   it("docker search <mirror>/library/alpine finds the same image (library/ is dropped for Docker Hub)", async () => {
     const hits = await daemon.search(`${stack.worker.host}/library/alpine`);
     expect(hits.map((hit) => hit.Name)).toEqual(["alpine"]);
-    expect(stack.upstream.log().filter((entry) => entry.server === "index").map((entry) => entry.path)).toEqual(["/v1/search?q=alpine&n=25"]);
+    expect(
+      stack.upstream
+        .log()
+        .filter((entry) => entry.server === "index")
+        .map((entry) => entry.path),
+    ).toEqual(["/v1/search?q=alpine&n=25"]);
   });
 
   it("docker search <mirror>/redis finds a namespaced image", async () => {

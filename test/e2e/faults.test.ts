@@ -12,10 +12,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { startStack, type Stack } from "./support/stack";
+import { type Stack, startStack } from "./support/stack";
 import { makeCertificate } from "./support/tls";
-import { startWorker, type RunningWorker } from "./support/worker";
-import { fetchToken, type Fault, type FaultRule, type FixtureName } from "./upstream";
+import { type RunningWorker, startWorker } from "./support/worker";
+import { type Fault, type FaultRule, type FixtureName, fetchToken } from "./upstream";
 import { OVERSIZE_BYTES } from "./upstream/faults";
 
 const skip = requires("the fault suite", skopeo.skipReason(), stackSkipReason());
@@ -44,7 +44,11 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
     stack = await startStack("faults", {
       largeMb: 8,
       // The cache off, so every fault reaches the proxy path; the cache's own rule is tested at the end.
-      vars: { UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), CACHE: "off" },
+      vars: {
+        UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+        UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+        CACHE: "off",
+      },
       logLevel: "warn",
     });
     ca = readFileSync(stack.caCertPath, "utf8");
@@ -53,7 +57,9 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
   afterEach(() => stack.upstream.faults.clear());
   afterAll(async () => {
     const rows = outcomes.map((row) => `| ${row.join(" | ")} |`).join("\n");
-    console.log(`faults through the mirror:\n| fault | where | raw answer | ms | skopeo |\n| --- | --- | --- | --- | --- |\n${rows}`);
+    console.log(
+      `faults through the mirror:\n| fault | where | raw answer | ms | skopeo |\n| --- | --- | --- | --- | --- |\n${rows}`,
+    );
     await stack?.stop();
   });
 
@@ -61,15 +67,28 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
   const layerHex = () => layer().digest.slice("sha256:".length);
 
   /** A GET through the Worker that never waits past a client deadline, reading whatever body arrives. */
-  function rawGet(path: string, extraHeaders: Record<string, string> = {}, deadlineMs = 30_000, via = { origin: "", ca: "" }): Promise<RawResult> {
+  function rawGet(
+    path: string,
+    extraHeaders: Record<string, string> = {},
+    deadlineMs = 30_000,
+    via = { origin: "", ca: "" },
+  ): Promise<RawResult> {
     const started = Date.now();
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       const done = (status: number, headers: RawResult["headers"], error?: string) =>
-        resolve({ status, headers, bytes: Buffer.concat(chunks), ms: Date.now() - started, ...(error ? { error } : {}) });
+        resolve({
+          status,
+          headers,
+          bytes: Buffer.concat(chunks),
+          ms: Date.now() - started,
+          ...(error ? { error } : {}),
+        });
       const target = { origin: via.origin || stack.worker.origin, ca: via.ca || ca };
       // An empty value drops a header (a token request carries no bearer token).
-      const headers = Object.fromEntries(Object.entries({ authorization: `Bearer ${token}`, ...extraHeaders }).filter(([, value]) => value !== ""));
+      const headers = Object.fromEntries(
+        Object.entries({ authorization: `Bearer ${token}`, ...extraHeaders }).filter(([, value]) => value !== ""),
+      );
       const req = request(`${target.origin}${path}`, { ca: target.ca, headers }, (res) => {
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => done(res.statusCode ?? 0, res.headers, res.complete ? undefined : "ended short"));
@@ -89,12 +108,22 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
   async function pullVerdict(retryTimes?: number): Promise<string> {
     const where = { mirror: stack.worker.host, caCertPath: stack.caCertPath, workDir: stack.workDir };
     try {
-      const result = await skopeo.copy({ ...where, reference: "library/large:latest", timeoutMs: 90_000, ...(retryTimes ? { retryTimes } : {}) });
+      const result = await skopeo.copy({
+        ...where,
+        reference: "library/large:latest",
+        timeoutMs: 90_000,
+        ...(retryTimes ? { retryTimes } : {}),
+      });
       expectSameImage(result.images[0]!, manifestFor(stack.upstream.images.large));
       return "ok, every digest verified";
     } catch (error) {
       const message = (error as Error).message;
-      return message.split("\n").filter((line) => line.trim()).at(-1)!.replace(/^.*?level=fatal msg=/, "").slice(0, 160);
+      return message
+        .split("\n")
+        .filter((line) => line.trim())
+        .at(-1)!
+        .replace(/^.*?level=fatal msg=/, "")
+        .slice(0, 160);
     }
   }
 
@@ -125,16 +154,19 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
   describe("blob bodies from the CDN", () => {
     const onLayer = (fault: Fault): FaultRule => ({ server: "cdn", fault, path: new RegExp(layerHex()) });
 
-    it.each(["close-mid-body", "short-body", "hang-mid-body"] as const)("%s: the client gets fewer bytes than Content-Length, in bounded time, and skopeo fails", async (fault) => {
-      const { raw, verdict } = await inject(onLayer(fault));
-      expect(raw.status).toBe(200);
-      expect(raw.headers["content-length"]).toBe(String(layer().size));
-      expect(raw.bytes.length).toBeLessThan(layer().size);
-      expect(raw.error).toBeDefined();
-      expect(raw.ms).toBeLessThan(BOUND_MS);
-      expect(verdict).not.toMatch(/^ok/);
-      await expectHealedPull();
-    });
+    it.each(["close-mid-body", "short-body", "hang-mid-body"] as const)(
+      "%s: the client gets fewer bytes than Content-Length, in bounded time, and skopeo fails",
+      async (fault) => {
+        const { raw, verdict } = await inject(onLayer(fault));
+        expect(raw.status).toBe(200);
+        expect(raw.headers["content-length"]).toBe(String(layer().size));
+        expect(raw.bytes.length).toBeLessThan(layer().size);
+        expect(raw.error).toBeDefined();
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        expect(verdict).not.toMatch(/^ok/);
+        await expectHealedPull();
+      },
+    );
 
     it("wrong-bytes: the right length with the wrong digest; Docker-Content-Digest lets the client tell, and skopeo refuses the layer", async () => {
       const { raw, verdict } = await inject(onLayer("wrong-bytes"));
@@ -171,18 +203,27 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       expect(raw.headers["retry-after"]).toBe("1");
     });
 
-    it.each(["close-mid-body", "short-body", "hang-mid-body"] as const)("%s once: skopeo fails clearly, and a client that resumes with Range gets a layer that verifies", async (fault) => {
-      stack.upstream.faults.set({ ...onLayer(fault), times: 2 });
-      const verdict = await pullVerdict(2);
-      expect(verdict).toMatch(/unexpected EOF/);
-      const first = await rawGet(blobPath());
-      expect(first.error).toBeDefined();
-      const rest = await rawGet(blobPath(), { range: `bytes=${first.bytes.length}-` });
-      expect(rest.status).toBe(206);
-      const whole = Buffer.concat([first.bytes, rest.bytes]);
-      outcomes.push([`${fault} (once)`, "cdn", `${first.bytes.length} bytes, then 206 with ${rest.bytes.length}`, String(first.ms + rest.ms), verdict]);
-      expect(sha256(whole)).toBe(layer().digest);
-    });
+    it.each(["close-mid-body", "short-body", "hang-mid-body"] as const)(
+      "%s once: skopeo fails clearly, and a client that resumes with Range gets a layer that verifies",
+      async (fault) => {
+        stack.upstream.faults.set({ ...onLayer(fault), times: 2 });
+        const verdict = await pullVerdict(2);
+        expect(verdict).toMatch(/unexpected EOF/);
+        const first = await rawGet(blobPath());
+        expect(first.error).toBeDefined();
+        const rest = await rawGet(blobPath(), { range: `bytes=${first.bytes.length}-` });
+        expect(rest.status).toBe(206);
+        const whole = Buffer.concat([first.bytes, rest.bytes]);
+        outcomes.push([
+          `${fault} (once)`,
+          "cdn",
+          `${first.bytes.length} bytes, then 206 with ${rest.bytes.length}`,
+          String(first.ms + rest.ms),
+          verdict,
+        ]);
+        expect(sha256(whole)).toBe(layer().digest);
+      },
+    );
 
     it("status-429 once: skopeo --retry-times waits out Retry-After and gets the whole layer", async () => {
       stack.upstream.faults.set({ ...onLayer("status-429"), times: 1 });
@@ -193,7 +234,11 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
   });
 
   describe("the registry", () => {
-    const onBlob = (fault: Fault): FaultRule => ({ server: "registry", fault, path: new RegExp(`/blobs/sha256:${layerHex()}$`) });
+    const onBlob = (fault: Fault): FaultRule => ({
+      server: "registry",
+      fault,
+      path: new RegExp(`/blobs/sha256:${layerHex()}$`),
+    });
 
     it("redirect-loop: 502 after at most 5 hops, quickly", async () => {
       stack.upstream.resetLog();
@@ -217,17 +262,20 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       await expectHealedPull();
     });
 
-    it.each(["hang-before-headers", "status-503", "status-429"] as const)("%s on the manifest: bounded and passed on", async (fault) => {
-      const rule: FaultRule = { server: "registry", fault, path: /\/manifests\// };
-      stack.upstream.faults.set(rule);
-      const raw = await rawGet("/v2/library/large/manifests/latest");
-      const verdict = fault === "status-429" ? "-" : await pullVerdict();
-      record(fault, "registry (manifest)", raw, verdict);
-      expect(raw.status).toBe(fault === "hang-before-headers" ? 504 : Number(fault.slice(-3)));
-      expect(raw.ms).toBeLessThan(BOUND_MS);
-      expect(verdict).not.toMatch(/^ok/);
-      await expectHealedPull();
-    });
+    it.each(["hang-before-headers", "status-503", "status-429"] as const)(
+      "%s on the manifest: bounded and passed on",
+      async (fault) => {
+        const rule: FaultRule = { server: "registry", fault, path: /\/manifests\// };
+        stack.upstream.faults.set(rule);
+        const raw = await rawGet("/v2/library/large/manifests/latest");
+        const verdict = fault === "status-429" ? "-" : await pullVerdict();
+        record(fault, "registry (manifest)", raw, verdict);
+        expect(raw.status).toBe(fault === "hang-before-headers" ? 504 : Number(fault.slice(-3)));
+        expect(raw.ms).toBeLessThan(BOUND_MS);
+        expect(verdict).not.toMatch(/^ok/);
+        await expectHealedPull();
+      },
+    );
 
     it("status-429 once on the manifest: skopeo --retry-times retries and pulls", async () => {
       stack.upstream.faults.set({ server: "registry", fault: "status-429", path: /\/manifests\//, times: 1 });
@@ -239,9 +287,14 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
 
   describe("the token service", () => {
     const tokenPath = () => `/token?service=${stack.upstream.service}&scope=repository:library/large:pull`;
-    const onToken = (fault: Fault, times?: number): FaultRule => ({ server: "token", fault, ...(times ? { times } : {}) });
+    const onToken = (fault: Fault, times?: number): FaultRule => ({
+      server: "token",
+      fault,
+      ...(times ? { times } : {}),
+    });
     /** How much of the oversized token the token server wrote before its reader hung up (or all of it). */
-    const oversizeSent = () => stack.upstream.log().find((e) => e.server === "token" && e.sent !== undefined)?.sent ?? 0;
+    const oversizeSent = () =>
+      stack.upstream.log().find((e) => e.server === "token" && e.sent !== undefined)?.sent ?? 0;
     /** A reader that stops at a sane cap leaves most of the body unwritten, socket buffers included. */
     const READ_BOUND = OVERSIZE_BYTES / 4;
 
@@ -302,8 +355,10 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
         const cert = makeCertificate(stack.workDir, "owner-worker");
         const upstreams = { docker: { registry: stack.upstream.registryUrl, realm: stack.upstream.realmUrl } };
         const vars = {
-          UPSTREAMS: JSON.stringify(upstreams), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
-          UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), CACHE: "off",
+          UPSTREAMS: JSON.stringify(upstreams),
+          UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+          UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+          CACHE: "off",
           // The docker route points at the imitation: the owner's account for it is UPSTREAM_CREDENTIALS (DOCKERHUB_TOKEN
           // goes to the real Docker Hub only).
           UPSTREAM_CREDENTIALS: JSON.stringify({ docker: { username: "tester", password: "s3cret" } }),
@@ -325,7 +380,10 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       const manifest = (image: FixtureName) => {
         const { repository, tag } = stack.upstream.images[image];
         const accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
-        return rawGet(`/v2/${repository}/manifests/${tag}`, { authorization: "", accept }, BOUND_MS + 5_000, { origin: owner.origin, ca: ownerCa });
+        return rawGet(`/v2/${repository}/manifests/${tag}`, { authorization: "", accept }, BOUND_MS + 5_000, {
+          origin: owner.origin,
+          ca: ownerCa,
+        });
       };
       const ask = async (fault: Fault, image: FixtureName): Promise<RawResult> => {
         stack.upstream.resetLog();
@@ -389,7 +447,12 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       const cert = makeCertificate(stack.workDir, "cached-worker");
       const upstreams = { docker: { registry: stack.upstream.registryUrl, realm: stack.upstream.realmUrl } };
       const budget = { CACHE_CPU_BUDGET_MS: "300000" }; // every fill fits: the default would stream these big layers uncached
-      const vars = { UPSTREAMS: JSON.stringify(upstreams), UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS), ...budget };
+      const vars = {
+        UPSTREAMS: JSON.stringify(upstreams),
+        UPSTREAM_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+        UPSTREAM_IDLE_TIMEOUT_SECONDS: String(TIMEOUT_SECONDS),
+        ...budget,
+      };
       cached = await startWorker({ vars, keyPath: cert.keyPath, certPath: cert.certPath, logLevel: "warn" });
       cachedCa = cert.certPem;
     });
@@ -402,25 +465,28 @@ describe.skipIf(skip)("faults at the upstream, through the mirror", () => {
       ["close-mid-body", 1],
       ["short-body", 2],
       ["wrong-bytes", 3],
-    ] as const)("%s: the bad download is not stored; the healed fetch is a verified MISS, then a HIT", async (fault, index) => {
-      const target = stack.upstream.images.large.manifests[0]!.layers[index]!;
-      const path = `/v2/library/large/blobs/${target.digest}`;
-      const via = { origin: cached.origin, ca: cachedCa };
-      stack.upstream.faults.set({ server: "cdn", fault, path: new RegExp(target.digest.slice("sha256:".length)) });
-      const bad = await rawGet(path, {}, 30_000, via);
-      expect(sha256(bad.bytes)).not.toBe(target.digest);
-      stack.upstream.faults.clear();
-      await new Promise((resolve) => setTimeout(resolve, 500)); // any background store of the bad body has run by now
-      const healed = await rawGet(path, {}, 30_000, via);
-      expect(healed.headers["x-cache"]).toBe("MISS");
-      expect(sha256(healed.bytes)).toBe(target.digest);
-      let hit: RawResult | undefined;
-      for (let attempt = 0; attempt < 50 && hit?.headers["x-cache"] !== "HIT"; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, 100)); // the verified copy is stored just after the answer
-        hit = await rawGet(path, {}, 30_000, via);
-      }
-      expect(hit?.headers["x-cache"]).toBe("HIT");
-      expect(sha256(hit!.bytes)).toBe(target.digest);
-    });
+    ] as const)(
+      "%s: the bad download is not stored; the healed fetch is a verified MISS, then a HIT",
+      async (fault, index) => {
+        const target = stack.upstream.images.large.manifests[0]!.layers[index]!;
+        const path = `/v2/library/large/blobs/${target.digest}`;
+        const via = { origin: cached.origin, ca: cachedCa };
+        stack.upstream.faults.set({ server: "cdn", fault, path: new RegExp(target.digest.slice("sha256:".length)) });
+        const bad = await rawGet(path, {}, 30_000, via);
+        expect(sha256(bad.bytes)).not.toBe(target.digest);
+        stack.upstream.faults.clear();
+        await new Promise((resolve) => setTimeout(resolve, 500)); // any background store of the bad body has run by now
+        const healed = await rawGet(path, {}, 30_000, via);
+        expect(healed.headers["x-cache"]).toBe("MISS");
+        expect(sha256(healed.bytes)).toBe(target.digest);
+        let hit: RawResult | undefined;
+        for (let attempt = 0; attempt < 50 && hit?.headers["x-cache"] !== "HIT"; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100)); // the verified copy is stored just after the answer
+          hit = await rawGet(path, {}, 30_000, via);
+        }
+        expect(hit?.headers["x-cache"]).toBe("HIT");
+        expect(sha256(hit!.bytes)).toBe(target.digest);
+      },
+    );
   });
 });

@@ -9,10 +9,10 @@ import { missingCommand } from "./clients/process";
 import { getWithCa } from "./support/https";
 import { requires } from "./support/prerequisites";
 import { ARTIFACTS } from "./support/stack";
-import { makeCertificate, type Certificate } from "./support/tls";
-import { startWorker, type RunningWorker } from "./support/worker";
+import { type Certificate, makeCertificate } from "./support/tls";
+import { type RunningWorker, startWorker } from "./support/worker";
 import { RequestLog } from "./upstream/log";
-import { startSearchIndex, type SearchIndex, type SearchResult } from "./upstream/search-index";
+import { type SearchIndex, type SearchResult, startSearchIndex } from "./upstream/search-index";
 
 const skip = requires("the search suite", missingCommand(["openssl"]));
 
@@ -31,7 +31,11 @@ describe.skipIf(skip)("docker search's requests through the Worker", () => {
     index = await startSearchIndex({ repositories: ["library/alpine", "library/multi", "bitnami/redis"], log });
     // The registry is never contacted: search goes to the index alone.
     const upstreams = { docker: { registry: "http://127.0.0.1:9", index: index.url } };
-    worker = await startWorker({ vars: { UPSTREAMS: JSON.stringify(upstreams) }, keyPath: cert.keyPath, certPath: cert.certPath });
+    worker = await startWorker({
+      vars: { UPSTREAMS: JSON.stringify(upstreams) },
+      keyPath: cert.keyPath,
+      certPath: cert.certPath,
+    });
   });
   beforeEach(() => log.reset());
   afterAll(async () => {
@@ -53,16 +57,27 @@ describe.skipIf(skip)("docker search's requests through the Worker", () => {
     ["library/alpine", "alpine"],
     // A client that keeps the mirror host in the term.
     ["<mirror>/library/alpine", "alpine"],
-  ])("q=%s reaches the index as q=%s, without the client's Authorization, and the results come back unchanged", async (q, term) => {
-    const response = await get(`/v1/search?q=${encodeURIComponent(q.replace("<mirror>", worker.host))}&n=25`);
-    expect(response.status).toBe(200);
-    const body = JSON.parse(response.body) as { query: string; results: SearchResult[] };
-    expect(body.query).toBe(term);
-    expect(body.results).toEqual([
-      { name: "alpine", description: "Official image alpine (e2e fixture)", star_count: 1000, is_official: true, is_automated: false },
-    ]);
-    expect(log.entries()).toMatchObject([{ server: "index", path: `/v1/search?q=${term}&n=25`, authorization: false, status: 200 }]);
-  });
+  ])(
+    "q=%s reaches the index as q=%s, without the client's Authorization, and the results come back unchanged",
+    async (q, term) => {
+      const response = await get(`/v1/search?q=${encodeURIComponent(q.replace("<mirror>", worker.host))}&n=25`);
+      expect(response.status).toBe(200);
+      const body = JSON.parse(response.body) as { query: string; results: SearchResult[] };
+      expect(body.query).toBe(term);
+      expect(body.results).toEqual([
+        {
+          name: "alpine",
+          description: "Official image alpine (e2e fixture)",
+          star_count: 1000,
+          is_official: true,
+          is_automated: false,
+        },
+      ]);
+      expect(log.entries()).toMatchObject([
+        { server: "index", path: `/v1/search?q=${term}&n=25`, authorization: false, status: 200 },
+      ]);
+    },
+  );
 
   it("an index that is down is a 502 OCI error naming its route", async () => {
     await index.stop();

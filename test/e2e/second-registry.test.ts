@@ -15,8 +15,8 @@ import { containerdForSuite } from "./support/containerd-suite";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { namesSkipReason, UNKNOWN_SUBDOMAIN } from "./support/names";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { startStack, type Stack } from "./support/stack";
-import { decodeClaims, fetchToken, type FixtureImage, type SecondUpstream } from "./upstream";
+import { type Stack, startStack } from "./support/stack";
+import { decodeClaims, type FixtureImage, fetchToken, type SecondUpstream } from "./upstream";
 
 const needs = [stackSkipReason(), namesSkipReason()];
 const skips = {
@@ -47,12 +47,15 @@ afterAll(async () => {
 const via = (mirror: string) => ({ mirror, caCertPath: stack.caCertPath, workDir: stack.workDir });
 const reference = (image: FixtureImage) => `${image.repository}:${image.tag}`;
 /** The usernames a token service was asked to authenticate (HTTP Basic or the OAuth2 form). */
-const tokenLogins = (upstream: Pick<SecondUpstream, "log">) => upstream.log().flatMap((e) => (e.server === "token" && e.login !== undefined ? [e.login] : []));
+const tokenLogins = (upstream: Pick<SecondUpstream, "log">) =>
+  upstream.log().flatMap((e) => (e.server === "token" && e.login !== undefined ? [e.login] : []));
 
 describe.skipIf(skips.skopeo)("the second registry's own token service", () => {
   /** A manifest GET straight at a registry (not through the Worker) with a bearer token. */
   const getManifest = (registryUrl: string, image: FixtureImage, token: string) =>
-    fetch(`${registryUrl}/v2/${image.repository}/manifests/${image.tag}`, { headers: { authorization: `Bearer ${token}`, accept: ACCEPT } });
+    fetch(`${registryUrl}/v2/${image.repository}/manifests/${image.tag}`, {
+      headers: { authorization: `Bearer ${token}`, accept: ACCEPT },
+    });
 
   it("refuses a token from the Docker Hub imitation as invalid, and accepts its own for the same scope", async () => {
     const tool = second.images.tool;
@@ -88,12 +91,21 @@ describe.skipIf(skips.skopeo)("skopeo", () => {
     const tool = second.images.tool;
     const result = await skopeo.copy({ ...via(stack.names.ghcr), reference: reference(tool) });
     expectSameImage(result.images[0]!, manifestFor(tool));
-    expect(second.log().filter((e) => e.server === "cdn").every((e) => !e.authorization)).toBe(true);
+    expect(
+      second
+        .log()
+        .filter((e) => e.server === "cdn")
+        .every((e) => !e.authorization),
+    ).toBe(true);
   });
 
   it("copies the private image from the ghcr subdomain with that registry's own credentials, which only its token service sees", async () => {
     const secret = second.images.secret;
-    const result = await skopeo.copy({ ...via(stack.names.ghcr), reference: reference(secret), creds: second.users.tester });
+    const result = await skopeo.copy({
+      ...via(stack.names.ghcr),
+      reference: reference(secret),
+      creds: second.users.tester,
+    });
     expectSameImage(result.images[0]!, manifestFor(secret));
     expect(tokenLogins(second)).toContain(second.users.tester.username);
     expect(stack.upstream.log()).toEqual([]);
@@ -101,7 +113,10 @@ describe.skipIf(skips.skopeo)("skopeo", () => {
 
   it("refuses the private image on the ghcr subdomain without credentials", async () => {
     const secret = second.images.secret;
-    const failure = await skopeo.copy({ ...via(stack.names.ghcr), reference: reference(secret) }).then(() => "", (error: Error) => error.message);
+    const failure = await skopeo.copy({ ...via(stack.names.ghcr), reference: reference(secret) }).then(
+      () => "",
+      (error: Error) => error.message,
+    );
     expect(failure).toMatch(/unauthorized|denied|authentication required/i);
     expect(second.log().filter((e) => e.server === "cdn")).toEqual([]);
   });
@@ -115,13 +130,20 @@ describe.skipIf(skips.skopeo)("skopeo", () => {
   it("copies it by path prefix through a workers.dev-shaped host (edgehub.<account>.workers.dev: a first label that names no route), as the default deploy serves it", async () => {
     const tool = second.images.tool;
     const port = stack.names.bare.slice(stack.names.bare.lastIndexOf(":") + 1);
-    const result = await skopeo.copy({ ...via(`${UNKNOWN_SUBDOMAIN}:${port}`), reference: `ghcr.io/${reference(tool)}` });
+    const result = await skopeo.copy({
+      ...via(`${UNKNOWN_SUBDOMAIN}:${port}`),
+      reference: `ghcr.io/${reference(tool)}`,
+    });
     expectSameImage(result.images[0]!, manifestFor(tool));
   });
 
   it("by path prefix with Docker Hub credentials, pulls the public image and ghcr's token service never sees them", async () => {
     const tool = second.images.tool;
-    const result = await skopeo.copy({ ...via(stack.names.bare), reference: `ghcr.io/${reference(tool)}`, creds: stack.upstream.users.tester });
+    const result = await skopeo.copy({
+      ...via(stack.names.bare),
+      reference: `ghcr.io/${reference(tool)}`,
+      creds: stack.upstream.users.tester,
+    });
     expectSameImage(result.images[0]!, manifestFor(tool));
     expect(tokenLogins(second)).toEqual([]);
   });
@@ -137,19 +159,32 @@ describe.skipIf(skips.podman)("podman", () => {
 
   it("pulls ghcr.io/acme/tool through a registries.conf mirror on the ghcr subdomain", async () => {
     const tool = second.images.tool;
-    expectPulled(await podman.pull({ ...via(stack.names.ghcr), registry: "ghcr.io", reference: `ghcr.io/${reference(tool)}` }), tool);
+    expectPulled(
+      await podman.pull({ ...via(stack.names.ghcr), registry: "ghcr.io", reference: `ghcr.io/${reference(tool)}` }),
+      tool,
+    );
   });
 
   it("pulls the private image on the ghcr subdomain with that registry's credentials", async () => {
     const secret = second.images.secret;
-    const result = await podman.pull({ ...via(stack.names.ghcr), registry: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: second.users.tester });
+    const result = await podman.pull({
+      ...via(stack.names.ghcr),
+      registry: "ghcr.io",
+      reference: `ghcr.io/${reference(secret)}`,
+      creds: second.users.tester,
+    });
     expectPulled(result, secret);
     expect(stack.upstream.log()).toEqual([]);
   });
 
   it("pulls through a mirror location with the path prefix (mirror.test/ghcr.io): /token follows the scope's prefix", async () => {
     const tool = second.images.tool;
-    const result = await podman.pull({ ...via(stack.names.bare), registry: "ghcr.io", mirrorPath: "ghcr.io", reference: `ghcr.io/${reference(tool)}` });
+    const result = await podman.pull({
+      ...via(stack.names.bare),
+      registry: "ghcr.io",
+      mirrorPath: "ghcr.io",
+      reference: `ghcr.io/${reference(tool)}`,
+    });
     expectPulled(result, tool);
   });
 });
@@ -159,14 +194,23 @@ describe.skipIf(skips.containerd)("containerd", () => {
 
   it("pulls through a ghcr.io hosts.toml on the bare domain, which sends ?ns=ghcr.io", async () => {
     const tool = second.images.tool;
-    const result = await containerd.pullWith(daemon(), { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(tool)}` });
+    const result = await containerd.pullWith(daemon(), {
+      ...via(stack.names.bare),
+      hostsNamespace: "ghcr.io",
+      reference: `ghcr.io/${reference(tool)}`,
+    });
     expect(result.digest).toBe(tool.digest);
     expectSameImage(result.images[0]!, manifestFor(tool));
   });
 
   it("pulls the private image with ?ns=ghcr.io on the ghcr subdomain with that registry's credentials", async () => {
     const secret = second.images.secret;
-    const result = await containerd.pullWith(daemon(), { ...via(stack.names.ghcr), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: second.users.tester });
+    const result = await containerd.pullWith(daemon(), {
+      ...via(stack.names.ghcr),
+      hostsNamespace: "ghcr.io",
+      reference: `ghcr.io/${reference(secret)}`,
+      creds: second.users.tester,
+    });
     expectSameImage(result.images[0]!, manifestFor(secret));
     expect(stack.upstream.log()).toEqual([]);
   });
@@ -175,7 +219,12 @@ describe.skipIf(skips.containerd)("containerd", () => {
   // client would never log in. The private image makes it log in, and must be refused before and after #14.
   it("with Docker Hub credentials on ?ns=ghcr.io: the private image is refused and ghcr's token service never sees them", async () => {
     const secret = second.images.secret;
-    const pulled = containerd.pullWith(daemon(), { ...via(stack.names.bare), hostsNamespace: "ghcr.io", reference: `ghcr.io/${reference(secret)}`, creds: stack.upstream.users.tester });
+    const pulled = containerd.pullWith(daemon(), {
+      ...via(stack.names.bare),
+      hostsNamespace: "ghcr.io",
+      reference: `ghcr.io/${reference(secret)}`,
+      creds: stack.upstream.users.tester,
+    });
     await expect(pulled).rejects.toThrow(/401|unauthorized|authorization failed/i);
     expect(tokenLogins(second)).toEqual([]);
   });
@@ -184,7 +233,10 @@ describe.skipIf(skips.containerd)("containerd", () => {
 describe.skipIf(skips.dockerd)("dockerd", () => {
   let daemon: dockerd.Dockerd;
   beforeAll(async () => {
-    daemon = await dockerd.startDockerd({ ...via(stack.names.bare), logins: { [stack.names.ghcr]: second.users.tester } });
+    daemon = await dockerd.startDockerd({
+      ...via(stack.names.bare),
+      logins: { [stack.names.ghcr]: second.users.tester },
+    });
   });
   afterAll(async () => {
     await daemon?.stop();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as skopeo from "./clients/skopeo";
 import { expectSameImage, manifestFor } from "./support/expect-image";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { startStack, summarizeRequests, type Stack } from "./support/stack";
+import { type Stack, startStack, summarizeRequests } from "./support/stack";
 
 const skip = requires("the skopeo suite", skopeo.skipReason(), stackSkipReason());
 
@@ -83,7 +83,11 @@ describe.skipIf(skip)("skopeo through the mirror", () => {
 
   it("copies the private image with the tester's credentials", async () => {
     const pushed = stack.upstream.images.secret;
-    const result = await skopeo.copy({ ...client(), reference: `${pushed.repository}:${pushed.tag}`, creds: stack.upstream.users.tester });
+    const result = await skopeo.copy({
+      ...client(),
+      reference: `${pushed.repository}:${pushed.tag}`,
+      creds: stack.upstream.users.tester,
+    });
     expectSameImage(result.images[0]!, manifestFor(pushed));
     record("copy private with credentials");
   });

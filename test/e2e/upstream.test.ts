@@ -37,7 +37,9 @@ afterAll(async () => {
 });
 
 function sha256(bytes: ArrayBuffer | Buffer): string {
-  return `sha256:${createHash("sha256").update(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)).digest("hex")}`;
+  return `sha256:${createHash("sha256")
+    .update(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes))
+    .digest("hex")}`;
 }
 
 /** A registry GET that does not follow redirects, so a test sees the 307 itself. */
@@ -105,10 +107,11 @@ describe.skipIf(skip)("registry and token server", () => {
 
   test("the OAuth2 POST form grants password and refresh_token, without a 'token' field", async () => {
     const scope = "repository:private/secret:pull";
-    const post = (fields: Record<string, string>): Promise<Response> => fetch(upstream.realmUrl, {
-      method: "POST",
-      body: new URLSearchParams({ service: upstream.service, client_id: "e2e", scope, ...fields }),
-    });
+    const post = (fields: Record<string, string>): Promise<Response> =>
+      fetch(upstream.realmUrl, {
+        method: "POST",
+        body: new URLSearchParams({ service: upstream.service, client_id: "e2e", scope, ...fields }),
+      });
     const { username, password } = upstream.users.tester;
     const first = await json(await post({ grant_type: "password", username, password, access_type: "offline" }));
     expect(first.token).toBeUndefined();
@@ -173,8 +176,13 @@ describe.skipIf(skip)("CDN", () => {
 
 describe.skipIf(skip)("search index", () => {
   test("lists official images without library/, as Docker Hub does, and never the private image", async () => {
-    const search = async (q: string) => json(await fetch(`${upstream.indexUrl}/v1/search?q=${encodeURIComponent(q)}&n=25`));
-    expect(await search("alpine")).toMatchObject({ num_results: 1, query: "alpine", results: [{ name: "alpine", is_official: true }] });
+    const search = async (q: string) =>
+      json(await fetch(`${upstream.indexUrl}/v1/search?q=${encodeURIComponent(q)}&n=25`));
+    expect(await search("alpine")).toMatchObject({
+      num_results: 1,
+      query: "alpine",
+      results: [{ name: "alpine", is_official: true }],
+    });
     expect(await search("library/alpine")).toMatchObject({ num_results: 0 });
     expect(await search("redis")).toMatchObject({ results: [{ name: "bitnami/redis", is_official: false }] });
     expect(await search("secret")).toMatchObject({ num_results: 0 });

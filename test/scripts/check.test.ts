@@ -15,7 +15,12 @@ function withVar(name: string, value: string, text = readFileSync(join(root, "wr
 
 /** `npm run check` on a config, with these secrets in a .dev.vars beside it (a harmless one when none are given). */
 function check(path: string, devVars: Record<string, string> = { UPSTREAM_CREDENTIALS: "{}" }) {
-  writeFileSync(join(dirname(path), ".dev.vars"), Object.entries(devVars).map(([k, v]) => `${k}='${v}'`).join("\n"));
+  writeFileSync(
+    join(dirname(path), ".dev.vars"),
+    Object.entries(devVars)
+      .map(([k, v]) => `${k}='${v}'`)
+      .join("\n"),
+  );
   return run(process.execPath, [join(root, "scripts/check.mjs"), "--config", path]);
 }
 
@@ -52,16 +57,24 @@ describe("npm run check", () => {
   it("fails on DOCKERHUB_TOKEN alone, the first thing a user hit by Docker Hub's 429 sets", async () => {
     const result = await check(copyConfig(), { DOCKERHUB_USERNAME: "someone", DOCKERHUB_TOKEN: "dckr_pat_x" });
     expect(result.code, result.output).toBe(1);
-    expect(result.output).toContain("mirror misconfigured: DOCKERHUB_TOKEN would let anyone who finds this mirror pull");
+    expect(result.output).toContain(
+      "mirror misconfigured: DOCKERHUB_TOKEN would let anyone who finds this mirror pull",
+    );
     expect(result.output).not.toContain("dckr_pat_x");
-    const shared = await check(copyConfig(withVar("SHARE_UPSTREAM_CREDENTIALS", "true")), { DOCKERHUB_USERNAME: "someone", DOCKERHUB_TOKEN: "dckr_pat_x" });
+    const shared = await check(copyConfig(withVar("SHARE_UPSTREAM_CREDENTIALS", "true")), {
+      DOCKERHUB_USERNAME: "someone",
+      DOCKERHUB_TOKEN: "dckr_pat_x",
+    });
     expect(shared.code, shared.output).toBe(0);
   });
 
   it("checks the production environment setup wrote, on its own variables", async () => {
     const path = copyConfig();
     await run(process.execPath, [join(root, "scripts/setup.mjs"), "mirror.example.com", "--config", path]);
-    const broken = readFileSync(path, "utf8").replace(/^(\[env\.production\.vars\][^]*?)TAG_TTL_SECONDS = "300"/m, '$1TAG_TTL_SECONDS = "soon"');
+    const broken = readFileSync(path, "utf8").replace(
+      /^(\[env\.production\.vars\][^]*?)TAG_TTL_SECONDS = "300"/m,
+      '$1TAG_TTL_SECONDS = "soon"',
+    );
     const result = await check(copyConfig(broken));
     expect(result.code, result.output).toBe(1);
     expect(result.output).toContain("ok    default environment");
@@ -72,8 +85,14 @@ describe("npm run check", () => {
     const dir = mkdtempSync(join(tmpdir(), "edgehub-nosecrets-"));
     const path = join(dir, "wrangler.toml");
     writeFileSync(path, readFileSync(copyConfig(), "utf8"));
-    const environment = Object.fromEntries(Object.entries(offline).filter(([k]) => !k.startsWith("DOCKERHUB_") && !k.startsWith("MIRROR_") && k !== "UPSTREAM_CREDENTIALS"));
-    const result = await run(process.execPath, [join(root, "scripts/check.mjs"), "--config", path], { env: { ...environment, CLOUDFLARE_API_TOKEN: "" } });
+    const environment = Object.fromEntries(
+      Object.entries(offline).filter(
+        ([k]) => !k.startsWith("DOCKERHUB_") && !k.startsWith("MIRROR_") && k !== "UPSTREAM_CREDENTIALS",
+      ),
+    );
+    const result = await run(process.execPath, [join(root, "scripts/check.mjs"), "--config", path], {
+      env: { ...environment, CLOUDFLARE_API_TOKEN: "" },
+    });
     expect(result.code, result.output).toBe(0);
     expect(result.output).toContain("`wrangler secret list` could not reach Cloudflare");
   });
@@ -82,7 +101,14 @@ describe("npm run check", () => {
     const outdir = mkdtempSync(join(tmpdir(), "edgehub-build-"));
     const path = copyConfig(withVar("CACHE", "maybe"));
     writeFileSync(join(dirname(path), ".dev.vars"), "UPSTREAM_CREDENTIALS='{}'");
-    const result = await run(process.execPath, [join(root, "scripts/deploy.mjs"), "--dry-run", "--config", path, "--outdir", outdir]);
+    const result = await run(process.execPath, [
+      join(root, "scripts/deploy.mjs"),
+      "--dry-run",
+      "--config",
+      path,
+      "--outdir",
+      outdir,
+    ]);
     expect(result.code).toBe(1);
     expect(result.output).toContain("Not building: fix the configuration above");
     expect(result.output).not.toContain("--dry-run: exiting now");
@@ -92,7 +118,14 @@ describe("npm run check", () => {
     const path = copyConfig();
     await run(process.execPath, [join(root, "scripts/setup.mjs"), "mirror.example.com", "--config", path]);
     writeFileSync(join(dirname(path), ".dev.vars"), "UPSTREAM_CREDENTIALS='{}'");
-    const result = await run(process.execPath, [join(root, "scripts/deploy.mjs"), "--dry-run", "--config", path, "--outdir", mkdtempSync(join(tmpdir(), "edgehub-build-"))]);
+    const result = await run(process.execPath, [
+      join(root, "scripts/deploy.mjs"),
+      "--dry-run",
+      "--config",
+      path,
+      "--outdir",
+      mkdtempSync(join(tmpdir(), "edgehub-build-")),
+    ]);
     expect(result.code, result.output).toBe(0);
     expect(result.output).toContain('Building the "production" environment');
     expect(result.output).toContain('env.MIRROR_HOST ("mirror.example.com")');

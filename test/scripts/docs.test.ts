@@ -41,7 +41,10 @@ describe("README.zh-CN.md and README.md's user guide", () => {
 
   it("name the same commands", () => {
     expect(english.commands.size).toBeGreaterThan(20);
-    expect({ missingInChinese: missing(english.commands, chinese.commands), missingInEnglish: missing(chinese.commands, english.commands) }).toEqual({
+    expect({
+      missingInChinese: missing(english.commands, chinese.commands),
+      missingInEnglish: missing(chinese.commands, english.commands),
+    }).toEqual({
       missingInChinese: [],
       missingInEnglish: [],
     });
@@ -49,7 +52,10 @@ describe("README.zh-CN.md and README.md's user guide", () => {
 
   it("name the same variables", () => {
     expect(english.variables.size).toBeGreaterThan(8);
-    expect({ missingInChinese: missing(english.variables, chinese.variables), missingInEnglish: missing(chinese.variables, english.variables) }).toEqual({
+    expect({
+      missingInChinese: missing(english.variables, chinese.variables),
+      missingInEnglish: missing(chinese.variables, english.variables),
+    }).toEqual({
       missingInChinese: [],
       missingInEnglish: [],
     });

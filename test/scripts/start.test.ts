@@ -10,7 +10,10 @@ it("npm start on a busy port exits non-zero within seconds, naming PORT", async 
   const { port } = server.address() as { port: number };
   try {
     const started = Date.now();
-    const result = await run(process.execPath, [join(root, "scripts/start.mjs")], { env: { ...process.env, PORT: String(port) }, timeoutMs: 20_000 });
+    const result = await run(process.execPath, [join(root, "scripts/start.mjs")], {
+      env: { ...process.env, PORT: String(port) },
+      timeoutMs: 20_000,
+    });
     expect(result.code, result.output).not.toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(result.output).toContain(`port ${port} on 127.0.0.1 is in use; set PORT`);

@@ -6,7 +6,9 @@ import { describe, expect, it } from "vitest";
 import { copyConfig, dryRun, problems, root, run, uncommentEachBlock } from "./wrangler";
 
 const shipped = readFileSync(join(root, "wrangler.toml"), "utf8");
-const topLevelVars = Object.keys((await import("wrangler")).experimental_readRawConfig({ config: join(root, "wrangler.toml") }).rawConfig.vars ?? {});
+const topLevelVars = Object.keys(
+  (await import("wrangler")).experimental_readRawConfig({ config: join(root, "wrangler.toml") }).rawConfig.vars ?? {},
+);
 
 function setup(path: string, ...args: string[]) {
   return run(process.execPath, [join(root, "scripts/setup.mjs"), ...args, "--config", path]);
@@ -44,7 +46,15 @@ describe("wrangler.toml as shipped", () => {
 describe("npm run setup", () => {
   it("routes only the named hosts, says what Universal SSL covers and prints the commands to run", async () => {
     const path = copyConfig();
-    const result = await setup(path, "mirror.example.com", "--subdomains", "ghcr,quay", "--r2", "--users", "--dockerhub");
+    const result = await setup(
+      path,
+      "mirror.example.com",
+      "--subdomains",
+      "ghcr,quay",
+      "--r2",
+      "--users",
+      "--dockerhub",
+    );
     expect(result.code, result.output).toBe(0);
     const { unstable_readConfig } = await import("wrangler");
     const production = unstable_readConfig({ config: path, env: "production" });
@@ -54,7 +64,10 @@ describe("npm run setup", () => {
       { pattern: "quay.example.com", custom_domain: true },
     ]);
     expect(production.workers_dev).toBe(false);
-    expect(production.vars).toMatchObject({ MIRROR_HOST: "mirror.example.com", MIRROR_SUBDOMAINS: "ghcr.example.com,quay.example.com" });
+    expect(production.vars).toMatchObject({
+      MIRROR_HOST: "mirror.example.com",
+      MIRROR_SUBDOMAINS: "ghcr.example.com,quay.example.com",
+    });
     expect(result.output).toContain("covered:     mirror.example.com, ghcr.example.com, quay.example.com");
     expect(result.output).not.toContain("not covered");
     for (const line of [
@@ -76,7 +89,9 @@ describe("npm run setup", () => {
     const result = await setup(path, "hub.mirror.example.com", "--zone", "example.com", "--routes");
     expect(result.code, result.output).toBe(0);
     const { unstable_readConfig } = await import("wrangler");
-    expect(unstable_readConfig({ config: path, env: "production" }).routes).toEqual([{ pattern: "hub.mirror.example.com/*", zone_name: "example.com" }]);
+    expect(unstable_readConfig({ config: path, env: "production" }).routes).toEqual([
+      { pattern: "hub.mirror.example.com/*", zone_name: "example.com" },
+    ]);
     expect(result.output).toContain("not covered: hub.mirror.example.com");
     expect(readFileSync(path, "utf8")).not.toMatch(/pattern = "\*|"example\.com\/\*"/);
   });
@@ -84,14 +99,21 @@ describe("npm run setup", () => {
   it("runs again over its own output: replaces the hosts, keeps an edited variable", async () => {
     const path = copyConfig();
     await setup(path, "mirror.example.com", "--subdomains", "ghcr");
-    const edited = readFileSync(path, "utf8").replace(/^(\[env\.production\.vars\][^]*?)HOME_PAGE = "guide"/m, '$1HOME_PAGE = "nginx"');
+    const edited = readFileSync(path, "utf8").replace(
+      /^(\[env\.production\.vars\][^]*?)HOME_PAGE = "guide"/m,
+      '$1HOME_PAGE = "nginx"',
+    );
     const again = copyConfig(edited);
     const result = await setup(again, "registry.example.org");
     expect(result.code, result.output).toBe(0);
     const { unstable_readConfig } = await import("wrangler");
     const production = unstable_readConfig({ config: again, env: "production" });
     expect(production.routes).toEqual([{ pattern: "registry.example.org", custom_domain: true }]);
-    expect(production.vars).toMatchObject({ HOME_PAGE: "nginx", MIRROR_HOST: "registry.example.org", MIRROR_SUBDOMAINS: "" });
+    expect(production.vars).toMatchObject({
+      HOME_PAGE: "nginx",
+      MIRROR_HOST: "registry.example.org",
+      MIRROR_SUBDOMAINS: "",
+    });
     expect(readFileSync(again, "utf8").match(/^\[env\.production\]$/gm)).toHaveLength(1);
   });
 
@@ -102,7 +124,9 @@ describe("npm run setup", () => {
     const production = uncommentEachBlock(written).filter((b) => b.header.startsWith("[[env.production."));
     expect(production.map((b) => b.header)).toEqual(["[[env.production.r2_buckets]]", "[[env.production.ratelimits]]"]);
     for (const block of production) {
-      expectDeploys(await dryRun(copyConfig(block.text), "production"), [block.header.includes("r2") ? "BLOBS" : "RATE_LIMITER"]);
+      expectDeploys(await dryRun(copyConfig(block.text), "production"), [
+        block.header.includes("r2") ? "BLOBS" : "RATE_LIMITER",
+      ]);
     }
   });
 

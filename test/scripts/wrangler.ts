@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
-export const offline = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
+export const offline = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_COLOR: "1",
+};
 
 export interface Run {
   code: number;
@@ -14,12 +20,21 @@ export interface Run {
 }
 
 /** Runs a command to its end; never rejects. */
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: options.cwd ?? root, env: options.env ?? offline, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      command,
+      args,
+      { cwd: options.cwd ?? root, env: options.env ?? offline, timeout: options.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 
@@ -34,7 +49,15 @@ export function copyConfig(text = readFileSync(join(root, "wrangler.toml"), "utf
 /** `wrangler deploy --dry-run` of one environment ("" is the default) of the config at `path`. */
 export function dryRun(path: string, env: string): Promise<Run> {
   const outdir = mkdtempSync(join(tmpdir(), "edgehub-dist-"));
-  return run(join(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--config", path, `--env=${env}`, "--outdir", outdir]);
+  return run(join(root, "node_modules/.bin/wrangler"), [
+    "deploy",
+    "--dry-run",
+    "--config",
+    path,
+    `--env=${env}`,
+    "--outdir",
+    outdir,
+  ]);
 }
 
 /** Wrangler's warnings and errors in its output (it marks each with ▲ or ✘, or names it). */

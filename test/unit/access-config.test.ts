@@ -18,7 +18,15 @@ function messageOf(env: Env): string {
 
 describe("access settings are off by default", () => {
   it("unset and empty variables configure nothing", () => {
-    const empty = { MIRROR_USERS: "", MIRROR_TOKEN_SECRET: "", ALLOWED_REPOSITORIES: " ", DENIED_REPOSITORIES: "", BLOCKED_USER_AGENTS: "", UPSTREAM_CREDENTIALS: "", UPSTREAM_FALLBACKS: "" };
+    const empty = {
+      MIRROR_USERS: "",
+      MIRROR_TOKEN_SECRET: "",
+      ALLOWED_REPOSITORIES: " ",
+      DENIED_REPOSITORIES: "",
+      BLOCKED_USER_AGENTS: "",
+      UPSTREAM_CREDENTIALS: "",
+      UPSTREAM_FALLBACKS: "",
+    };
     for (const env of [{}, empty]) {
       const { access } = parseConfig(env);
       expect(access.mirror).toBeUndefined();
@@ -34,7 +42,10 @@ describe("access settings are off by default", () => {
 
 describe("valid access settings", () => {
   it("reads mirror users separated by commas, spaces or newlines", () => {
-    const { access } = parseConfig({ MIRROR_USERS: "alice:correct-horse,bob:battery:staple\ncarol@example.com:p4ssw0rd!", MIRROR_TOKEN_SECRET: SECRET });
+    const { access } = parseConfig({
+      MIRROR_USERS: "alice:correct-horse,bob:battery:staple\ncarol@example.com:p4ssw0rd!",
+      MIRROR_TOKEN_SECRET: SECRET,
+    });
     expect(access.mirror?.users.map((u) => u.username)).toEqual(["alice", "bob", "carol@example.com"]);
     expect(access.mirror?.users[1]!.password).toBe("battery:staple");
   });
@@ -51,12 +62,17 @@ describe("valid access settings", () => {
   });
 
   it("DOCKERHUB_USERNAME and DOCKERHUB_TOKEN are Docker Hub's credentials, whatever route serves it", () => {
-    const { access } = parseConfig({ DOCKERHUB_USERNAME: "me", DOCKERHUB_TOKEN: "dckr_pat_x", SHARE_UPSTREAM_CREDENTIALS: "true" });
+    const { access } = parseConfig({
+      DOCKERHUB_USERNAME: "me",
+      DOCKERHUB_TOKEN: "dckr_pat_x",
+      SHARE_UPSTREAM_CREDENTIALS: "true",
+    });
     expect([...access.credentials]).toEqual([["registry-1.docker.io", { username: "me", password: "dckr_pat_x" }]]);
     const repointed = parseConfig({
       DOCKERHUB_USERNAME: "me",
       DOCKERHUB_TOKEN: "dckr_pat_x",
-      UPSTREAMS: '{"docker": {"registry": "https://registry.example.net"}, "hub": {"registry": "https://registry-1.docker.io"}}',
+      UPSTREAMS:
+        '{"docker": {"registry": "https://registry.example.net"}, "hub": {"registry": "https://registry-1.docker.io"}}',
       SHARE_UPSTREAM_CREDENTIALS: "true",
     });
     expect([...repointed.access.credentials.keys()]).toEqual(["registry-1.docker.io"]);
@@ -73,32 +89,112 @@ describe("valid access settings", () => {
 
 describe("malformed access settings fail loudly, naming the variable and never the value", () => {
   it.each<[string, Env, string, string]>([
-    ["MIRROR_USERS", { MIRROR_USERS: "alice-hunter22", MIRROR_TOKEN_SECRET: SECRET }, "entry 1 must be user:password", "hunter22"],
+    [
+      "MIRROR_USERS",
+      { MIRROR_USERS: "alice-hunter22", MIRROR_TOKEN_SECRET: SECRET },
+      "entry 1 must be user:password",
+      "hunter22",
+    ],
     ["MIRROR_USERS", { MIRROR_USERS: "alice:short", MIRROR_TOKEN_SECRET: SECRET }, "at least 8 characters", "short"],
-    ["MIRROR_USERS", { MIRROR_USERS: "a:password1,a:password2", MIRROR_TOKEN_SECRET: SECRET }, "repeats the user", "password"],
-    ["MIRROR_USERS", { MIRROR_USERS: "bad user?:password1", MIRROR_TOKEN_SECRET: SECRET }, "must be user:password", "password1"],
+    [
+      "MIRROR_USERS",
+      { MIRROR_USERS: "a:password1,a:password2", MIRROR_TOKEN_SECRET: SECRET },
+      "repeats the user",
+      "password",
+    ],
+    [
+      "MIRROR_USERS",
+      { MIRROR_USERS: "bad user?:password1", MIRROR_TOKEN_SECRET: SECRET },
+      "must be user:password",
+      "password1",
+    ],
     ["MIRROR_TOKEN_SECRET", { MIRROR_USERS: "alice:password1" }, "at least 32 characters", "password1"],
-    ["MIRROR_TOKEN_SECRET", { MIRROR_USERS: "alice:password1", MIRROR_TOKEN_SECRET: "too-short-secret" }, "at least 32", "too-short-secret"],
+    [
+      "MIRROR_TOKEN_SECRET",
+      { MIRROR_USERS: "alice:password1", MIRROR_TOKEN_SECRET: "too-short-secret" },
+      "at least 32",
+      "too-short-secret",
+    ],
     ["MIRROR_TOKEN_SECRET", { MIRROR_TOKEN_SECRET: SECRET }, "MIRROR_USERS is not", SECRET],
     ["DOCKERHUB_TOKEN", { DOCKERHUB_USERNAME: "me" }, "set DOCKERHUB_USERNAME and DOCKERHUB_TOKEN together", "me"],
     ["DOCKERHUB_USERNAME", { DOCKERHUB_TOKEN: "dckr_pat_secret" }, "together", "dckr_pat_secret"],
-    ["DOCKERHUB_TOKEN", { DOCKERHUB_USERNAME: "me", DOCKERHUB_TOKEN: "dckr_pat_secret" }, "private repositories", "dckr_pat_secret"],
-    ["UPSTREAM_CREDENTIALS", { UPSTREAM_CREDENTIALS: '{"ghcr": {"username": "u", "password": "ghp_secret"}}' }, "SHARE_UPSTREAM_CREDENTIALS=true", "ghp_secret"],
-    ["UPSTREAM_CREDENTIALS", { UPSTREAM_CREDENTIALS: '{"ghcr": {"user": "u", "password": "ghp_secret"}}' }, '"ghcr" must be an object', "ghp_secret"],
+    [
+      "DOCKERHUB_TOKEN",
+      { DOCKERHUB_USERNAME: "me", DOCKERHUB_TOKEN: "dckr_pat_secret" },
+      "private repositories",
+      "dckr_pat_secret",
+    ],
+    [
+      "UPSTREAM_CREDENTIALS",
+      { UPSTREAM_CREDENTIALS: '{"ghcr": {"username": "u", "password": "ghp_secret"}}' },
+      "SHARE_UPSTREAM_CREDENTIALS=true",
+      "ghp_secret",
+    ],
+    [
+      "UPSTREAM_CREDENTIALS",
+      { UPSTREAM_CREDENTIALS: '{"ghcr": {"user": "u", "password": "ghp_secret"}}' },
+      '"ghcr" must be an object',
+      "ghp_secret",
+    ],
     ["UPSTREAM_CREDENTIALS", { UPSTREAM_CREDENTIALS: '{"ghcr": "ghp_secret"' }, "not valid JSON", "ghp_secret"],
-    ["UPSTREAM_CREDENTIALS", { UPSTREAM_CREDENTIALS: '{"nope": {"username": "u", "password": "ghp_secret"}}' }, 'names no route: "nope"', "ghp_secret"],
-    ["UPSTREAM_CREDENTIALS", { UPSTREAM_CREDENTIALS: '{"docker": {"username": "u", "password": "ghp_secret"}}', DOCKERHUB_USERNAME: "me", DOCKERHUB_TOKEN: "t", SHARE_UPSTREAM_CREDENTIALS: "true" }, "keep one", "ghp_secret"],
+    [
+      "UPSTREAM_CREDENTIALS",
+      { UPSTREAM_CREDENTIALS: '{"nope": {"username": "u", "password": "ghp_secret"}}' },
+      'names no route: "nope"',
+      "ghp_secret",
+    ],
+    [
+      "UPSTREAM_CREDENTIALS",
+      {
+        UPSTREAM_CREDENTIALS: '{"docker": {"username": "u", "password": "ghp_secret"}}',
+        DOCKERHUB_USERNAME: "me",
+        DOCKERHUB_TOKEN: "t",
+        SHARE_UPSTREAM_CREDENTIALS: "true",
+      },
+      "keep one",
+      "ghp_secret",
+    ],
     ["SHARE_UPSTREAM_CREDENTIALS", { SHARE_UPSTREAM_CREDENTIALS: "yes" }, 'must be "true" or "false"', "\u0000"],
     ["ALLOWED_REPOSITORIES", { ALLOWED_REPOSITORIES: '["library/*"]' }, "must be a JSON object", "\u0000"],
-    ["ALLOWED_REPOSITORIES", { ALLOWED_REPOSITORIES: '{"docker": "library/*"}' }, "must be an array of globs", "\u0000"],
+    [
+      "ALLOWED_REPOSITORIES",
+      { ALLOWED_REPOSITORIES: '{"docker": "library/*"}' },
+      "must be an array of globs",
+      "\u0000",
+    ],
     ["ALLOWED_REPOSITORIES", { ALLOWED_REPOSITORIES: '{"dockr": ["library/*"]}' }, 'names no route: "dockr"', "\u0000"],
-    ["DENIED_REPOSITORIES", { DENIED_REPOSITORIES: '{"docker": ["library/(a|b)"]}' }, "is not a repository glob", "\u0000"],
+    [
+      "DENIED_REPOSITORIES",
+      { DENIED_REPOSITORIES: '{"docker": ["library/(a|b)"]}' },
+      "is not a repository glob",
+      "\u0000",
+    ],
     ["DENIED_REPOSITORIES", { DENIED_REPOSITORIES: '{"docker": ["/library"]}' }, "is not a repository glob", "\u0000"],
-    ["DENIED_REPOSITORIES", { DENIED_REPOSITORIES: '{"docker": ["a"], "docker.io": ["b"]}' }, "listed under another key", "\u0000"],
+    [
+      "DENIED_REPOSITORIES",
+      { DENIED_REPOSITORIES: '{"docker": ["a"], "docker.io": ["b"]}' },
+      "listed under another key",
+      "\u0000",
+    ],
     ["BLOCKED_USER_AGENTS", { BLOCKED_USER_AGENTS: '["bot"]' }, "comma-separated list", "\u0000"],
-    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "https://mirror.gcr.io/v2/"}' }, "must be a registry origin", "\u0000"],
-    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "https://user:pw@mirror.example"}' }, "must be a registry origin", "user:pw"],
-    ["UPSTREAM_FALLBACKS", { UPSTREAM_FALLBACKS: '{"docker": "https://registry-1.docker.io"}' }, "the route's own registry", "\u0000"],
+    [
+      "UPSTREAM_FALLBACKS",
+      { UPSTREAM_FALLBACKS: '{"docker": "https://mirror.gcr.io/v2/"}' },
+      "must be a registry origin",
+      "\u0000",
+    ],
+    [
+      "UPSTREAM_FALLBACKS",
+      { UPSTREAM_FALLBACKS: '{"docker": "https://user:pw@mirror.example"}' },
+      "must be a registry origin",
+      "user:pw",
+    ],
+    [
+      "UPSTREAM_FALLBACKS",
+      { UPSTREAM_FALLBACKS: '{"docker": "https://registry-1.docker.io"}' },
+      "the route's own registry",
+      "\u0000",
+    ],
   ])("%s: %j", (variable, env, problem, secret) => {
     const message = messageOf(env);
     expect(message).toContain(variable);

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { serveByDigest } from "../../src/cache/by-digest";
-import type { CacheRequest, Origin } from "../../src/cache/context";
 import type { CachedContent, CacheStore, ContentMeta } from "../../src/cache/content";
+import type { CacheRequest, Origin } from "../../src/cache/context";
 import { parseConfig } from "../../src/config/config";
 import { routeRequest } from "../../src/routing/route";
 import type { ObjectTarget } from "../../src/routing/target";
@@ -22,7 +22,10 @@ function fakeStore() {
       calls.getContent++;
       const held = content.get(key);
       if (!held) return undefined;
-      const headers = new Headers({ "content-type": held.meta.contentType, "content-length": String(held.bytes.length) });
+      const headers = new Headers({
+        "content-type": held.meta.contentType,
+        "content-length": String(held.bytes.length),
+      });
       return { status: 200, headers, body: new Response(held.bytes).body } satisfies CachedContent;
     },
     async putContent(key, body, meta) {
@@ -49,7 +52,9 @@ function fakeOrigin(size: number) {
     async fetch() {
       calls.fetch++;
       await new Promise((resolve) => setTimeout(resolve, 20));
-      return new Response(new Uint8Array(16), { headers: { "content-length": String(size), "docker-content-digest": DIGEST } });
+      return new Response(new Uint8Array(16), {
+        headers: { "content-length": String(size), "docker-content-digest": DIGEST },
+      });
     },
     fetchAnonymously: () => Promise.reject(new Error("not asked: the request carried no credentials")),
     sendsCredentials: () => false,
@@ -62,7 +67,16 @@ function request(store: CacheStore, origin: Origin, vars: Record<string, string>
   const url = new URL(`https://mirror.example/v2/library/alpine/blobs/${DIGEST}`);
   const target = routeRequest("GET", url, config) as ObjectTarget;
   const deferred: Promise<unknown>[] = [];
-  const cx: CacheRequest = { request: new Request(url), url, target, config, trace: { upstreamMs: 0 }, cache: store, origin, defer: (work) => deferred.push(work) };
+  const cx: CacheRequest = {
+    request: new Request(url),
+    url,
+    target,
+    config,
+    trace: { upstreamMs: 0 },
+    cache: store,
+    origin,
+    defer: (work) => deferred.push(work),
+  };
   return { cx, settled: () => Promise.all(deferred) };
 }
 
@@ -71,9 +85,14 @@ describe("serveByDigest with a fake store and origin", () => {
     const { store, calls } = fakeStore();
     const upstream = fakeOrigin(16);
     const [a, b] = [request(store, upstream.origin), request(store, upstream.origin)];
-    const answers = await Promise.all([serveByDigest(a.cx), serveByDigest(b.cx).then(async (answer) => (await a.settled(), answer))]);
+    const answers = await Promise.all([
+      serveByDigest(a.cx),
+      serveByDigest(b.cx).then(async (answer) => (await a.settled(), answer)),
+    ]);
     // The leader's fill lands only once its client branch is read: read it, as a client would.
-    await Promise.all(answers.map((answer) => (answer.source === "upstream" ? answer.response.arrayBuffer() : undefined)));
+    await Promise.all(
+      answers.map((answer) => (answer.source === "upstream" ? answer.response.arrayBuffer() : undefined)),
+    );
     await Promise.all([a.settled(), b.settled()]);
     expect(upstream.calls.fetch).toBe(1);
     expect(calls.putContent).toBe(1);

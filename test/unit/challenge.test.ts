@@ -4,14 +4,23 @@ import { formatChallenge, parseChallenge } from "../../src/core/challenge";
 describe("parseChallenge", () => {
   it("reads Docker Hub's challenge, commas inside quotes included", () => {
     expect(
-      parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push"'),
+      parseChallenge(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push"',
+      ),
     ).toEqual({
       scheme: "bearer",
-      params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/alpine:pull,push" },
+      params: {
+        realm: "https://auth.docker.io/token",
+        service: "registry.docker.io",
+        scope: "repository:library/alpine:pull,push",
+      },
     });
   });
   it("accepts spaces, unquoted values, escapes and upper-case names", () => {
-    expect(parseChallenge('bearer  Realm = "a\\"b" , service=reg')).toEqual({ scheme: "bearer", params: { realm: 'a"b', service: "reg" } });
+    expect(parseChallenge('bearer  Realm = "a\\"b" , service=reg')).toEqual({
+      scheme: "bearer",
+      params: { realm: 'a"b', service: "reg" },
+    });
   });
   it("stops at a second challenge", () => {
     expect(parseChallenge('Bearer realm="x", Basic realm="y"')).toEqual({ scheme: "bearer", params: { realm: "x" } });
@@ -35,7 +44,11 @@ describe("formatChallenge", () => {
 describe("parameter names that are Object.prototype's", () => {
   it("keeps __proto__ and constructor as plain parameters", () => {
     const parsed = parseChallenge('Bearer __proto__="x",constructor="y",realm="r"')!;
-    expect(Object.entries(parsed.params)).toEqual([["__proto__", "x"], ["constructor", "y"], ["realm", "r"]]);
+    expect(Object.entries(parsed.params)).toEqual([
+      ["__proto__", "x"],
+      ["constructor", "y"],
+      ["realm", "r"],
+    ]);
     expect(parseChallenge("Bearer")!.params.toString).toBeUndefined();
   });
 });

@@ -27,7 +27,19 @@ function messageOf(fn: () => unknown): string {
 describe("parseConfig", () => {
   it("ships the built-in table with Docker Hub as the default route", () => {
     const config = parseConfig({});
-    expect([...config.upstreams.keys()]).toEqual(["docker", "quay", "gcr", "k8s-gcr", "k8s", "ghcr", "cloudsmith", "nvcr", "mcr", "elastic", "ecr"]);
+    expect([...config.upstreams.keys()]).toEqual([
+      "docker",
+      "quay",
+      "gcr",
+      "k8s-gcr",
+      "k8s",
+      "ghcr",
+      "cloudsmith",
+      "nvcr",
+      "mcr",
+      "elastic",
+      "ecr",
+    ]);
     expect(config.defaultUpstream.registry).toBe("https://registry-1.docker.io");
     expect(config.upstreamsByHost.get("docker.io")?.name).toBe("docker");
     expect(config.upstreamTimeoutMs).toBe(30_000);
@@ -62,19 +74,28 @@ describe("parseConfig", () => {
 
   it("merges UPSTREAMS over the table: an override keeps the route's hosts and drops its old realm", () => {
     const config = parseConfig({
-      UPSTREAMS: JSON.stringify({ docker: { registry: "http://127.0.0.1:5000/" }, harbor: { registry: "https://harbor.example.com", realm: "https://harbor.example.com/service/token" } }),
+      UPSTREAMS: JSON.stringify({
+        docker: { registry: "http://127.0.0.1:5000/" },
+        harbor: { registry: "https://harbor.example.com", realm: "https://harbor.example.com/service/token" },
+      }),
     });
     const docker = config.upstreams.get("docker")!;
     expect(docker.registry).toBe("http://127.0.0.1:5000");
     expect(docker.realm).toBeUndefined();
     expect(docker.officialNamespace).toBe("library");
     expect(config.upstreamsByHost.get("docker.io")).toBe(docker);
-    expect(config.upstreams.get("harbor")).toMatchObject({ hosts: ["harbor.example.com"], realm: "https://harbor.example.com/service/token" });
+    expect(config.upstreams.get("harbor")).toMatchObject({
+      hosts: ["harbor.example.com"],
+      realm: "https://harbor.example.com/service/token",
+    });
     expect(config.upstreamsByHost.get("harbor.example.com")?.name).toBe("harbor");
   });
 
   it("reads a custom host list and the timeout", () => {
-    const config = parseConfig({ UPSTREAMS: '{"r": {"registry": "https://r.example", "hosts": ["R.io"]}}', UPSTREAM_TIMEOUT_SECONDS: "2.5" });
+    const config = parseConfig({
+      UPSTREAMS: '{"r": {"registry": "https://r.example", "hosts": ["R.io"]}}',
+      UPSTREAM_TIMEOUT_SECONDS: "2.5",
+    });
     expect(config.upstreamsByHost.get("r.io")?.name).toBe("r");
     expect(config.upstreamTimeoutMs).toBe(2500);
   });
@@ -97,8 +118,12 @@ describe("parseConfig", () => {
 
   it("keeps Docker Hub's search index until the route is pointed elsewhere without one", () => {
     expect(parseConfig({}).upstreams.get("docker")!.index).toBe("https://index.docker.io");
-    expect(parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000"}}' }).upstreams.get("docker")!.index).toBeUndefined();
-    const local = parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "index": "http://127.0.0.1:5002/"}}' });
+    expect(
+      parseConfig({ UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000"}}' }).upstreams.get("docker")!.index,
+    ).toBeUndefined();
+    const local = parseConfig({
+      UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "index": "http://127.0.0.1:5002/"}}',
+    });
     expect(local.upstreams.get("docker")!.index).toBe("http://127.0.0.1:5002");
     expect(parseConfig({}).upstreams.get("ghcr")!.index).toBeUndefined();
   });
@@ -138,7 +163,9 @@ describe("parseConfig", () => {
   it("MIRROR_USERS switches the guide's login notice on", () => {
     expect(parseConfig({}).mirrorLogin).toBe(false);
     expect(parseConfig({ MIRROR_USERS: " " }).mirrorLogin).toBe(false);
-    expect(parseConfig({ MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) }).mirrorLogin).toBe(true);
+    expect(parseConfig({ MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) }).mirrorLogin).toBe(
+      true,
+    );
   });
 
   it("CACHE is on unless set to off, and nothing else is accepted", () => {
@@ -158,7 +185,9 @@ describe("parseConfig", () => {
   });
 
   it.each(["-1", "abc", "601"])("rejects UPSTREAM_IDLE_TIMEOUT_SECONDS=%s", (raw) => {
-    expect(messageOf(() => parseConfig({ UPSTREAM_IDLE_TIMEOUT_SECONDS: raw }))).toContain("UPSTREAM_IDLE_TIMEOUT_SECONDS");
+    expect(messageOf(() => parseConfig({ UPSTREAM_IDLE_TIMEOUT_SECONDS: raw }))).toContain(
+      "UPSTREAM_IDLE_TIMEOUT_SECONDS",
+    );
   });
 
   it("a seconds variable says exactly what it accepts: 0 only where 0 means off", () => {
@@ -170,14 +199,20 @@ describe("parseConfig", () => {
     );
   });
 
-  it.each(["1e2", "0x10", "+5", "Infinity", "5s", "1,5"])("takes seconds in decimal only, as its message shows: %s is refused", (raw) => {
-    expect(messageOf(() => parseSeconds("UPSTREAM_TIMEOUT_SECONDS", raw, 30))).toContain("such as 30 or 2.5");
-    expect(messageOf(() => parseTtl("TAG_TTL_SECONDS", raw, 300))).toContain("such as 300");
-  });
+  it.each(["1e2", "0x10", "+5", "Infinity", "5s", "1,5"])(
+    "takes seconds in decimal only, as its message shows: %s is refused",
+    (raw) => {
+      expect(messageOf(() => parseSeconds("UPSTREAM_TIMEOUT_SECONDS", raw, 30))).toContain("such as 30 or 2.5");
+      expect(messageOf(() => parseTtl("TAG_TTL_SECONDS", raw, 300))).toContain("such as 300");
+    },
+  );
 
   it("accepts a decimal number of seconds exactly when it is in the range its message gives", () => {
     let cases = 0;
-    const decimal = fc.oneof(fc.integer({ min: 0, max: 700 }).map(String), fc.double({ min: 0, max: 700, noNaN: true }).map((x) => x.toFixed(3)));
+    const decimal = fc.oneof(
+      fc.integer({ min: 0, max: 700 }).map(String),
+      fc.double({ min: 0, max: 700, noNaN: true }).map((x) => x.toFixed(3)),
+    );
     fc.assert(
       fc.property(decimal, fc.boolean(), (raw, zeroIsOff) => {
         cases++;

@@ -22,7 +22,12 @@ function regexMatcher(patterns: string[], upstream: Upstream): RepositoryMatcher
     const name = pattern.includes("/") || pattern.includes("**") ? pattern : normalizeRepository(upstream, pattern);
     return name
       .split("**")
-      .map((part) => part.split("*").map((literal) => literal.replace(/\./g, "\\.")).join("[^/]*"))
+      .map((part) =>
+        part
+          .split("*")
+          .map((literal) => literal.replace(/\./g, "\\."))
+          .join("[^/]*"),
+      )
       .join(".*");
   });
   const expression = new RegExp(`^(?:${expressions.join("|") || "(?!)"})$`);
@@ -42,12 +47,15 @@ function msPerCall(work: () => unknown, calls: number): number {
 
 describe("glob matching time", () => {
   // Each glob makes a backtracking regex try every way of splitting a run of `a`s among its wildcards before failing.
-  const pathological = compiled([
-    "*a*a*a*a*a*b",
-    "a**a**a**a**a**a**c",
-    "**a*a*a*a*a*/x",
-    "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*d",
-  ], ghcr); // no `library/` in front, which would fail the name at its first character
+  const pathological = compiled(
+    [
+      "*a*a*a*a*a*b",
+      "a**a**a**a**a**a**c",
+      "**a*a*a*a*a*/x",
+      "*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*d",
+    ],
+    ghcr,
+  ); // no `library/` in front, which would fail the name at its first character
   const name = (length: number) => "a".repeat(length);
 
   it("a pathological glob list and a 255-character name: well under a millisecond", () => {
@@ -68,9 +76,14 @@ describe("glob matching time", () => {
 describe("the linear matcher agrees with the regex it replaced", () => {
   const RUNS = 5_000;
   const component = (unit: string) => fc.string({ unit: fc.constantFrom(...unit), minLength: 1, maxLength: 4 });
-  const path = (unit: string) => fc.array(component(unit), { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/"));
+  const path = (unit: string) =>
+    fc.array(component(unit), { minLength: 1, maxLength: 3 }).map((parts) => parts.join("/"));
   const glob = fc.oneof(path("ab.*"), component("ab*"), fc.constantFrom("*", "**", "***", "a**", "**/a", "library/*"));
-  const repository = fc.oneof(path("ab."), path("ab.").map((p) => `library/${p}`), fc.string({ unit: fc.constantFrom(..."ab./*"), maxLength: 10 }));
+  const repository = fc.oneof(
+    path("ab."),
+    path("ab.").map((p) => `library/${p}`),
+    fc.string({ unit: fc.constantFrom(..."ab./*"), maxLength: 10 }),
+  );
 
   it(`on ${RUNS} short glob lists and names (fixed seed)`, () => {
     let cases = 0;

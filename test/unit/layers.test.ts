@@ -8,10 +8,9 @@ const LAYERS = ["core", "config", "routing", "access", "cache", "upstream", "res
 
 /** src/ as text, by path (`src/cache/store.ts`). */
 const SOURCES = Object.fromEntries(
-  Object.entries(import.meta.glob<string>("../../src/**/*.ts", { query: "?raw", import: "default", eager: true })).map(([path, text]) => [
-    path.replace("../../", ""),
-    text,
-  ]),
+  Object.entries(import.meta.glob<string>("../../src/**/*.ts", { query: "?raw", import: "default", eager: true })).map(
+    ([path, text]) => [path.replace("../../", ""), text],
+  ),
 );
 
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"](\.[^'"]+)['"]|import\s*\(\s*['"](\.[^'"]+)['"]/g;
@@ -83,7 +82,11 @@ const GRAPH = Object.fromEntries(Object.entries(SOURCES).map(([path, text]) => [
 
 describe("the import graph of src/", () => {
   it("was read: every layer has modules, and the entry imports the steps", () => {
-    for (const layer of LAYERS) expect(Object.keys(SOURCES).some((path) => layerOf(path) === layer), layer).toBe(true);
+    for (const layer of LAYERS)
+      expect(
+        Object.keys(SOURCES).some((path) => layerOf(path) === layer),
+        layer,
+      ).toBe(true);
     expect(GRAPH["src/index.ts"]!.length).toBeGreaterThan(5);
   });
 
@@ -96,7 +99,9 @@ describe("the import graph of src/", () => {
   });
 
   it("keeps every file under 250 lines", () => {
-    const long = Object.entries(SOURCES).filter(([, text]) => text.split("\n").length > 251).map(([path]) => path);
+    const long = Object.entries(SOURCES)
+      .filter(([, text]) => text.split("\n").length > 251)
+      .map(([path]) => path);
     expect(long).toEqual([]);
   });
 

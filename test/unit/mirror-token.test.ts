@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { grantFor, mintMirrorToken, verifyMirrorToken, type MirrorClaims } from "../../src/access/mirror-token";
+import { grantFor, type MirrorClaims, mintMirrorToken, verifyMirrorToken } from "../../src/access/mirror-token";
 
 const SECRET = "a-secret-of-at-least-thirty-two-characters";
 const NOW = 1_800_000_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { RegistryError } from "../../src/core/errors";
 import { BUILTIN_UPSTREAMS, normalizeRepository } from "../../src/config/registries";
+import { RegistryError } from "../../src/core/errors";
 import { assertEndpointQuery } from "../../src/routing/query";
 import { assertDigest, assertManifestReference, assertRepository } from "../../src/routing/reference";
 
@@ -31,18 +31,27 @@ describe("normalizeRepository", () => {
 });
 
 describe("repository names", () => {
-  it.each(["alpine", "library/alpine", "a/b/c", "my-app", "my__app", "a.b", "a---b", "x".repeat(255)])("accepts %s", (name) => {
-    expect(codeOf(() => assertRepository(name))).toBeUndefined();
-  });
-  it.each(["Alpine", "-a", "a-", "a..b", "a/", "/a", "a//b", "a_-b", "a___b", "a:b", "x".repeat(256), ""])("rejects %s", (name) => {
-    expect(codeOf(() => assertRepository(name))).toBe("NAME_INVALID");
-  });
+  it.each(["alpine", "library/alpine", "a/b/c", "my-app", "my__app", "a.b", "a---b", "x".repeat(255)])(
+    "accepts %s",
+    (name) => {
+      expect(codeOf(() => assertRepository(name))).toBeUndefined();
+    },
+  );
+  it.each(["Alpine", "-a", "a-", "a..b", "a/", "/a", "a//b", "a_-b", "a___b", "a:b", "x".repeat(256), ""])(
+    "rejects %s",
+    (name) => {
+      expect(codeOf(() => assertRepository(name))).toBe("NAME_INVALID");
+    },
+  );
 });
 
 describe("manifest references", () => {
-  it.each(["latest", "1.2.3", "v1_rc-2", "_x", "A".repeat(128), sha256, `sha512:${"b".repeat(128)}`])("accepts %s", (ref) => {
-    expect(codeOf(() => assertManifestReference(ref))).toBeUndefined();
-  });
+  it.each(["latest", "1.2.3", "v1_rc-2", "_x", "A".repeat(128), sha256, `sha512:${"b".repeat(128)}`])(
+    "accepts %s",
+    (ref) => {
+      expect(codeOf(() => assertManifestReference(ref))).toBeUndefined();
+    },
+  );
   it.each([
     [".hidden", "TAG_INVALID"],
     ["-x", "TAG_INVALID"],
@@ -67,7 +76,8 @@ describe("manifest references", () => {
 });
 
 describe("endpoint query parameters", () => {
-  const check = (kind: "tags" | "referrers" | "manifest", query: string) => codeOf(() => assertEndpointQuery(kind, new URLSearchParams(query)));
+  const check = (kind: "tags" | "referrers" | "manifest", query: string) =>
+    codeOf(() => assertEndpointQuery(kind, new URLSearchParams(query)));
   it.each([
     ["tags", ""],
     ["tags", "n=0&last=v1.2"],

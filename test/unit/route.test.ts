@@ -40,12 +40,15 @@ describe("routing by subdomain", () => {
     expect(target.via).toBe("subdomain");
   });
 
-  it.each(["https://example.com", "http://localhost:8787", "https://hub.example.com", "http://127.0.0.1:8787", "https://DOCKER.example.com"])(
-    "%s goes to Docker Hub",
-    (origin) => {
-      expect(route(`${origin}/v2/`).upstream.name).toBe("docker");
-    },
-  );
+  it.each([
+    "https://example.com",
+    "http://localhost:8787",
+    "https://hub.example.com",
+    "http://127.0.0.1:8787",
+    "https://DOCKER.example.com",
+  ])("%s goes to Docker Hub", (origin) => {
+    expect(route(`${origin}/v2/`).upstream.name).toBe("docker");
+  });
 
   it("GET /v2/alpine/manifests/latest on docker. adds library/", () => {
     expect(route("https://docker.example.com/v2/alpine/manifests/latest")).toMatchObject({
@@ -57,7 +60,9 @@ describe("routing by subdomain", () => {
   });
 
   it("keeps a registry-looking first component on a non-Hub route (gcr's domain-scoped projects)", () => {
-    expect(route("https://gcr.example.com/v2/example.com/project/img/manifests/1")).toMatchObject({ repository: "example.com/project/img" });
+    expect(route("https://gcr.example.com/v2/example.com/project/img/manifests/1")).toMatchObject({
+      repository: "example.com/project/img",
+    });
   });
 });
 
@@ -75,7 +80,10 @@ describe("routing by path prefix", () => {
     expect(target.upstream.name).toBe("docker");
   });
   it("an unknown registry prefix on the Docker Hub route is a 404, not a fetch", () => {
-    expect(failure("https://example.com/v2/evil.example/x/manifests/latest")).toEqual({ code: "NAME_UNKNOWN", status: 404 });
+    expect(failure("https://example.com/v2/evil.example/x/manifests/latest")).toEqual({
+      code: "NAME_UNKNOWN",
+      status: 404,
+    });
   });
 });
 
@@ -86,10 +94,15 @@ describe("routing by ?ns=", () => {
     expect(route("https://mirror.example.com/v2/owner/img/manifests/1?ns=ghcr.io").upstream.name).toBe("ghcr");
   });
   it("under ns, a dotted first component is part of the name", () => {
-    expect(route("https://m.example.com/v2/example.com/p/img/tags/list?ns=gcr.io")).toMatchObject({ repository: "example.com/p/img" });
+    expect(route("https://m.example.com/v2/example.com/p/img/tags/list?ns=gcr.io")).toMatchObject({
+      repository: "example.com/p/img",
+    });
   });
   it("an unknown ns is a 404", () => {
-    expect(failure("https://m.example.com/v2/a/manifests/latest?ns=evil.example")).toEqual({ code: "NAME_UNKNOWN", status: 404 });
+    expect(failure("https://m.example.com/v2/a/manifests/latest?ns=evil.example")).toEqual({
+      code: "NAME_UNKNOWN",
+      status: 404,
+    });
   });
 });
 
@@ -141,7 +154,10 @@ describe("endpoints", () => {
   });
 
   it.each(["PUT", "POST", "PATCH", "DELETE"])("%s under /v2/ is 405 UNSUPPORTED", (method) => {
-    expect(failure("https://example.com/v2/alpine/manifests/latest", method)).toEqual({ code: "UNSUPPORTED", status: 405 });
+    expect(failure("https://example.com/v2/alpine/manifests/latest", method)).toEqual({
+      code: "UNSUPPORTED",
+      status: 405,
+    });
   });
   it.each(["/v1/search", "/v1/_ping"])("POST %s is 405 UNSUPPORTED", (path) => {
     expect(failure(`https://example.com${path}`, "POST")).toEqual({ code: "UNSUPPORTED", status: 405 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config";
 import { RegistryError } from "../../src/core/errors";
-import type { RouteVia } from "../../src/routing/target";
 import { routeTokenRequest } from "../../src/routing/scope";
+import type { RouteVia } from "../../src/routing/target";
 
 const config = parseConfig({});
 const route = (name: string, via: RouteVia) => ({ upstream: config.upstreams.get(name)!, via });
@@ -37,7 +37,12 @@ describe("which registry a token request is for", () => {
     ["the scopes' prefix on another subdomain", route("quay", "subdomain"), ["repository:ghcr.io/o/i:pull"], "ghcr"],
     ["the host when the scopes have no prefix", route("quay", "subdomain"), ["repository:o/i:pull"], "quay"],
     ["the host when there is no scope", route("docker", "default"), [], "docker"],
-    ["the host when the prefix names it", route("docker", "default"), ["repository:docker.io/library/alpine:pull", "repository:nginx:pull"], "docker"],
+    [
+      "the host when the prefix names it",
+      route("docker", "default"),
+      ["repository:docker.io/library/alpine:pull", "repository:nginx:pull"],
+      "docker",
+    ],
   ])("%s", (_label, on, scopes, expected) => {
     const routed = routeTokenRequest(scopes, on, config);
     expect(routed.upstream.name).toBe(expected);
@@ -47,12 +52,18 @@ describe("which registry a token request is for", () => {
   it("scopes of two registries are a 400 that names both", () => {
     let error: unknown;
     try {
-      routeTokenRequest(["repository:ghcr.io/o/i:pull", "repository:quay.io/o/i:pull"], route("docker", "default"), config);
+      routeTokenRequest(
+        ["repository:ghcr.io/o/i:pull", "repository:quay.io/o/i:pull"],
+        route("docker", "default"),
+        config,
+      );
     } catch (thrown) {
       error = thrown;
     }
     expect(error).toBeInstanceOf(RegistryError);
     expect((error as RegistryError).status).toBe(400);
-    expect((error as RegistryError).message).toBe("one token request may name repositories of one registry only, not ghcr.io and quay.io");
+    expect((error as RegistryError).message).toBe(
+      "one token request may name repositories of one registry only, not ghcr.io and quay.io",
+    );
   });
 });

@@ -3,7 +3,9 @@ import { parseConfig } from "../../src/config/config";
 import { RegistryError } from "../../src/core/errors";
 import { parseSearchQuery } from "../../src/upstream/search";
 
-const config = parseConfig({ UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "index": "https://harbor.example.net"}}' });
+const config = parseConfig({
+  UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "index": "https://harbor.example.net"}}',
+});
 const hub = config.upstreams.get("docker")!;
 
 function query(url: string, upstream = hub): { route: string; term: string; url: string } {

@@ -17,7 +17,16 @@ export const PROPERTY_TIMEOUT_MS = 30_000;
 
 const HEX = "0123456789abcdef";
 const hex = (length: number) => fc.string({ unit: fc.constantFrom(...HEX), minLength: length, maxLength: length });
-const REGISTRY_HOSTS = ["docker.io", "registry-1.docker.io", "index.docker.io", "ghcr.io", "quay.io", "gcr.io", "registry.k8s.io", "DOCKER.IO"];
+const REGISTRY_HOSTS = [
+  "docker.io",
+  "registry-1.docker.io",
+  "index.docker.io",
+  "ghcr.io",
+  "quay.io",
+  "gcr.io",
+  "registry.k8s.io",
+  "DOCKER.IO",
+];
 
 /** A path component in the OCI grammar. */
 export const validComponent = fc.stringMatching(/^[a-z0-9]{1,6}(?:(?:\.|_|__|-{1,2})[a-z0-9]{1,4}){0,2}$/);
@@ -35,18 +44,34 @@ const garbageComponent = fc.oneof(
   fc.constantFrom("", ".", "..", "%2e%2e", "%2F", "%252e", "a%00b", "\\", "ü", "a..b", "-a", "a-", "A", "a__-b"),
 );
 const component = fc.oneof({ weight: 3, arbitrary: validComponent }, { weight: 1, arbitrary: garbageComponent });
-const name = fc.tuple(
-  fc.option(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", "localhost:5000"), { nil: undefined }),
-  fc.array(component, { minLength: 1, maxLength: 4 }),
-).map(([prefix, parts]) => [...(prefix ? [prefix] : []), ...parts].join("/"));
+const name = fc
+  .tuple(
+    fc.option(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", "localhost:5000"), { nil: undefined }),
+    fc.array(component, { minLength: 1, maxLength: 4 }),
+  )
+  .map(([prefix, parts]) => [...(prefix ? [prefix] : []), ...parts].join("/"));
 /** A digest of an algorithm the image spec does not register (or of a registered one at the other's length). */
 export const unregisteredDigest = fc.oneof(
-  fc.tuple(fc.constantFrom("md5", "sha1", "sha384", "blake3", "sha256+b64u", "constructor", "__proto__"), hex(64)).map(([a, h]) => `${a}:${h}`),
-  fc.tuple(fc.stringMatching(/^[a-z0-9]{1,8}$/).filter((a) => a !== "sha256" && a !== "sha512"), hex(32)).map(([a, h]) => `${a}:${h}`),
+  fc
+    .tuple(fc.constantFrom("md5", "sha1", "sha384", "blake3", "sha256+b64u", "constructor", "__proto__"), hex(64))
+    .map(([a, h]) => `${a}:${h}`),
+  fc
+    .tuple(
+      fc.stringMatching(/^[a-z0-9]{1,8}$/).filter((a) => a !== "sha256" && a !== "sha512"),
+      hex(32),
+    )
+    .map(([a, h]) => `${a}:${h}`),
   hex(64).map((h) => `sha512:${h}`),
   hex(128).map((h) => `sha256:${h}`),
 );
-const reference = fc.oneof(validTag, validDigest, garbageComponent, hex(64), unregisteredDigest, fc.constantFrom("sha512:" + "a".repeat(128), "sha256:" + "A".repeat(64), "latest"));
+const reference = fc.oneof(
+  validTag,
+  validDigest,
+  garbageComponent,
+  hex(64),
+  unregisteredDigest,
+  fc.constantFrom("sha512:" + "a".repeat(128), "sha256:" + "A".repeat(64), "latest"),
+);
 const endpoint = fc.oneof(
   reference.map((r) => `manifests/${r}`),
   reference.map((r) => `blobs/${r}`),
@@ -57,15 +82,40 @@ const endpoint = fc.oneof(
 /** A request path: registry API shapes with valid and garbage parts, and anything else a URL can hold. */
 export const anyPath = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(name, endpoint).map(([n, e]) => `/v2/${n}/${e}`) },
-  { weight: 1, arbitrary: fc.constantFrom("/", "/v2", "/v2/", "/token", "/v1/search", "/favicon.ico", "//v2/", "/v2/../token") },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom("/", "/v2", "/v2/", "/token", "/v1/search", "/favicon.ico", "//v2/", "/v2/../token"),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((s) => `/${s}`) },
   { weight: 1, arbitrary: fc.webPath() },
 );
 
 /** A Host header: the bare domain, route subdomains, unknown labels, IPs and ports. */
 export const anyHost = fc.oneof(
-  fc.constantFrom("example.com", "localhost:8787", "127.0.0.1:8787", "[::1]:8787", "DOCKER.example.com", "xn--bcher-kva.example"),
-  fc.constantFrom("docker", "quay", "gcr", "k8s-gcr", "k8s", "ghcr", "cloudsmith", "nvcr", "mcr", "elastic", "ecr", "unknown").map((l) => `${l}.example.com`),
+  fc.constantFrom(
+    "example.com",
+    "localhost:8787",
+    "127.0.0.1:8787",
+    "[::1]:8787",
+    "DOCKER.example.com",
+    "xn--bcher-kva.example",
+  ),
+  fc
+    .constantFrom(
+      "docker",
+      "quay",
+      "gcr",
+      "k8s-gcr",
+      "k8s",
+      "ghcr",
+      "cloudsmith",
+      "nvcr",
+      "mcr",
+      "elastic",
+      "ecr",
+      "unknown",
+    )
+    .map((l) => `${l}.example.com`),
   fc.domain(),
 );
 
@@ -79,13 +129,42 @@ export const validEndpointParameter = fc.oneof(
 );
 /** Values of the endpoints' own parameters outside their grammar. */
 export const invalidEndpointParameter = fc.oneof(
-  fc.tuple(fc.constant("n"), fc.oneof(fc.integer({ max: -1 }).map(String), fc.integer({ min: 10_001 }).map(String), fc.constantFrom("", "1e3", "0x10", "01", " 5", "5 ", "NaN", "1.5", "+1"))),
-  fc.tuple(fc.constant("last"), fc.oneof(fc.constantFrom("", "a".repeat(129), "a b"), validTag.map((t) => `.${t}`), validTag.map((t) => `${t}/x`))),
-  fc.tuple(fc.constant("artifactType"), fc.oneof(fc.constantFrom("", "text", "/json", "a/", "text/plain; charset=utf-8", "a/b/c", "é/x"), fc.string({ maxLength: 8 }).filter((t) => !t.includes("/")))),
+  fc.tuple(
+    fc.constant("n"),
+    fc.oneof(
+      fc.integer({ max: -1 }).map(String),
+      fc.integer({ min: 10_001 }).map(String),
+      fc.constantFrom("", "1e3", "0x10", "01", " 5", "5 ", "NaN", "1.5", "+1"),
+    ),
+  ),
+  fc.tuple(
+    fc.constant("last"),
+    fc.oneof(
+      fc.constantFrom("", "a".repeat(129), "a b"),
+      validTag.map((t) => `.${t}`),
+      validTag.map((t) => `${t}/x`),
+    ),
+  ),
+  fc.tuple(
+    fc.constant("artifactType"),
+    fc.oneof(
+      fc.constantFrom("", "text", "/json", "a/", "text/plain; charset=utf-8", "a/b/c", "é/x"),
+      fc.string({ maxLength: 8 }).filter((t) => !t.includes("/")),
+    ),
+  ),
 );
 /** A Host header that is no host name: userinfo, a broken IPv6 literal, a port out of range, a space. */
 export const malformedHost = fc.oneof(
-  fc.constantFrom("a@b.example", "@example.com", "example.com@", "user:pw@docker.example.com", "[::1", "example.com:99999", "ex ample.com", "a:b:c"),
+  fc.constantFrom(
+    "a@b.example",
+    "@example.com",
+    "example.com@",
+    "user:pw@docker.example.com",
+    "[::1",
+    "example.com:99999",
+    "ex ample.com",
+    "a:b:c",
+  ),
   fc.tuple(fc.domain(), fc.domain()).map(([a, b]) => `${a}@${b}`),
   fc.tuple(fc.domain(), fc.integer({ min: 65_536, max: 10_000_000 })).map(([d, port]) => `${d}:${port}`),
 );
@@ -95,7 +174,13 @@ const queryValue = fc.oneof(fc.constantFrom(...REGISTRY_HOSTS, "evil.example", "
 export const anyQuery = fc
   .array(
     fc.oneof(
-      { weight: 3, arbitrary: fc.tuple(fc.constantFrom("ns", "n", "last", "scope", "service", "artifactType", "x", "NS"), queryValue) },
+      {
+        weight: 3,
+        arbitrary: fc.tuple(
+          fc.constantFrom("ns", "n", "last", "scope", "service", "artifactType", "x", "NS"),
+          queryValue,
+        ),
+      },
       { weight: 1, arbitrary: validEndpointParameter },
       { weight: 1, arbitrary: invalidEndpointParameter },
     ),
@@ -111,7 +196,9 @@ export const anyScope = fc.oneof(
       fc.oneof(
         validName,
         name,
-        fc.tuple(fc.array(fc.constantFrom(...REGISTRY_HOSTS), { minLength: 1, maxLength: 2 }), validName).map(([h, n]) => [...h, n].join("/")),
+        fc
+          .tuple(fc.array(fc.constantFrom(...REGISTRY_HOSTS), { minLength: 1, maxLength: 2 }), validName)
+          .map(([h, n]) => [...h, n].join("/")),
       ),
       fc.constantFrom("pull", "pull,push", "*", "", "delete"),
     )
@@ -124,7 +211,9 @@ export const invalidName = fc.oneof(
   fc.tuple(validName, fc.constantFrom("A", "Z")).map(([n, c]) => `${n}${c}`),
   fc.tuple(validName, fc.constantFrom("-", "_", ".")).map(([n, c]) => `${c}${n}`),
   fc.tuple(validName, fc.constantFrom("-", "_", ".")).map(([n, c]) => `${n}${c}`),
-  fc.tuple(validComponent, validComponent, fc.constantFrom("_-", "___", "-_", "._", "_.")).map(([a, b, s]) => `${a}${s}${b}`),
+  fc
+    .tuple(validComponent, validComponent, fc.constantFrom("_-", "___", "-_", "._", "_."))
+    .map(([a, b, s]) => `${a}${s}${b}`),
   fc.tuple(validName, validName).map(([a, b]) => `${a}//${b}`),
   fc.constant("a".repeat(256)),
 );
@@ -145,14 +234,29 @@ export const invalidDigest = fc.oneof(invalidReference, validTag);
 
 /** A header value an HTTP parser would hand the Worker: Latin-1 without CR, LF or NUL. */
 export const headerValue = (arbitrary: fc.Arbitrary<string>) =>
-  arbitrary.map((s) => s.replace(/[\r\n\0]/g, " ").replace(/[^\x00-\xff]/g, "?").trim());
+  arbitrary.map((s) =>
+    s
+      .replace(/[\r\n\0]/g, " ")
+      .replace(/[^\x00-\xff]/g, "?")
+      .trim(),
+  );
 
 /**
  * Runs every one of `numRuns` cases of a property (fixed seed) and fails on a counterexample, and also when fewer
  * cases ran: fast-check's time limit otherwise ends a run early and passes it.
  */
-export async function checkProperty<Ts>(property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>, numRuns = PROPERTY_RUNS): Promise<void> {
-  const details = await fc.check(property as fc.IRawProperty<Ts>, { seed: 7, numRuns, interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS });
+export async function checkProperty<Ts>(
+  property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>,
+  numRuns = PROPERTY_RUNS,
+): Promise<void> {
+  const details = await fc.check(property as fc.IRawProperty<Ts>, {
+    seed: 7,
+    numRuns,
+    interruptAfterTimeLimit: PROPERTY_TIME_LIMIT_MS,
+  });
   if (details.failed) throw new Error(fc.defaultReportMessage(details));
-  expect(details.numRuns, `the property ran ${details.numRuns} of its ${numRuns} cases (interrupted: ${details.interrupted})`).toBe(numRuns);
+  expect(
+    details.numRuns,
+    `the property ran ${details.numRuns} of its ${numRuns} cases (interrupted: ${details.interrupted})`,
+  ).toBe(numRuns);
 }

@@ -13,20 +13,32 @@ function hubWithCdn(layer: Uint8Array, digest: string) {
   return fakeUpstreams({
     [HUB]: (_request, url) =>
       url.pathname === `/v2/library/alpine/blobs/${digest}`
-        ? new Response(null, { status: 307, headers: { location: `https://${CDN}/registry-v2/blobs/sha256/ab/data?X-Amz-Signature=sig` } })
+        ? new Response(null, {
+            status: 307,
+            headers: { location: `https://${CDN}/registry-v2/blobs/sha256/ab/data?X-Amz-Signature=sig` },
+          })
         : new Response("unexpected", { status: 500 }),
     [CDN]: (request) => {
-      if (request.headers.has("authorization")) return new Response("<Error>Only one auth mechanism allowed</Error>", { status: 400 });
+      if (request.headers.has("authorization"))
+        return new Response("<Error>Only one auth mechanism allowed</Error>", { status: 400 });
       const range = request.headers.get("range");
       if (range) {
         const [start, end] = range.replace("bytes=", "").split("-").map(Number) as [number, number];
         return new Response(layer.slice(start, end + 1), {
           status: 206,
-          headers: { "content-range": `bytes ${start}-${end}/${layer.length}`, "content-length": String(end - start + 1), "accept-ranges": "bytes" },
+          headers: {
+            "content-range": `bytes ${start}-${end}/${layer.length}`,
+            "content-length": String(end - start + 1),
+            "accept-ranges": "bytes",
+          },
         });
       }
       return new Response(request.method === "HEAD" ? null : layer, {
-        headers: { "content-type": "application/octet-stream", "content-length": String(layer.length), etag: '"cdn-etag"' },
+        headers: {
+          "content-type": "application/octet-stream",
+          "content-length": String(layer.length),
+          etag: '"cdn-etag"',
+        },
       });
     },
   });
@@ -37,7 +49,9 @@ describe("blobs", () => {
     const layer = freshLayer();
     const digest = await digestOf(layer);
     const fake = hubWithCdn(layer, digest);
-    const response = await callWorker(`https://docker.example.com/v2/alpine/blobs/${digest}`, { headers: { authorization: "Bearer hub-token" } });
+    const response = await callWorker(`https://docker.example.com/v2/alpine/blobs/${digest}`, {
+      headers: { authorization: "Bearer hub-token" },
+    });
     expect(response.status).toBe(200);
     expect(await digestOf(new Uint8Array(await response.arrayBuffer()))).toBe(digest);
     expect(fake.to(HUB)[0]!.headers.get("authorization")).toBe("Bearer hub-token");
@@ -77,11 +91,14 @@ describe("blobs", () => {
     const digest = await digestOf(LAYER);
     let cancelled = false;
     const fake = fakeUpstreams({
-      [HUB]: () => new Response(null, { status: 307, headers: { location: `https://${CDN}/blob?X-Amz-Signature=sig` } }),
+      [HUB]: () =>
+        new Response(null, { status: 307, headers: { location: `https://${CDN}/blob?X-Amz-Signature=sig` } }),
       [CDN]: (request) => {
         if (request.method !== "GET") return new Response("<Error>SignatureDoesNotMatch</Error>", { status: 403 });
         const body = new ReadableStream({ pull: (c) => c.enqueue(LAYER), cancel: () => void (cancelled = true) });
-        return new Response(body, { headers: { "content-length": String(LAYER.length), "content-type": "application/octet-stream" } });
+        return new Response(body, {
+          headers: { "content-length": String(LAYER.length), "content-type": "application/octet-stream" },
+        });
       },
     });
     const head = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { method: "HEAD" });
@@ -96,7 +113,9 @@ describe("blobs", () => {
     const layer = freshLayer();
     const digest = await digestOf(layer);
     const fake = hubWithCdn(layer, digest);
-    const response = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { headers: { range: "bytes=10-19" } });
+    const response = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, {
+      headers: { range: "bytes=10-19" },
+    });
     expect(response.status).toBe(206);
     expect(response.headers.get("content-range")).toBe(`bytes 10-19/${layer.length}`);
     expect(new Uint8Array(await response.arrayBuffer())).toEqual(layer.slice(10, 20));
@@ -138,11 +157,15 @@ describe("blobs", () => {
         if (request.headers.get("authorization") === "Bearer ar-anon") return new Response("layer");
         return new Response(null, {
           status: 401,
-          headers: { "www-authenticate": `Bearer realm="https://${AR}/v2/token",service="${AR}",scope="repository:k8s-artifacts-prod/images/pause:pull"` },
+          headers: {
+            "www-authenticate": `Bearer realm="https://${AR}/v2/token",service="${AR}",scope="repository:k8s-artifacts-prod/images/pause:pull"`,
+          },
         });
       },
     });
-    const response = await callWorker(`https://k8s.example.com/v2/pause/blobs/${digest}`, { headers: { authorization: "Bearer k8s-token" } });
+    const response = await callWorker(`https://k8s.example.com/v2/pause/blobs/${digest}`, {
+      headers: { authorization: "Bearer k8s-token" },
+    });
     expect(await response.text()).toBe("layer");
     const toAr = fake.to(AR);
     expect(toAr.map((r) => `${r.method} ${r.url.pathname}${r.url.search}`)).toEqual([
@@ -156,11 +179,15 @@ describe("blobs", () => {
 
   it("stops a redirect loop after a bounded number of hops with a 502 that names the upstream", async () => {
     const digest = `sha256:${"e".repeat(64)}`;
-    const fake = fakeUpstreams({ [HUB]: (_r, url) => new Response(null, { status: 302, headers: { location: url.pathname } }) });
+    const fake = fakeUpstreams({
+      [HUB]: (_r, url) => new Response(null, { status: 302, headers: { location: url.pathname } }),
+    });
     const response = await callWorker(`https://example.com/v2/alpine/blobs/${digest}`);
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({
-      errors: [{ code: "UNAVAILABLE", message: "upstream of route docker: too many redirects", detail: { route: "docker" } }],
+      errors: [
+        { code: "UNAVAILABLE", message: "upstream of route docker: too many redirects", detail: { route: "docker" } },
+      ],
     });
     expect(fake.sent.length).toBeLessThanOrEqual(6);
   });
@@ -168,9 +195,14 @@ describe("blobs", () => {
   it("keeps Authorization on a same-origin redirect", async () => {
     const digest = `sha256:${"f".repeat(64)}`;
     const fake = fakeUpstreams({
-      [HUB]: (_r, url) => (url.pathname.startsWith("/v2/") ? new Response(null, { status: 301, headers: { location: "/moved" } }) : new Response("ok")),
+      [HUB]: (_r, url) =>
+        url.pathname.startsWith("/v2/")
+          ? new Response(null, { status: 301, headers: { location: "/moved" } })
+          : new Response("ok"),
     });
-    await (await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { headers: { authorization: "Bearer t" } })).text();
+    await (
+      await callWorker(`https://example.com/v2/alpine/blobs/${digest}`, { headers: { authorization: "Bearer t" } })
+    ).text();
     expect(fake.sent.map((r) => r.headers.get("authorization"))).toEqual(["Bearer t", "Bearer t"]);
   });
 });
@@ -184,9 +216,16 @@ describe("a redirect target that challenges (blob storage, Artifact Registry)", 
         url.pathname === "/token"
           ? Response.json({ token: "ghcr" })
           : url.pathname === "/v2/"
-            ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' } })
+            ? new Response(null, {
+                status: 401,
+                headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' },
+              })
             : new Response(null, { status: 307, headers: { location: `https://${GHCR_CDN}/blob` } }),
-      [GHCR_CDN]: () => new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://evil.test/token",service="x"' } }),
+      [GHCR_CDN]: () =>
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="https://evil.test/token",service="x"' },
+        }),
       "evil.test": realmAnswer,
     });
 
@@ -199,11 +238,15 @@ describe("a redirect target that challenges (blob storage, Artifact Registry)", 
 
   it("and will not give a token is a 502: its realm is never relayed, so a later /token keeps the client's credentials home", async () => {
     const fake = ghcrRedirectingTo401(() => new Response(null, { status: 403 }));
-    const blob = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`, { headers: { authorization: "Bearer ghcr" } });
+    const blob = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`, {
+      headers: { authorization: "Bearer ghcr" },
+    });
     expect(blob.status).toBe(502);
     expect(blob.headers.has("www-authenticate")).toBe(false);
     await blob.body?.cancel();
-    const token = await callWorker("https://ghcr.example.com/token?scope=repository:o/i:pull", { headers: { authorization: "Basic dTpw" } });
+    const token = await callWorker("https://ghcr.example.com/token?scope=repository:o/i:pull", {
+      headers: { authorization: "Basic dTpw" },
+    });
     expect(token.status).toBe(200);
     const credentialed = fake.sent.filter((r) => r.headers.has("authorization")).map((r) => r.url.host);
     expect(credentialed.every((host) => host === "ghcr.io")).toBe(true);

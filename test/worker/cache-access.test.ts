@@ -4,7 +4,19 @@
  * fetched it carried credentials (an anonymous probe decides).
  */
 import { describe, expect, it } from "vitest";
-import { ANONYMOUS, bearer, AUTH, fakeHub, HUB, makeImage, TESTER, uniqueName, type FakeImage, STORAGE_MODES, type Identity } from "./fake-registry";
+import {
+  ANONYMOUS,
+  AUTH,
+  bearer,
+  type FakeImage,
+  fakeHub,
+  HUB,
+  type Identity,
+  makeImage,
+  STORAGE_MODES,
+  TESTER,
+  uniqueName,
+} from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
@@ -65,7 +77,8 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const two = await makeImage(`library/${name}`, "b");
     const hub = fakeHub({ images: [one, two] });
     // A probe is an anonymous HEAD of the object (its token is shared per repository, so tokens do not count probes).
-    const probesOf = (digest: string) => hub.to(HUB).filter((r) => r.method === "HEAD" && r.url.pathname.endsWith(digest) && hub.identityOf(r) !== TESTER);
+    const probesOf = (digest: string) =>
+      hub.to(HUB).filter((r) => r.method === "HEAD" && r.url.pathname.endsWith(digest) && hub.identityOf(r) !== TESTER);
     await as(TESTER, `/v2/${one.repository}/manifests/a`);
     await as(TESTER, `/v2/${one.repository}/blobs/${one.layerDigest}`);
     expect(hub.to(AUTH)).toHaveLength(1); // the tag's probe

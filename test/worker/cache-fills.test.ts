@@ -5,14 +5,18 @@
  */
 import { describe, expect, it } from "vitest";
 import { FOLLOWER_WAIT_MS } from "../../src/cache/flight";
-import { ANONYMOUS, bearer, fakeHub, HUB, makeImage, uniqueName, STORAGE_MODES } from "./fake-registry";
+import { ANONYMOUS, bearer, fakeHub, HUB, makeImage, STORAGE_MODES, uniqueName } from "./fake-registry";
 import { callWorker, digestOf, fakeUpstreams, settled } from "./fake-upstream";
 
 /** A budget the small test layers fit and a 2 MB layer does not, unless R2 checks the digest (budget.ts rates). */
 const BUDGET = { CACHE_CPU_BUDGET_MS: "3" };
 
 async function get(path: string, vars: Record<string, unknown>) {
-  const response = await callWorker(`https://example.com${path}`, { headers: { authorization: bearer(ANONYMOUS, path) } }, vars);
+  const response = await callWorker(
+    `https://example.com${path}`,
+    { headers: { authorization: bearer(ANONYMOUS, path) } },
+    vars,
+  );
   const body = new Uint8Array(await response.arrayBuffer());
   return { body, cache: response.headers.get("x-cache"), status: response.status };
 }
@@ -86,7 +90,9 @@ describe.each(STORAGE_MODES)("single flight, with %s", (_mode, bindings) => {
         const headers = { "content-length": String(layer.length), "docker-content-digest": digest };
         if (stalled) return new Response(layer, { headers });
         // The first GET sends one chunk and then nothing, until the test ends it.
-        const body = new ReadableStream<Uint8Array>({ start: (controller) => ((stalled = controller), controller.enqueue(layer.slice(0, 1024))) });
+        const body = new ReadableStream<Uint8Array>({
+          start: (controller) => ((stalled = controller), controller.enqueue(layer.slice(0, 1024))),
+        });
         return new Response(body, { headers });
       },
     });

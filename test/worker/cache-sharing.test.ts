@@ -4,7 +4,16 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { SHARED_TTL_SECONDS } from "../../src/cache/visibility";
-import { ANONYMOUS, bearer, fakeHub, makeImage, TESTER, uniqueName, STORAGE_MODES, type Identity } from "./fake-registry";
+import {
+  ANONYMOUS,
+  bearer,
+  fakeHub,
+  type Identity,
+  makeImage,
+  STORAGE_MODES,
+  TESTER,
+  uniqueName,
+} from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
@@ -14,7 +23,12 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const response = await callWorker(`https://example.com${path}`, { headers }, bindings);
     const body = new Uint8Array(await response.arrayBuffer());
     await settled();
-    return { status: response.status, body, text: new TextDecoder().decode(body), cache: response.headers.get("x-cache") };
+    return {
+      status: response.status,
+      body,
+      text: new TextDecoder().decode(body),
+      cache: response.headers.get("x-cache"),
+    };
   };
 
   it("after a repository was found public, a new digest fetched only with credentials is refused to anonymous clients", async () => {
@@ -54,7 +68,10 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   it("an anonymous probe redirected to a login page does not make content public, nor does such a redirect admit a client", async () => {
     const image = await makeImage(`gated/${uniqueName()}`, "v1");
     fakeHub({ images: [image], privateRepositories: [image.repository], loginRedirects: [image.repository] });
-    const paths = [`/v2/${image.repository}/blobs/${image.layerDigest}`, `/v2/${image.repository}/manifests/${image.digest}`];
+    const paths = [
+      `/v2/${image.repository}/blobs/${image.layerDigest}`,
+      `/v2/${image.repository}/manifests/${image.digest}`,
+    ];
     for (const path of paths) expect((await as(TESTER, path)).cache).toBe("MISS");
     for (const path of paths) {
       for (const stranger of [ANONYMOUS, undefined]) {

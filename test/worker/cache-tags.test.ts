@@ -3,14 +3,18 @@
  * upstream fails (5xx, 429, unreachable, no answer) a cached public manifest stands in, saying so.
  */
 import { describe, expect, it } from "vitest";
-import { ANONYMOUS, bearer, fakeHub, HUB, makeImage, uniqueName, type Failure } from "./fake-registry";
+import { ANONYMOUS, bearer, type Failure, fakeHub, HUB, makeImage, uniqueName } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 const ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
 
 /** GETs (or HEADs) a path as a Docker Hub client would, waits for the Worker's background work, and reads the body. */
 async function pull(path: string, vars: Record<string, unknown> = {}, method = "GET") {
-  const response = await callWorker(`https://example.com${path}`, { method, headers: { authorization: bearer(ANONYMOUS, path), accept: ACCEPT } }, vars);
+  const response = await callWorker(
+    `https://example.com${path}`,
+    { method, headers: { authorization: bearer(ANONYMOUS, path), accept: ACCEPT } },
+    vars,
+  );
   const text = await response.text();
   await settled();
   return { response, text, cache: response.headers.get("x-cache") };
@@ -60,7 +64,9 @@ describe("a manifest by tag", () => {
     const path = `/v2/${image.repository}/manifests/latest`;
     await pull(path);
     const since = hub.mark();
-    const other = await callWorker(`https://example.com${path}`, { headers: { authorization: bearer(ANONYMOUS, path), accept: "application/vnd.oci.image.manifest.v1+json" } });
+    const other = await callWorker(`https://example.com${path}`, {
+      headers: { authorization: bearer(ANONYMOUS, path), accept: "application/vnd.oci.image.manifest.v1+json" },
+    });
     expect(await other.text()).toBe(image.manifest);
     expect(other.headers.get("x-cache")).toBe("REVALIDATED");
     await settled();
@@ -90,7 +96,11 @@ describe("a manifest by tag", () => {
     const moved = await pull(path, { TAG_TTL_SECONDS: "0" });
     expect(moved.cache).toBe("MISS");
     expect(moved.text).toBe(pushed.manifest);
-    expect(since().filter((r) => r.startsWith(`GET ${HUB}`) || r.startsWith(`HEAD ${HUB}${path}`)).slice(0, 2)).toEqual([`HEAD ${HUB}${path}`, `GET ${HUB}${path}`]);
+    expect(
+      since()
+        .filter((r) => r.startsWith(`GET ${HUB}`) || r.startsWith(`HEAD ${HUB}${path}`))
+        .slice(0, 2),
+    ).toEqual([`HEAD ${HUB}${path}`, `GET ${HUB}${path}`]);
     const after = hub.mark();
     expect((await pull(path)).cache).toBe("HIT");
     expect((await pull(`/v2/${repository}/manifests/${pushed.digest}`)).cache).toBe("HIT");
@@ -148,7 +158,9 @@ describe("/v2/", () => {
     expect([base.status, base.headers.get("x-cache"), await base.text()]).toEqual([200, "STALE", "{}"]);
     const next = await pull(`/v2/library/${uniqueName()}/manifests/latest`);
     expect([next.response.status, next.cache]).toEqual([502, "MISS"]);
-    expect(JSON.parse(next.text)).toMatchObject({ errors: [{ code: "UNAVAILABLE", message: expect.stringContaining("route docker") }] });
+    expect(JSON.parse(next.text)).toMatchObject({
+      errors: [{ code: "UNAVAILABLE", message: expect.stringContaining("route docker") }],
+    });
   });
 
   it("passes the upstream's challenge through while it answers", async () => {

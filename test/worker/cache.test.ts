@@ -3,7 +3,7 @@
  * cache, what still goes upstream, and what every answer says in X-Cache.
  */
 import { describe, expect, it, vi } from "vitest";
-import { ANONYMOUS, bearer, fakeHub, makeImage, uniqueName, STORAGE_MODES } from "./fake-registry";
+import { ANONYMOUS, bearer, fakeHub, makeImage, STORAGE_MODES, uniqueName } from "./fake-registry";
 import { callWorker, settled } from "./fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
@@ -96,7 +96,12 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const after = await get(path);
     expect([head.cache, part.cache, after.cache]).toEqual(["MISS", "MISS", "MISS"]);
     expect(part.body).toEqual(image.layer.slice(0, 10));
-    expect(hub.registryPaths().filter((r) => r.endsWith(path)).slice(0, 3)).toEqual([`HEAD ${path}`, `GET ${path}`, `GET ${path}`]);
+    expect(
+      hub
+        .registryPaths()
+        .filter((r) => r.endsWith(path))
+        .slice(0, 3),
+    ).toEqual([`HEAD ${path}`, `GET ${path}`, `GET ${path}`]);
   });
 
   it("says X-Cache only where the cache was asked: not on tags (never cached), MISS on an error after a miss", async () => {
@@ -115,12 +120,23 @@ describe("the log line", () => {
     const lines = vi.spyOn(console, "log");
     const path = `/v2/${image.repository}/blobs/${image.layerDigest}`;
     for (let i = 0; i < 2; i++) {
-      await (await callWorker(`https://example.com${path}?ns=docker.io`, { headers: { authorization: bearer(ANONYMOUS, path) } })).arrayBuffer();
+      await (
+        await callWorker(`https://example.com${path}?ns=docker.io`, {
+          headers: { authorization: bearer(ANONYMOUS, path) },
+        })
+      ).arrayBuffer();
       await settled();
     }
     const logged = lines.mock.calls.map((args) => String(args[0])).filter((line) => line.startsWith('{"method":'));
     const [miss, hit] = logged.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(miss).toMatchObject({ route: "docker", repository: image.repository, object: image.layerDigest, cache: "MISS", bytes: image.layer.length, status: 200 });
+    expect(miss).toMatchObject({
+      route: "docker",
+      repository: image.repository,
+      object: image.layerDigest,
+      cache: "MISS",
+      bytes: image.layer.length,
+      status: 200,
+    });
     expect(hit).toMatchObject({ cache: "HIT", bytes: image.layer.length, upstreamMs: 0 });
     expect(typeof miss!.upstreamMs).toBe("number");
     expect(logged.join("\n")).not.toMatch(/anonymous|hubtok|ns=/);
@@ -144,7 +160,9 @@ describe("with R2 bound", () => {
     expect([head, range, full].map((r) => r.headers.get("x-cache"))).toEqual(["HIT", "HIT", "HIT"]);
     expect(head.headers.get("content-length")).toBe(String(image.layer.length));
     expect(range.status).toBe(206);
-    expect(range.headers.get("content-range")).toBe(`bytes ${image.layer.length - 16}-${image.layer.length - 1}/${image.layer.length}`);
+    expect(range.headers.get("content-range")).toBe(
+      `bytes ${image.layer.length - 16}-${image.layer.length - 1}/${image.layer.length}`,
+    );
     expect(new Uint8Array(await range.arrayBuffer())).toEqual(image.layer.slice(-16));
     expect(new Uint8Array(await full.arrayBuffer())).toEqual(image.layer);
     expect(since()).toEqual([]);

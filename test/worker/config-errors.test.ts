@@ -8,16 +8,24 @@ import { callWorker } from "./fake-upstream";
 const BROWSER = { accept: "text/html" };
 
 /** Three requests through one set of bindings, as one isolate serves them. */
-async function threeRequests(vars: Record<string, string>): Promise<{ page: Response; json: Response; registry: Response; logged: string[] }> {
+async function threeRequests(
+  vars: Record<string, string>,
+): Promise<{ page: Response; json: Response; registry: Response; logged: string[] }> {
   const errors = vi.spyOn(console, "error").mockImplementation(() => {});
   vi.spyOn(console, "log").mockImplementation(() => {});
   const bindings = { ...env, ...vars } as typeof env;
   const call = (url: string, headers: Record<string, string> = {}) =>
-    worker.fetch(new Request(url, { headers }) as Parameters<typeof worker.fetch>[0], bindings, createExecutionContext());
+    worker.fetch(
+      new Request(url, { headers }) as Parameters<typeof worker.fetch>[0],
+      bindings,
+      createExecutionContext(),
+    );
   const page = await call("https://mirror.example.org/", BROWSER);
   const json = await call("https://mirror.example.org/");
   const registry = await call("https://mirror.example.org/v2/library/alpine/manifests/latest");
-  const logged = errors.mock.calls.map(([line]) => String(line)).filter((line) => line.includes('"configuration error"'));
+  const logged = errors.mock.calls
+    .map(([line]) => String(line))
+    .filter((line) => line.includes('"configuration error"'));
   return { page, json, registry, logged };
 }
 
@@ -31,11 +39,17 @@ describe("a malformed configuration", () => {
     expect(html).toContain("mirror misconfigured: TAG_TTL_SECONDS must be a number of seconds");
     expect(html).toContain("npm run check");
     expect(json.status).toBe(500);
-    expect(await json.json()).toMatchObject({ name: "edgehub", error: { code: "UNKNOWN", message: expect.stringContaining("TAG_TTL_SECONDS") } });
+    expect(await json.json()).toMatchObject({
+      name: "edgehub",
+      error: { code: "UNKNOWN", message: expect.stringContaining("TAG_TTL_SECONDS") },
+    });
     expect(registry.status).toBe(500);
     expect(JSON.stringify(await registry.json())).toContain("TAG_TTL_SECONDS");
     expect(logged).toHaveLength(1);
-    expect(JSON.parse(logged[0]!)).toEqual({ msg: "configuration error", error: expect.stringContaining("TAG_TTL_SECONDS") });
+    expect(JSON.parse(logged[0]!)).toEqual({
+      msg: "configuration error",
+      error: expect.stringContaining("TAG_TTL_SECONDS"),
+    });
   });
 
   it("DOCKERHUB_TOKEN set alone (no users, allow list or sharing) is shown on the page", async () => {
@@ -47,7 +61,11 @@ describe("a malformed configuration", () => {
   });
 
   it("stays hidden behind a decoy: with HOME_PAGE=nginx, / fails like any path", async () => {
-    const response = await callWorker("https://mirror.example.org/", { headers: BROWSER }, { HOME_PAGE: "nginx", TAG_TTL_SECONDS: "soon" });
+    const response = await callWorker(
+      "https://mirror.example.org/",
+      { headers: BROWSER },
+      { HOME_PAGE: "nginx", TAG_TTL_SECONDS: "soon" },
+    );
     vi.spyOn(console, "error").mockImplementation(() => {});
     expect(response.status).toBe(500);
     expect(await response.text()).not.toContain("misconfigured</h1>");
@@ -60,7 +78,9 @@ describe("a malformed configuration", () => {
       [{ MIRROR_SUBDOMAINS: "ghcr.example.org,ghcr.example.net" }, "MIRROR_SUBDOMAINS"],
     ] as const) {
       const { json } = await threeRequests(vars);
-      expect(((await json.json()) as { error: { message: string } }).error.message).toContain(`mirror misconfigured: ${variable}`);
+      expect(((await json.json()) as { error: { message: string } }).error.message).toContain(
+        `mirror misconfigured: ${variable}`,
+      );
     }
   });
 });

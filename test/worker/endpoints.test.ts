@@ -8,7 +8,10 @@ describe("tags and referrers", () => {
   it("tags/list forwards n and last, drops ns, and rewrites the next Link into the client's view", async () => {
     const fake = fakeUpstreams({
       [HUB]: () =>
-        Response.json({ name: "library/alpine", tags: ["3.19"] }, { headers: { link: '</v2/library/alpine/tags/list?last=3.19&n=1>; rel="next"' } }),
+        Response.json(
+          { name: "library/alpine", tags: ["3.19"] },
+          { headers: { link: '</v2/library/alpine/tags/list?last=3.19&n=1>; rel="next"' } },
+        ),
     });
     const response = await callWorker("https://example.com/v2/alpine/tags/list?n=1&last=3.18&ns=docker.io&junk=1");
     expect(fake.sent[0]!.url.href).toBe("https://registry-1.docker.io/v2/library/alpine/tags/list?n=1&last=3.18");
@@ -17,17 +20,32 @@ describe("tags and referrers", () => {
   });
 
   it("on a path-prefix route the Link keeps the prefix so it comes back to the same registry", async () => {
-    fakeUpstreams({ "ghcr.io": () => new Response("{}", { headers: { link: '</v2/owner/img/tags/list?last=b>; rel="next"' } }) });
+    fakeUpstreams({
+      "ghcr.io": () => new Response("{}", { headers: { link: '</v2/owner/img/tags/list?last=b>; rel="next"' } }),
+    });
     const response = await callWorker("https://example.com/v2/ghcr.io/owner/img/tags/list");
     expect(response.headers.get("link")).toBe('</v2/ghcr.io/owner/img/tags/list?last=b>; rel="next"');
   });
 
   it("referrers forwards artifactType and passes OCI-Filters-Applied", async () => {
     const fake = fakeUpstreams({
-      [HUB]: () => Response.json({ schemaVersion: 2, manifests: [] }, { headers: { "content-type": "application/vnd.oci.image.index.v1+json", "oci-filters-applied": "artifactType" } }),
+      [HUB]: () =>
+        Response.json(
+          { schemaVersion: 2, manifests: [] },
+          {
+            headers: {
+              "content-type": "application/vnd.oci.image.index.v1+json",
+              "oci-filters-applied": "artifactType",
+            },
+          },
+        ),
     });
-    const response = await callWorker(`https://example.com/v2/bitnami/redis/referrers/${digest}?artifactType=application%2Fspdx`);
-    expect(fake.sent[0]!.url.href).toBe(`https://registry-1.docker.io/v2/bitnami/redis/referrers/${digest}?artifactType=application%2Fspdx`);
+    const response = await callWorker(
+      `https://example.com/v2/bitnami/redis/referrers/${digest}?artifactType=application%2Fspdx`,
+    );
+    expect(fake.sent[0]!.url.href).toBe(
+      `https://registry-1.docker.io/v2/bitnami/redis/referrers/${digest}?artifactType=application%2Fspdx`,
+    );
     expect(response.headers.get("oci-filters-applied")).toBe("artifactType");
   });
 });
@@ -73,17 +91,30 @@ describe("upstream failures", () => {
     const response = await callWorker("https://example.com/v2/alpine/manifests/latest");
     expect(response.status).toBe(502);
     expect(await response.json()).toEqual({
-      errors: [{ code: "UNAVAILABLE", message: "upstream of route docker: could not reach the upstream", detail: { route: "docker" } }],
+      errors: [
+        {
+          code: "UNAVAILABLE",
+          message: "upstream of route docker: could not reach the upstream",
+          detail: { route: "docker" },
+        },
+      ],
     });
   });
 
   it("an upstream that does not answer in UPSTREAM_TIMEOUT_SECONDS is a 504", async () => {
     fakeUpstreams({
-      [HUB]: (request) => new Promise((_resolve, reject) => request.signal.addEventListener("abort", () => reject(new Error("aborted")))),
+      [HUB]: (request) =>
+        new Promise((_resolve, reject) => request.signal.addEventListener("abort", () => reject(new Error("aborted")))),
     });
-    const response = await callWorker("https://example.com/v2/alpine/manifests/latest", {}, { UPSTREAM_TIMEOUT_SECONDS: "0.05" });
+    const response = await callWorker(
+      "https://example.com/v2/alpine/manifests/latest",
+      {},
+      { UPSTREAM_TIMEOUT_SECONDS: "0.05" },
+    );
     expect(response.status).toBe(504);
-    expect(((await response.json()) as { errors: { detail: unknown }[] }).errors[0]!.detail).toEqual({ route: "docker" });
+    expect(((await response.json()) as { errors: { detail: unknown }[] }).errors[0]!.detail).toEqual({
+      route: "docker",
+    });
   });
 
   it("a malformed UPSTREAMS fails every request with a 500 that names the variable", async () => {
@@ -98,11 +129,19 @@ describe("upstream failures", () => {
 describe("UPSTREAMS", () => {
   it("points the docker route at a local http registry, for ns, prefix and default routing alike", async () => {
     const fake = fakeUpstreams({ "127.0.0.1:5000": () => new Response("{}") });
-    const vars = { UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "realm": "http://127.0.0.1:5001/token"}}' };
-    for (const path of ["/v2/alpine/tags/list", "/v2/docker.io/alpine/tags/list", "/v2/library/alpine/tags/list?ns=docker.io"]) {
+    const vars = {
+      UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "realm": "http://127.0.0.1:5001/token"}}',
+    };
+    for (const path of [
+      "/v2/alpine/tags/list",
+      "/v2/docker.io/alpine/tags/list",
+      "/v2/library/alpine/tags/list?ns=docker.io",
+    ]) {
       expect((await callWorker(`http://localhost:8787${path}`, {}, vars)).status).toBe(200);
     }
-    expect(fake.sent.map((r) => r.url.href)).toEqual(Array(3).fill("http://127.0.0.1:5000/v2/library/alpine/tags/list"));
+    expect(fake.sent.map((r) => r.url.href)).toEqual(
+      Array(3).fill("http://127.0.0.1:5000/v2/library/alpine/tags/list"),
+    );
   });
 
   it("adds a registry reachable by subdomain, path prefix and ns", async () => {

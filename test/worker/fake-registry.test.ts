@@ -22,20 +22,27 @@ const manifest = (repository: string, token: string) =>
 
 describe("the fake Hub refuses what Docker Hub refuses", () => {
   it("a token for one repository does not open another, and the 401 names the scope needed", async () => {
-    const [mine, other] = [await makeImage(`team/${uniqueName()}`, "v1"), await makeImage(`team/${uniqueName()}`, "v1")];
+    const [mine, other] = [
+      await makeImage(`team/${uniqueName()}`, "v1"),
+      await makeImage(`team/${uniqueName()}`, "v1"),
+    ];
     fakeHub({ images: [mine, other] });
     const token = await tokenFor(`repository:${mine.repository}:pull`);
     expect((await manifest(mine.repository, token)).status).toBe(200);
     const refused = await manifest(other.repository, token);
     expect(refused.status).toBe(401);
-    expect(refused.headers.get("www-authenticate")).toBe(`Bearer realm="https://${AUTH}/token",service="${SERVICE}",scope="repository:${other.repository}:pull"`);
+    expect(refused.headers.get("www-authenticate")).toBe(
+      `Bearer realm="https://${AUTH}/token",service="${SERVICE}",scope="repository:${other.repository}:pull"`,
+    );
   });
 
   it("a token for another service is refused, and the token service issues none for it", async () => {
     const image = await makeImage(`team/${uniqueName()}`, "v1");
     const hub = fakeHub({ images: [image] });
     expect((await manifest(image.repository, hub.issue(ANONYMOUS, image.repository, "ghcr.io"))).status).toBe(401);
-    expect((await fetch(`https://${AUTH}/token?service=ghcr.io&scope=repository:${image.repository}:pull`)).status).toBe(400);
+    expect(
+      (await fetch(`https://${AUTH}/token?service=ghcr.io&scope=repository:${image.repository}:pull`)).status,
+    ).toBe(400);
   });
 
   it("a token it never issued, a push-only scope, or wrong credentials open nothing", async () => {
@@ -43,7 +50,13 @@ describe("the fake Hub refuses what Docker Hub refuses", () => {
     fakeHub({ images: [image] });
     expect((await manifest(image.repository, "anonymous")).status).toBe(401);
     expect((await manifest(image.repository, await tokenFor(`repository:${image.repository}:push`))).status).toBe(401);
-    expect((await fetch(`https://${AUTH}/token?service=${SERVICE}`, { headers: { authorization: `Basic ${btoa("hubuser:guess")}` } })).status).toBe(401);
+    expect(
+      (
+        await fetch(`https://${AUTH}/token?service=${SERVICE}`, {
+          headers: { authorization: `Basic ${btoa("hubuser:guess")}` },
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it("a private repository is refused to an anonymous token, and served to the account's", async () => {
@@ -62,6 +75,10 @@ describe("the fake Hub refuses what Docker Hub refuses", () => {
     await expect(fetch("https://index.docker.io/v2/")).rejects.toThrow(/unexpected fetch/);
     await expect(fetch(`https://${HUB}/v2/_catalog`)).rejects.toThrow(/unexpected request/);
     await expect(fetch(`https://${AUTH}/v2/token`)).rejects.toThrow(/unexpected token request/);
-    expect(hub.unexpected).toEqual(["https://index.docker.io/v2/", `https://${HUB}/v2/_catalog`, `https://${AUTH}/v2/token`]);
+    expect(hub.unexpected).toEqual([
+      "https://index.docker.io/v2/",
+      `https://${HUB}/v2/_catalog`,
+      `https://${AUTH}/v2/token`,
+    ]);
   });
 });

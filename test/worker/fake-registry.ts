@@ -66,7 +66,11 @@ export function freshRepository(namespace = "team"): string {
 }
 
 /** Makes an image with fresh bytes (optionally with a given layer, to share it between repositories). */
-export async function makeImage(repository: string, tag: string, layer: Uint8Array = crypto.getRandomValues(new Uint8Array(32 * 1024))): Promise<FakeImage> {
+export async function makeImage(
+  repository: string,
+  tag: string,
+  layer: Uint8Array = crypto.getRandomValues(new Uint8Array(32 * 1024)),
+): Promise<FakeImage> {
   const layerDigest = await digestOf(layer);
   const manifest = JSON.stringify({
     schemaVersion: 2,
@@ -117,10 +121,14 @@ function repositoryOf(path: string): string | undefined {
 
 /** Starts the fake Hub (plus `extra` hosts). */
 export function fakeHub(options: HubOptions = {}) {
-  const state = { images: options.images === undefined ? undefined : [...options.images], failure: undefined as Failure | undefined };
+  const state = {
+    images: options.images === undefined ? undefined : [...options.images],
+    failure: undefined as Failure | undefined,
+  };
   const issued = new Map<string, Grant>();
   const privateRepositories = options.privateRepositories ?? [];
-  const isPrivate = (repository: string) => repository.startsWith("private/") || privateRepositories.includes(repository);
+  const isPrivate = (repository: string) =>
+    repository.startsWith("private/") || privateRepositories.includes(repository);
   const loginRedirects = options.loginRedirects ?? [];
   /** Issues a token for the scopes ("repository:name:actions") asked for, granting pull on what `identity` may read. */
   const issue = (identity: Identity, scopes: string[], service = SERVICE) => {
@@ -128,7 +136,10 @@ export function fakeHub(options: HubOptions = {}) {
     for (const scope of scopes) {
       const [type, name = "", actions = ""] = scope.split(":");
       if (type !== "repository" || (isPrivate(name) && identity !== TESTER)) continue;
-      access.set(name, actions.split(",").filter((a) => a === "pull"));
+      access.set(
+        name,
+        actions.split(",").filter((a) => a === "pull"),
+      );
     }
     const token = `hubtok-${issued.size + 1}-${identity}`;
     issued.set(token, { identity, service, access });
@@ -151,23 +162,40 @@ export function fakeHub(options: HubOptions = {}) {
     [AUTH]: async (request, url) => {
       if (options.tokenDelayMs) await new Promise((resolve) => setTimeout(resolve, options.tokenDelayMs));
       if (url.pathname !== "/token") return unexpected(url, "token request");
-      if (url.searchParams.get("service") !== SERVICE) return Response.json({ details: "unknown service" }, { status: 400 });
+      if (url.searchParams.get("service") !== SERVICE)
+        return Response.json({ details: "unknown service" }, { status: 400 });
       const authorization = request.headers.get("authorization");
-      if (authorization !== null && authorization !== ACCOUNT_BASIC) return Response.json({ details: "incorrect username or password" }, { status: 401 });
+      if (authorization !== null && authorization !== ACCOUNT_BASIC)
+        return Response.json({ details: "incorrect username or password" }, { status: 401 });
       const identity = authorization === null ? ANONYMOUS : TESTER;
-      const token = issue(identity, url.searchParams.getAll("scope").flatMap((s) => s.split(" ")));
-      return Response.json({ token, access_token: token, expires_in: options.ttl ?? 300, issued_at: new Date().toISOString() });
+      const token = issue(
+        identity,
+        url.searchParams.getAll("scope").flatMap((s) => s.split(" ")),
+      );
+      return Response.json({
+        token,
+        access_token: token,
+        expires_in: options.ttl ?? 300,
+        issued_at: new Date().toISOString(),
+      });
     },
-    [LOGIN]: () => new Response("<!doctype html><title>Sign in</title>", { headers: { "content-type": "text/html; charset=utf-8" } }),
+    [LOGIN]: () =>
+      new Response("<!doctype html><title>Sign in</title>", {
+        headers: { "content-type": "text/html; charset=utf-8" },
+      }),
     [HUB]: async (request, url) => {
       if (state.failure === "unreachable") throw new TypeError("connection refused");
       if (state.failure === "hang") {
-        return new Promise<Response>((_resolve, reject) => request.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+        return new Promise<Response>((_resolve, reject) =>
+          request.signal.addEventListener("abort", () => reject(new Error("aborted"))),
+        );
       }
-      if (state.failure !== undefined) return new Response("upstream trouble", { status: state.failure, headers: { "retry-after": "30" } });
+      if (state.failure !== undefined)
+        return new Response("upstream trouble", { status: state.failure, headers: { "retry-after": "30" } });
       const special = options.registry?.(request, url);
       if (special) return special;
-      if (url.pathname === "/v2/") return new Response("{}", { status: 401, headers: { "www-authenticate": challenge("") } });
+      if (url.pathname === "/v2/")
+        return new Response("{}", { status: 401, headers: { "www-authenticate": challenge("") } });
       const repository = repositoryOf(url.pathname);
       if (repository === undefined) return unexpected(url, "request");
       const grant = grantOf(request);
@@ -176,24 +204,43 @@ export function fakeHub(options: HubOptions = {}) {
       const granted = readable && grant?.service === SERVICE && (grant.access.get(repository) ?? []).includes("pull");
       if (!granted) {
         if (grant?.identity !== TESTER && loginRedirects.includes(repository)) {
-          return new Response(null, { status: 302, headers: { location: `https://${LOGIN}/login?next=${encodeURIComponent(url.pathname)}` } });
+          return new Response(null, {
+            status: 302,
+            headers: { location: `https://${LOGIN}/login?next=${encodeURIComponent(url.pathname)}` },
+          });
         }
-        return Response.json({ errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] }, { status: 401, headers: { "www-authenticate": challenge(repository) } });
+        return Response.json(
+          { errors: [{ code: "UNAUTHORIZED", message: "authentication required" }] },
+          { status: 401, headers: { "www-authenticate": challenge(repository) } },
+        );
       }
       if (state.images === undefined) {
         return new Response(`content of ${url.pathname}`, {
-          headers: { "content-type": "text/plain", "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "99;w=21600", "docker-ratelimit-source": "account-uuid-1234" },
+          headers: {
+            "content-type": "text/plain",
+            "ratelimit-limit": "100;w=21600",
+            "ratelimit-remaining": "99;w=21600",
+            "docker-ratelimit-source": "account-uuid-1234",
+          },
         });
       }
       const match = /^\/v2\/.+\/(manifests|blobs)\/([^/]+)$/.exec(url.pathname);
       const body = match ? find(state.images, repository, match[1]!, match[2]!) : undefined;
       if (!body) return new Response('{"errors":[{"code":"MANIFEST_UNKNOWN"}]}', { status: 404 });
-      const headers = { "content-type": body.type, "content-length": String(body.bytes.length), "docker-content-digest": body.digest };
+      const headers = {
+        "content-type": body.type,
+        "content-length": String(body.bytes.length),
+        "docker-content-digest": body.digest,
+      };
       const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.get("range") ?? "");
       if (range && request.method === "GET") {
         const [start, end] = [Number(range[1]), Number(range[2])];
         const part = body.bytes.slice(start, end + 1);
-        const partial = { ...headers, "content-length": String(part.length), "content-range": `bytes ${start}-${end}/${body.bytes.length}` };
+        const partial = {
+          ...headers,
+          "content-length": String(part.length),
+          "content-range": `bytes ${start}-${end}/${body.bytes.length}`,
+        };
         return new Response(part, { status: 206, headers: partial });
       }
       return new Response(request.method === "HEAD" ? null : body.bytes, { headers });
@@ -205,9 +252,11 @@ export function fakeHub(options: HubOptions = {}) {
     state,
     issued,
     /** A token as if `identity` had asked for pull on `repository` (a client's own token; `service`: another registry's). */
-    issue: (identity: Identity, repository: string, service = SERVICE) => issue(identity, [`repository:${repository}:pull`], service),
+    issue: (identity: Identity, repository: string, service = SERVICE) =>
+      issue(identity, [`repository:${repository}:pull`], service),
     /** Who the token a request carries was issued to (undefined: no token this fake issued). */
-    identityOf: (request: { headers: Headers }) => grantOf(new Request("https://x/", { headers: request.headers }))?.identity,
+    identityOf: (request: { headers: Headers }) =>
+      grantOf(new Request("https://x/", { headers: request.headers }))?.identity,
     /** Token requests made to auth.docker.io. */
     tokenRequests: () => fake.to(AUTH),
     /** Registry requests other than the /v2/ ping. */
@@ -221,7 +270,10 @@ export function fakeHub(options: HubOptions = {}) {
     },
     /** Points a tag at another image, as a push would. */
     push(image: FakeImage) {
-      state.images = [image, ...(state.images ?? []).filter((i) => !(i.repository === image.repository && i.tag === image.tag))];
+      state.images = [
+        image,
+        ...(state.images ?? []).filter((i) => !(i.repository === image.repository && i.tag === image.tag)),
+      ];
     },
   };
   current = hub;
@@ -239,7 +291,8 @@ function find(images: FakeImage[], repository: string, kind: string, reference: 
     if (kind === "manifests" && (reference === image.tag || reference === image.digest)) {
       return { bytes: new TextEncoder().encode(image.manifest), type: MANIFEST_TYPE, digest: image.digest };
     }
-    if (kind === "blobs" && reference === image.layerDigest) return { bytes: image.layer, type: "application/octet-stream", digest: image.layerDigest };
+    if (kind === "blobs" && reference === image.layerDigest)
+      return { bytes: image.layer, type: "application/octet-stream", digest: image.layerDigest };
   }
   return undefined;
 }

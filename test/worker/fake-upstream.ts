@@ -48,7 +48,11 @@ const pending: ExecutionContext[] = [];
  * Calls the Worker's fetch handler, with extra vars (or bindings, `undefined` to unbind) merged over wrangler.toml's.
  * Returns as soon as the Worker does; `settled()` waits for the work it left in ctx.waitUntil.
  */
-export async function callWorker(input: string | Request, init?: RequestInit, vars: Record<string, unknown> = {}): Promise<Response> {
+export async function callWorker(
+  input: string | Request,
+  init?: RequestInit,
+  vars: Record<string, unknown> = {},
+): Promise<Response> {
   // A Request without init goes in as it is, so a test can hand over one whose URL no constructor would take.
   const request = input instanceof Request && init === undefined ? input : new Request(input, init);
   const ctx = createExecutionContext();

@@ -71,35 +71,55 @@ describe.each(MODES)("HOME_PAGE=%s leaves the registry APIs alone", (mode) => {
     });
     const headers = { ...BROWSER, "user-agent": "Mozilla/5.0" };
     expect((await callWorker("https://mirror.example.org/v2/alpine/tags/list", { headers }, vars)).status).toBe(200);
-    expect(await (await callWorker("https://mirror.example.org/token?scope=repository:alpine:pull", { headers }, vars)).json()).toEqual({ token: "t" });
+    expect(
+      await (
+        await callWorker("https://mirror.example.org/token?scope=repository:alpine:pull", { headers }, vars)
+      ).json(),
+    ).toEqual({ token: "t" });
     expect((await callWorker("https://mirror.example.org/v1/_ping", { headers }, vars)).status).toBe(200);
-    expect(await (await callWorker("https://mirror.example.org/v1/search?q=alpine", { headers }, vars)).json()).toEqual({ results: [] });
+    expect(await (await callWorker("https://mirror.example.org/v1/search?q=alpine", { headers }, vars)).json()).toEqual(
+      { results: [] },
+    );
     expect(fake.sent.map((r) => r.url.host)).toEqual(["registry-1.docker.io", "auth.docker.io", "index.docker.io"]);
   });
 
   it("registry errors stay OCI JSON", async () => {
-    const response = await callWorker("https://mirror.example.org/v2/UPPER/manifests/latest", { headers: BROWSER }, vars);
+    const response = await callWorker(
+      "https://mirror.example.org/v2/UPPER/manifests/latest",
+      { headers: BROWSER },
+      vars,
+    );
     expect(response.status).toBe(400);
     expect(await codeOf(response)).toBe("NAME_INVALID");
   });
 });
 
 describe("a malformed HOME_PAGE", () => {
-  it.each(["decoy", "redirect:http://www.example.net/", "redirect:/relative", "nginx please"])("HOME_PAGE=%s fails every request loudly", async (raw) => {
-    const fake = fakeUpstreams({});
-    for (const path of ["/", "/v2/alpine/manifests/latest"]) {
-      const response = await callWorker(`https://mirror.example.org${path}`, { headers: BROWSER }, { HOME_PAGE: raw });
-      expect(response.status).toBe(500);
-      const body = JSON.stringify(await response.json());
-      expect(body).toContain("mirror misconfigured: HOME_PAGE");
-    }
-    expect(fake.sent).toEqual([]);
-  });
+  it.each(["decoy", "redirect:http://www.example.net/", "redirect:/relative", "nginx please"])(
+    "HOME_PAGE=%s fails every request loudly",
+    async (raw) => {
+      const fake = fakeUpstreams({});
+      for (const path of ["/", "/v2/alpine/manifests/latest"]) {
+        const response = await callWorker(
+          `https://mirror.example.org${path}`,
+          { headers: BROWSER },
+          { HOME_PAGE: raw },
+        );
+        expect(response.status).toBe(500);
+        const body = JSON.stringify(await response.json());
+        expect(body).toContain("mirror misconfigured: HOME_PAGE");
+      }
+      expect(fake.sent).toEqual([]);
+    },
+  );
 });
 
 describe("answerBlockedCrawler (the access policy's hook for blocked User-Agents)", () => {
   const crawl = (homePage: string, path = "/") =>
-    answerBlockedCrawler(new Request(`https://mirror.example.org${path}`, { headers: BROWSER }), parseConfig({ HOME_PAGE: homePage }));
+    answerBlockedCrawler(
+      new Request(`https://mirror.example.org${path}`, { headers: BROWSER }),
+      parseConfig({ HOME_PAGE: homePage }),
+    );
 
   it("gives a crawler the nginx decoy instead of the guide", async () => {
     const response = await crawl("guide");

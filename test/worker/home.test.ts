@@ -4,7 +4,10 @@ import { GUIDE_SCRIPT } from "../../src/pages/assets";
 import { callWorker, fakeUpstreams } from "./fake-upstream";
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
-const HARBOR = { UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "hosts": ["harbor.example.net", "cr.example.net"]}}' };
+const HARBOR = {
+  UPSTREAMS:
+    '{"harbor": {"registry": "https://harbor.example.net", "hosts": ["harbor.example.net", "cr.example.net"]}}',
+};
 /** What `npm run setup -- mirror.example.org --subdomains harbor` writes (with HARBOR's route). */
 const HARBOR_SUBDOMAIN = { ...HARBOR, MIRROR_HOST: "mirror.example.org", MIRROR_SUBDOMAINS: "harbor.example.org" };
 
@@ -16,12 +19,18 @@ afterEach(() => {
 function snippetsOf(html: string): Map<string, string> {
   const found = new Map<string, string>();
   for (const match of html.matchAll(/<code id="(snippet-[^"]+)">([\s\S]*?)<\/code>/g)) {
-    found.set(match[1]!, match[2]!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))));
+    found.set(
+      match[1]!,
+      match[2]!.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code))),
+    );
   }
   return found;
 }
 
-async function guide(url: string, vars: Record<string, string> = {}): Promise<{ response: Response; html: string; snippets: Map<string, string> }> {
+async function guide(
+  url: string,
+  vars: Record<string, string> = {},
+): Promise<{ response: Response; html: string; snippets: Map<string, string> }> {
   const response = await callWorker(url, { headers: BROWSER }, vars);
   const html = await response.text();
   return { response, html, snippets: snippetsOf(html) };
@@ -33,8 +42,15 @@ describe("the guide", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
     expect([...snippets.keys()]).toEqual([
-      "snippet-docker-daemon", "snippet-docker-restart", "snippet-docker-pull", "snippet-containerd-docker",
-      "snippet-containerd-default", "snippet-k3s", "snippet-kind", "snippet-podman", "snippet-search",
+      "snippet-docker-daemon",
+      "snippet-docker-restart",
+      "snippet-docker-pull",
+      "snippet-containerd-docker",
+      "snippet-containerd-default",
+      "snippet-k3s",
+      "snippet-kind",
+      "snippet-podman",
+      "snippet-search",
     ]);
     for (const [id, text] of snippets) {
       expect(text, id).toContain("mirror.example.org");
@@ -64,7 +80,14 @@ describe("the guide", () => {
 
   it("lists the routes of the live configuration, UPSTREAMS additions included, by path prefix only", async () => {
     const { html } = await guide("https://mirror.example.org/", HARBOR);
-    for (const registry of ["docker.io", "ghcr.io", "quay.io", "registry.k8s.io", "public.ecr.aws", "harbor.example.net"]) {
+    for (const registry of [
+      "docker.io",
+      "ghcr.io",
+      "quay.io",
+      "registry.k8s.io",
+      "public.ecr.aws",
+      "harbor.example.net",
+    ]) {
       expect(html).toContain(`<code>mirror.example.org/${registry}/owner/image</code>`);
     }
     // No MIRROR_SUBDOMAINS (workers.dev, or setup without --subdomains): no host form that has no DNS record.
@@ -85,7 +108,11 @@ describe("the guide", () => {
   });
 
   it("escapes everything interpolated, down to a host name in UPSTREAMS", async () => {
-    const vars = { UPSTREAMS: JSON.stringify({ evil: { registry: "https://evil.example", hosts: ['x"><img src=x onerror=alert(1)>'] } }) };
+    const vars = {
+      UPSTREAMS: JSON.stringify({
+        evil: { registry: "https://evil.example", hosts: ['x"><img src=x onerror=alert(1)>'] },
+      }),
+    };
     const { html, snippets } = await guide("https://mirror.example.org/", vars);
     expect(html).not.toContain("<img");
     expect(html).toContain("&#34;&#62;&#60;img src=x onerror=alert(1)&#62;");
@@ -94,10 +121,16 @@ describe("the guide", () => {
 
   it("on a route's own subdomain, the snippets name the mirror's domain that mirrors Docker Hub", async () => {
     const vars = { MIRROR_HOST: "mirror.example.com", MIRROR_SUBDOMAINS: "ghcr.example.com,docker.example.com" };
-    expect((await guide("https://ghcr.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain('"https://mirror.example.com"');
-    expect((await guide("https://docker.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain('"https://docker.example.com"');
+    expect((await guide("https://ghcr.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain(
+      '"https://mirror.example.com"',
+    );
+    expect((await guide("https://docker.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain(
+      '"https://docker.example.com"',
+    );
     // A host setup did not write is just a host: its own name is what users paste.
-    expect((await guide("https://quay.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain('"https://quay.example.com"');
+    expect((await guide("https://quay.example.com/", vars)).snippets.get("snippet-docker-daemon")).toContain(
+      '"https://quay.example.com"',
+    );
   });
 
   it("over plain HTTP (a LAN or local run), Docker and podman are told the mirror is insecure", async () => {
@@ -108,27 +141,47 @@ describe("the guide", () => {
   });
 
   it("with mirror users, says to log in first, and reveals nothing about them", async () => {
-    const { html, snippets } = await guide("https://mirror.example.org/", { MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) });
+    const { html, snippets } = await guide("https://mirror.example.org/", {
+      MIRROR_USERS: "alice:s3cret-pass",
+      MIRROR_TOKEN_SECRET: "k".repeat(32),
+    });
     expect(snippets.get("snippet-login")).toBe("docker login mirror.example.org");
     expect(html.indexOf('id="login"')).toBeLessThan(html.indexOf('id="docker"'));
     expect(snippets.get("snippet-k3s")).toContain('"mirror.example.org":\n    auth:');
     expect(html).not.toMatch(/alice|s3cret/);
-    const described = await (await callWorker("https://mirror.example.org/", {}, { MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) })).text();
+    const described = await (
+      await callWorker(
+        "https://mirror.example.org/",
+        {},
+        { MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) },
+      )
+    ).text();
     expect(described).not.toMatch(/alice|s3cret/);
     expect(JSON.parse(described)).toMatchObject({ login: true });
     expect((await guide("https://mirror.example.org/")).html).not.toContain("docker login");
   });
 
   it("gives API clients a short JSON description with the routes and the version", async () => {
-    const response = await callWorker("https://mirror.example.org/", { headers: { accept: "application/json" } }, HARBOR_SUBDOMAIN);
+    const response = await callWorker(
+      "https://mirror.example.org/",
+      { headers: { accept: "application/json" } },
+      HARBOR_SUBDOMAIN,
+    );
     expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(response.headers.get("vary")).toBe("Accept");
-    const body = (await response.json()) as { version: string; mirror: string; routes: { route: string; registry: string }[] };
+    const body = (await response.json()) as {
+      version: string;
+      mirror: string;
+      routes: { route: string; registry: string }[];
+    };
     expect(body.version).toBe(version);
     expect(body.mirror).toBe("https://mirror.example.org");
     expect(body.routes).toContainEqual({
-      route: "harbor", registry: "harbor.example.net", hosts: ["harbor.example.net", "cr.example.net"],
-      prefix: "mirror.example.org/harbor.example.net/", subdomain: "harbor.example.org",
+      route: "harbor",
+      registry: "harbor.example.net",
+      hosts: ["harbor.example.net", "cr.example.net"],
+      prefix: "mirror.example.org/harbor.example.net/",
+      subdomain: "harbor.example.org",
     });
     expect(body.routes.find((r) => r.route === "docker")).toMatchObject({ default: true, search: true });
     expect(JSON.stringify(body)).not.toContain("https://harbor.example.net");

@@ -21,7 +21,12 @@ export interface World {
 
 function worldOf(upstream: Upstream): World {
   const registry = new URL(upstream.registry).host;
-  return { upstream, registry, realm: upstream.realm ? new URL(upstream.realm).host : registry, cdn: `blobs.${upstream.name}.cdn.test` };
+  return {
+    upstream,
+    registry,
+    realm: upstream.realm ? new URL(upstream.realm).host : registry,
+    cdn: `blobs.${upstream.name}.cdn.test`,
+  };
 }
 /** One world per built-in upstream. */
 export const worlds = [...parseConfig({}).upstreams.values()].map(worldOf);
@@ -36,13 +41,19 @@ export function wellBehavedRegistry(world: World) {
     const realm = world.upstream.realm ?? `https://${world.registry}/token`;
     if (url.pathname === "/token") return Response.json({ token: "t" });
     if (!request.headers.has("authorization")) {
-      return ociError(401, "UNAUTHORIZED", { "www-authenticate": `Bearer realm="${realm}",service="${world.registry}"` });
+      return ociError(401, "UNAUTHORIZED", {
+        "www-authenticate": `Bearer realm="${realm}",service="${world.registry}"`,
+      });
     }
     const match = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/.exec(url.pathname);
     if (url.pathname === "/v2/") return Response.json({});
     if (/^\/v2\/.+\/tags\/list$/.test(url.pathname)) return Response.json({ name: "x", tags: ["1"] });
-    if (match?.[2] === "blobs") return new Response(null, { status: 307, headers: { location: `https://${world.cdn}/data?sig=1` } });
-    if (match) return new Response(request.method === "HEAD" ? null : "{}", { headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" } });
+    if (match?.[2] === "blobs")
+      return new Response(null, { status: 307, headers: { location: `https://${world.cdn}/data?sig=1` } });
+    if (match)
+      return new Response(request.method === "HEAD" ? null : "{}", {
+        headers: { "content-type": "application/vnd.oci.image.manifest.v1+json" },
+      });
     return ociError(404, "NAME_UNKNOWN");
   };
 }
@@ -54,7 +65,9 @@ export function imitateEveryUpstream() {
     handlers[world.registry] = wellBehavedRegistry(world);
     handlers[world.realm] ??= () => Response.json({ token: "t" });
     handlers[world.cdn] = (request) =>
-      request.headers.has("authorization") ? new Response("<Error>one auth mechanism</Error>", { status: 400 }) : new Response("layer");
+      request.headers.has("authorization")
+        ? new Response("<Error>one auth mechanism</Error>", { status: 400 })
+        : new Response("layer");
   }
   return fakeUpstreams(handlers);
 }

@@ -1,7 +1,8 @@
 // README's Workers Logs queries name only fields the Worker's log lines carry: run a pull that misses, one that hits,
 // and an upstream 429, collect every JSON line logged, and check each field each query filters or groups on.
-import readme from "../../README.md?raw";
+
 import { describe, expect, it, vi } from "vitest";
+import readme from "../../README.md?raw";
 import { fakeHub, freshRepository, HUB } from "./fake-registry";
 import { callWorker, fakeUpstreams, settled } from "./fake-upstream";
 
@@ -18,8 +19,14 @@ function readmeQueries(): Query[] {
     .map((text) => {
       const line = (name: string) => text.match(new RegExp(`^${name}: (.*)$`, "m"))?.[1] ?? "";
       const aggregated = [...line("Visualization").matchAll(/\w+\((\w+)\)/g)].map((m) => m[1]!);
-      const filtered = line("Filter").split(" AND ").filter(Boolean).map((clause) => clause.split(" ")[0]!);
-      const grouped = line("Group by").split(",").map((s) => s.trim()).filter(Boolean);
+      const filtered = line("Filter")
+        .split(" AND ")
+        .filter(Boolean)
+        .map((clause) => clause.split(" ")[0]!);
+      const grouped = line("Group by")
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean);
       return { text, fields: [...aggregated, ...filtered, ...grouped] };
     });
 }
@@ -31,7 +38,13 @@ async function loggedFields(): Promise<Set<string>> {
   await (await callWorker(`https://example.com/v2/${repository}/manifests/latest`)).arrayBuffer();
   await settled();
   await (await callWorker(`https://example.com/v2/${repository}/manifests/latest`)).arrayBuffer();
-  fakeUpstreams({ [HUB]: () => new Response(null, { status: 429, headers: { "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600" } }) });
+  fakeUpstreams({
+    [HUB]: () =>
+      new Response(null, {
+        status: 429,
+        headers: { "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600" },
+      }),
+  });
   await (await callWorker(`https://example.com/v2/${freshRepository()}/manifests/latest`)).arrayBuffer();
   const fields = new Set<string>();
   for (const [text] of logs.mock.calls) {
@@ -55,7 +68,10 @@ describe("README's Workers Logs queries", () => {
     const fields = await loggedFields();
     for (const query of queries) {
       expect(query.fields.length, query.text).toBeGreaterThan(0);
-      expect(query.fields.filter((field) => !fields.has(field)), query.text).toEqual([]);
+      expect(
+        query.fields.filter((field) => !fields.has(field)),
+        query.text,
+      ).toEqual([]);
     }
   });
 });

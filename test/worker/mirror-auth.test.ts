@@ -15,11 +15,18 @@ function basic(user: string, password: string): string {
 }
 
 /** docker's way: GET the realm with Basic credentials and the scopes; the token, or the failed response. */
-async function login(scopes: string[], options: { realm?: string; user?: string; password?: string; vars?: Record<string, string> } = {}) {
+async function login(
+  scopes: string[],
+  options: { realm?: string; user?: string; password?: string; vars?: Record<string, string> } = {},
+) {
   const url = new URL(options.realm ?? "https://example.com/token");
   url.searchParams.set("service", url.host);
   for (const scope of scopes) url.searchParams.append("scope", scope);
-  const response = await callWorker(url.href, { headers: { authorization: basic(options.user ?? "alice", options.password ?? "alice-password") } }, options.vars ?? USERS);
+  const response = await callWorker(
+    url.href,
+    { headers: { authorization: basic(options.user ?? "alice", options.password ?? "alice-password") } },
+    options.vars ?? USERS,
+  );
   if (!response.ok) return { response, token: "" };
   const body = (await response.json()) as { token: string; access_token: string; expires_in: number; scope: string };
   expect(body.access_token).toBe(body.token);
@@ -37,10 +44,22 @@ function challengeOf(response: Response) {
 describe("without a mirror token, every registry request is challenged", () => {
   it.each([
     ["https://example.com/v2/", { realm: "https://example.com/token", service: "example.com" }],
-    ["https://example.com/v2/alpine/manifests/latest", { realm: "https://example.com/token", service: "example.com", scope: "repository:library/alpine:pull" }],
-    ["https://example.com/v2/ghcr.io/o/i/manifests/1", { realm: "https://example.com/token?ns=ghcr.io", service: "example.com", scope: "repository:o/i:pull" }],
-    ["https://example.com/v2/o/i/tags/list?ns=ghcr.io", { realm: "https://example.com/token?ns=ghcr.io", service: "example.com", scope: "repository:o/i:pull" }],
-    ["https://ghcr.example.com/v2/o/i/blobs/sha256:" + "c".repeat(64), { realm: "https://ghcr.example.com/token", service: "ghcr.example.com", scope: "repository:o/i:pull" }],
+    [
+      "https://example.com/v2/alpine/manifests/latest",
+      { realm: "https://example.com/token", service: "example.com", scope: "repository:library/alpine:pull" },
+    ],
+    [
+      "https://example.com/v2/ghcr.io/o/i/manifests/1",
+      { realm: "https://example.com/token?ns=ghcr.io", service: "example.com", scope: "repository:o/i:pull" },
+    ],
+    [
+      "https://example.com/v2/o/i/tags/list?ns=ghcr.io",
+      { realm: "https://example.com/token?ns=ghcr.io", service: "example.com", scope: "repository:o/i:pull" },
+    ],
+    [
+      "https://ghcr.example.com/v2/o/i/blobs/sha256:" + "c".repeat(64),
+      { realm: "https://ghcr.example.com/token", service: "ghcr.example.com", scope: "repository:o/i:pull" },
+    ],
   ])("%s -> 401 with a challenge to this mirror's /token", async (url, params) => {
     const fake = fakeUpstreams({});
     const response = await callWorker(url, {}, USERS);
@@ -52,7 +71,11 @@ describe("without a mirror token, every registry request is challenged", () => {
 
   it("a Basic header on a registry request is not a login", async () => {
     const fake = fakeUpstreams({});
-    const response = await callWorker("https://example.com/v2/", { headers: { authorization: basic("alice", "alice-password") } }, USERS);
+    const response = await callWorker(
+      "https://example.com/v2/",
+      { headers: { authorization: basic("alice", "alice-password") } },
+      USERS,
+    );
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toContain('realm="https://example.com/token"');
     expect(fake.sent).toEqual([]);
@@ -68,7 +91,11 @@ describe("/token in mirror users mode", () => {
     ["garbage", "Basic !!!", "this mirror requires docker login"],
   ])("refuses %s with 401, and asks no upstream", async (_label, authorization, message) => {
     const fake = fakeUpstreams({});
-    const response = await callWorker("https://example.com/token?service=example.com&scope=repository:alpine:pull", authorization ? { headers: { authorization } } : {}, USERS);
+    const response = await callWorker(
+      "https://example.com/token?service=example.com&scope=repository:alpine:pull",
+      authorization ? { headers: { authorization } } : {},
+      USERS,
+    );
     expect(response.status).toBe(401);
     expect(response.headers.get("www-authenticate")).toBe('Basic realm="https://example.com/token"');
     const text = await response.text();
@@ -90,18 +117,32 @@ describe("/token in mirror users mode", () => {
 
   it("containerd's OAuth2 POST form (grant_type=password) works too", async () => {
     fakeUpstreams({});
-    const form = new URLSearchParams({ grant_type: "password", username: "alice", password: "alice-password", service: "example.com", scope: "repository:library/alpine:pull repository:nginx:pull", client_id: "containerd-client" });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: "alice",
+      password: "alice-password",
+      service: "example.com",
+      scope: "repository:library/alpine:pull repository:nginx:pull",
+      client_id: "containerd-client",
+    });
     const response = await callWorker("https://example.com/token?ns=docker.io", { method: "POST", body: form }, USERS);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { access_token: string; scope: string };
     expect(body.scope).toBe("repository:library/alpine:pull repository:nginx:pull");
     fakeHub();
-    expect((await pull("https://example.com/v2/library/alpine/manifests/latest?ns=docker.io", body.access_token)).status).toBe(200);
+    expect(
+      (await pull("https://example.com/v2/library/alpine/manifests/latest?ns=docker.io", body.access_token)).status,
+    ).toBe(200);
   });
 
   it("the POST form refuses a wrong password, and grants other than password", async () => {
     fakeUpstreams({});
-    const wrong = new URLSearchParams({ grant_type: "password", username: "alice", password: "nope-nope-nope", scope: "" });
+    const wrong = new URLSearchParams({
+      grant_type: "password",
+      username: "alice",
+      password: "nope-nope-nope",
+      scope: "",
+    });
     expect((await callWorker("https://example.com/token", { method: "POST", body: wrong }, USERS)).status).toBe(401);
     const refresh = new URLSearchParams({ grant_type: "refresh_token", refresh_token: "x" });
     expect((await callWorker("https://example.com/token", { method: "POST", body: refresh }, USERS)).status).toBe(400);
@@ -123,7 +164,9 @@ describe("a mirror token covers exactly the repositories it was issued for", () 
     }
     // Upstream saw the Worker's own anonymous Hub token (no credentials are configured), never the mirror's.
     expect(hub.sent.every((r) => r.headers.get("authorization") !== `Bearer ${token}`)).toBe(true);
-    expect(hub.registryRequests().every((r) => r.headers.get("authorization")?.startsWith("Bearer hubtok-"))).toBe(true);
+    expect(hub.registryRequests().every((r) => r.headers.get("authorization")?.startsWith("Bearer hubtok-"))).toBe(
+      true,
+    );
     expect(hub.tokenRequests().every((r) => !r.headers.has("authorization"))).toBe(true);
   });
 
@@ -132,8 +175,12 @@ describe("a mirror token covers exactly the repositories it was issued for", () 
     const fake = fakeUpstreams({
       "ghcr.io": (request, url) => {
         if (url.pathname === "/token") return Response.json({ token: "ghcr-anonymous" });
-        if (url.pathname !== "/v2/" && request.headers.get("authorization") === "Bearer ghcr-anonymous") return new Response("{}");
-        return new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' } });
+        if (url.pathname !== "/v2/" && request.headers.get("authorization") === "Bearer ghcr-anonymous")
+          return new Response("{}");
+        return new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' },
+        });
       },
     });
     expect((await pull("https://example.com/v2/ghcr.io/o/i/manifests/1", token)).status).toBe(200);
@@ -144,7 +191,11 @@ describe("a mirror token covers exactly the repositories it was issued for", () 
   it("a token for one repository is refused for another, before any upstream request", async () => {
     const { token } = await login(["repository:alpine:pull"]);
     const fake = fakeUpstreams({});
-    for (const url of ["https://example.com/v2/busybox/manifests/latest", "https://example.com/v2/ghcr.io/library/alpine/manifests/1", "https://example.com/v2/alpine/manifests/1?ns=quay.io"]) {
+    for (const url of [
+      "https://example.com/v2/busybox/manifests/latest",
+      "https://example.com/v2/ghcr.io/library/alpine/manifests/1",
+      "https://example.com/v2/alpine/manifests/1?ns=quay.io",
+    ]) {
       const response = await pull(url, token);
       expect(response.status, url).toBe(401);
       expect(challengeOf(response)?.error).toBe("insufficient_scope");
@@ -153,7 +204,9 @@ describe("a mirror token covers exactly the repositories it was issued for", () 
   });
 
   it("a token signed with another secret is refused", async () => {
-    const { token } = await login(["repository:alpine:pull"], { vars: { ...USERS, MIRROR_TOKEN_SECRET: `${SECRET}-other-deployment` } });
+    const { token } = await login(["repository:alpine:pull"], {
+      vars: { ...USERS, MIRROR_TOKEN_SECRET: `${SECRET}-other-deployment` },
+    });
     const fake = fakeUpstreams({});
     const response = await pull("https://example.com/v2/alpine/manifests/latest", token);
     expect(response.status).toBe(401);

@@ -48,13 +48,19 @@ describe("DENIED_REPOSITORIES cannot be bypassed", () => {
     expect(response.status).toBe(403);
     const body = (await response.json()) as { errors: { code: string; message: string }[] };
     expect(body.errors[0]!.code).toBe("DENIED");
-    expect(body.errors[0]!.message).toMatch(/^the image (library\/nginx|bitnami\/redis) of route docker is not allowed on this mirror$/);
+    expect(body.errors[0]!.message).toMatch(
+      /^the image (library\/nginx|bitnami\/redis) of route docker is not allowed on this mirror$/,
+    );
     expect(fake.sent).toEqual([]);
   });
 
   it("an upper-case spelling is not a repository at all: 400, nothing fetched", async () => {
     const fake = openUpstreams();
-    for (const path of ["/v2/NGINX/manifests/latest", "/v2/Library/Nginx/manifests/latest", "/v2/docker.io/Bitnami/redis/manifests/7"]) {
+    for (const path of [
+      "/v2/NGINX/manifests/latest",
+      "/v2/Library/Nginx/manifests/latest",
+      "/v2/docker.io/Bitnami/redis/manifests/7",
+    ]) {
       expect((await callWorker(`https://example.com${path}`, {}, vars)).status).toBe(400);
     }
     expect(fake.sent).toEqual([]);
@@ -85,10 +91,14 @@ describe("DENIED_REPOSITORIES cannot be bypassed", () => {
 
   it("a route added with UPSTREAMS for the same registry shares the list", async () => {
     const fake = openUpstreams();
-    const response = await callWorker("https://hub2.example.com/v2/library/nginx/manifests/latest", {}, {
-      ...vars,
-      UPSTREAMS: '{"hub2": {"registry": "https://registry-1.docker.io"}}',
-    });
+    const response = await callWorker(
+      "https://hub2.example.com/v2/library/nginx/manifests/latest",
+      {},
+      {
+        ...vars,
+        UPSTREAMS: '{"hub2": {"registry": "https://registry-1.docker.io"}}',
+      },
+    );
     expect(response.status).toBe(403);
     expect(fake.sent).toEqual([]);
   });
@@ -100,7 +110,8 @@ describe("repository globs against a client's longest name", () => {
     const url = `https://ghcr.example.com/v2/${"a".repeat(255)}/tags/list`;
     const elapsed = async (globs: string[]) => {
       const started = performance.now();
-      for (let i = 0; i < 10; i++) expect((await callWorker(url, {}, { DENIED_REPOSITORIES: JSON.stringify({ ghcr: globs }) })).status).toBe(200);
+      for (let i = 0; i < 10; i++)
+        expect((await callWorker(url, {}, { DENIED_REPOSITORIES: JSON.stringify({ ghcr: globs }) })).status).toBe(200);
       return performance.now() - started;
     };
     const plain = await elapsed(["b"]);
@@ -137,7 +148,11 @@ describe("ALLOWED_REPOSITORIES", () => {
 
   it("deny wins over allow", async () => {
     const fake = openUpstreams();
-    const response = await callWorker("https://example.com/v2/nginx/manifests/latest", {}, { ...vars, DENIED_REPOSITORIES: '{"docker": ["nginx"]}' });
+    const response = await callWorker(
+      "https://example.com/v2/nginx/manifests/latest",
+      {},
+      { ...vars, DENIED_REPOSITORIES: '{"docker": ["nginx"]}' },
+    );
     expect(response.status).toBe(403);
     expect(await codeOf(response)).toBe("DENIED");
     expect(fake.sent).toEqual([]);
@@ -145,7 +160,11 @@ describe("ALLOWED_REPOSITORIES", () => {
 
   it("/v2/ and /token stay reachable: clients ping and log in before they name a repository", async () => {
     const fake = fakeUpstreams({
-      [HUB]: () => new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"' } }),
+      [HUB]: () =>
+        new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io"' },
+        }),
       "auth.docker.io": () => Response.json({ token: "t" }),
     });
     expect((await callWorker("https://example.com/v2/", {}, vars)).status).toBe(401);
@@ -158,20 +177,34 @@ describe("BLOCKED_USER_AGENTS", () => {
   const vars = { BLOCKED_USER_AGENTS: "bot, Crawler\nspider" };
 
   // At / a crawler gets the decoy instead (issue 8): access-pages.test.ts.
-  it.each(["/v2/", "/v2/alpine/manifests/latest", "/token"])("a crawler gets 403 at %s, and nothing is fetched", async (path) => {
-    const fake = openUpstreams();
-    const response = await callWorker(`https://example.com${path}`, { headers: { "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1)" } }, vars);
-    expect(response.status).toBe(403);
-    expect(await codeOf(response)).toBe("DENIED");
-    expect(fake.sent).toEqual([]);
-  });
+  it.each(["/v2/", "/v2/alpine/manifests/latest", "/token"])(
+    "a crawler gets 403 at %s, and nothing is fetched",
+    async (path) => {
+      const fake = openUpstreams();
+      const response = await callWorker(
+        `https://example.com${path}`,
+        { headers: { "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1)" } },
+        vars,
+      );
+      expect(response.status).toBe(403);
+      expect(await codeOf(response)).toBe("DENIED");
+      expect(fake.sent).toEqual([]);
+    },
+  );
 
   it("matches case-insensitively, and lets registry clients through", async () => {
     openUpstreams();
-    const blocked = await callWorker("https://example.com/v2/alpine/tags/list", { headers: { "user-agent": "SomeCRAWLER/1.0" } }, vars);
+    const blocked = await callWorker(
+      "https://example.com/v2/alpine/tags/list",
+      { headers: { "user-agent": "SomeCRAWLER/1.0" } },
+      vars,
+    );
     expect(blocked.status).toBe(403);
     for (const agent of ["docker/28.0.1 go/go1.24", "containerd/2.0", "skopeo/1.15", ""]) {
-      expect((await callWorker("https://example.com/v2/alpine/tags/list", { headers: { "user-agent": agent } }, vars)).status).toBe(200);
+      expect(
+        (await callWorker("https://example.com/v2/alpine/tags/list", { headers: { "user-agent": agent } }, vars))
+          .status,
+      ).toBe(200);
     }
   });
 });
@@ -190,7 +223,12 @@ describe("RATE_LIMITER", () => {
   it("answers 429 TOOMANYREQUESTS with Retry-After once a client is over, before any upstream request", async () => {
     const fake = openUpstreams();
     const { binding } = fakeLimiter(2);
-    const call = (ip: string) => callWorker("https://example.com/v2/alpine/tags/list", { headers: { "cf-connecting-ip": ip } }, { RATE_LIMITER: binding });
+    const call = (ip: string) =>
+      callWorker(
+        "https://example.com/v2/alpine/tags/list",
+        { headers: { "cf-connecting-ip": ip } },
+        { RATE_LIMITER: binding },
+      );
     expect((await call("203.0.113.1")).status).toBe(200);
     expect((await call("203.0.113.1")).status).toBe(200);
     const over = await call("203.0.113.1");
@@ -204,8 +242,16 @@ describe("RATE_LIMITER", () => {
   it("counts /token and the home page too, and an IPv6 client by its /64", async () => {
     openUpstreams();
     const { binding, limit } = fakeLimiter(100);
-    await callWorker("https://example.com/", { headers: { "cf-connecting-ip": "2001:db8:1:2::1" } }, { RATE_LIMITER: binding });
-    await callWorker("https://example.com/token", { headers: { "cf-connecting-ip": "2001:db8:1:2:ffff::9" } }, { RATE_LIMITER: binding });
+    await callWorker(
+      "https://example.com/",
+      { headers: { "cf-connecting-ip": "2001:db8:1:2::1" } },
+      { RATE_LIMITER: binding },
+    );
+    await callWorker(
+      "https://example.com/token",
+      { headers: { "cf-connecting-ip": "2001:db8:1:2:ffff::9" } },
+      { RATE_LIMITER: binding },
+    );
     expect(limit.mock.calls.map(([options]) => options.key)).toEqual(["2001:db8:1:2::/64", "2001:db8:1:2::/64"]);
   });
 
@@ -213,7 +259,9 @@ describe("RATE_LIMITER", () => {
     openUpstreams();
     const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const binding = { limit: async () => Promise.reject(new Error("limiter unavailable")) };
-    expect((await callWorker("https://example.com/v2/alpine/tags/list", {}, { RATE_LIMITER: binding })).status).toBe(200);
+    expect((await callWorker("https://example.com/v2/alpine/tags/list", {}, { RATE_LIMITER: binding })).status).toBe(
+      200,
+    );
     expect(String(errors.mock.calls[0]?.[0])).toContain("rate limiter failed");
   });
 });

@@ -39,7 +39,9 @@ describe("a second route to Docker Hub", () => {
     fc.assert(
       fc.property(route, validComponent, (name, image) => {
         cases++;
-        const config = parseConfig({ UPSTREAMS: JSON.stringify({ [name]: { registry: "https://registry-1.docker.io" } }) });
+        const config = parseConfig({
+          UPSTREAMS: JSON.stringify({ [name]: { registry: "https://registry-1.docker.io" } }),
+        });
         const upstream = config.upstreams.get(name)!;
         const docker = config.upstreams.get("docker")!;
         expect(normalizeRepository(upstream, image)).toBe(normalizeRepository(docker, image));
@@ -52,7 +54,11 @@ describe("a second route to Docker Hub", () => {
 
   it("a route to another registry gets no library/", async () => {
     const fake = fakeUpstreams({ "cr.example.net": () => json({}) });
-    await callWorker("https://corp.example.com/v2/alpine/tags/list", {}, { UPSTREAMS: '{"corp": {"registry": "https://cr.example.net"}}' });
+    await callWorker(
+      "https://corp.example.com/v2/alpine/tags/list",
+      {},
+      { UPSTREAMS: '{"corp": {"registry": "https://cr.example.net"}}' },
+    );
     expect(fake.sent.map((r) => r.url.pathname)).toEqual(["/v2/alpine/tags/list"]);
   });
 });

@@ -3,7 +3,11 @@ import { parseChallenge } from "../../src/core/challenge";
 import { callWorker, digestOf, fakeUpstreams, HUB_CHALLENGE, json, settled } from "./fake-upstream";
 
 const HUB = "registry-1.docker.io";
-const MANIFEST = JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: [] });
+const MANIFEST = JSON.stringify({
+  schemaVersion: 2,
+  mediaType: "application/vnd.oci.image.index.v1+json",
+  manifests: [],
+});
 const INDEX_TYPE = "application/vnd.oci.image.index.v1+json";
 
 async function manifestResponse(request: Request, manifest = MANIFEST): Promise<Response> {
@@ -21,7 +25,9 @@ async function manifestResponse(request: Request, manifest = MANIFEST): Promise<
 
 describe("GET /v2/", () => {
   it("rewrites Docker Hub's challenge realm to this host's /token and keeps the service", async () => {
-    const fake = fakeUpstreams({ [HUB]: () => json({ errors: [] }, { status: 401, headers: { "www-authenticate": HUB_CHALLENGE } }) });
+    const fake = fakeUpstreams({
+      [HUB]: () => json({ errors: [] }, { status: 401, headers: { "www-authenticate": HUB_CHALLENGE } }),
+    });
     const response = await callWorker("https://docker.example.com/v2/");
     expect(response.status).toBe(401);
     expect(parseChallenge(response.headers.get("www-authenticate")!)).toEqual({
@@ -41,7 +47,16 @@ describe("GET /v2/", () => {
   });
 
   it("a realm for ?ns= routing carries ns, since clients do not repeat it at the realm", async () => {
-    fakeUpstreams({ "ghcr.io": () => new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:owner/img:pull"' } }) });
+    fakeUpstreams({
+      "ghcr.io": () =>
+        new Response(null, {
+          status: 401,
+          headers: {
+            "www-authenticate":
+              'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:owner/img:pull"',
+          },
+        }),
+    });
     const response = await callWorker("https://mirror.example.com/v2/owner/img/manifests/1?ns=ghcr.io");
     expect(parseChallenge(response.headers.get("www-authenticate")!)?.params).toEqual({
       realm: "https://mirror.example.com/token?ns=ghcr.io",
@@ -55,13 +70,18 @@ describe("manifests", () => {
   it("GET /v2/alpine/manifests/latest on docker. adds library/ and forwards Accept and the token", async () => {
     const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request) });
     const response = await callWorker("https://docker.example.com/v2/alpine/manifests/latest", {
-      headers: { accept: `${INDEX_TYPE}, application/vnd.docker.distribution.manifest.list.v2+json`, authorization: "Bearer hub-token" },
+      headers: {
+        accept: `${INDEX_TYPE}, application/vnd.docker.distribution.manifest.list.v2+json`,
+        authorization: "Bearer hub-token",
+      },
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(MANIFEST);
     const [sent] = fake.to(HUB);
     expect(sent!.url.pathname).toBe("/v2/library/alpine/manifests/latest");
-    expect(sent!.headers.get("accept")).toBe(`${INDEX_TYPE}, application/vnd.docker.distribution.manifest.list.v2+json`);
+    expect(sent!.headers.get("accept")).toBe(
+      `${INDEX_TYPE}, application/vnd.docker.distribution.manifest.list.v2+json`,
+    );
     expect(sent!.headers.get("authorization")).toBe("Bearer hub-token");
   });
 
@@ -81,7 +101,12 @@ describe("manifests", () => {
 
   it("HEAD carries the same headers as GET and no body, from the upstream and from the cache", async () => {
     // A manifest of its own: content is cached by digest, and other tests have served MANIFEST already.
-    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [], annotations: { test: "head" } });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: INDEX_TYPE,
+      manifests: [],
+      annotations: { test: "head" },
+    });
     const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request, manifest) });
     const url = "https://example.com/v2/alpine/manifests/head-and-get";
     const headers = (response: Response) => {
@@ -113,7 +138,9 @@ describe("manifests", () => {
 
   it("passes upstream 404 bodies through unchanged", async () => {
     const body = '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"nope"}}]}';
-    fakeUpstreams({ [HUB]: () => new Response(body, { status: 404, headers: { "content-type": "application/json" } }) });
+    fakeUpstreams({
+      [HUB]: () => new Response(body, { status: 404, headers: { "content-type": "application/json" } }),
+    });
     const response = await callWorker("https://example.com/v2/alpine/manifests/nope");
     expect(response.status).toBe(404);
     expect(await response.text()).toBe(body);
@@ -124,7 +151,10 @@ describe("manifests", () => {
       [HUB]: () =>
         json(
           { errors: [{ code: "TOOMANYREQUESTS", message: "You have reached your pull rate limit." }] },
-          { status: 429, headers: { "retry-after": "60", "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600" } },
+          {
+            status: 429,
+            headers: { "retry-after": "60", "ratelimit-limit": "100;w=21600", "ratelimit-remaining": "0;w=21600" },
+          },
         ),
     });
     const response = await callWorker("https://example.com/v2/alpine/manifests/rate-limited");
@@ -137,7 +167,12 @@ describe("manifests", () => {
 
 describe("request headers sent upstream", () => {
   it("are an allow-list: Cloudflare's, proxies' and cookies stay behind", async () => {
-    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests: [], annotations: { test: "allow-list" } });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: INDEX_TYPE,
+      manifests: [],
+      annotations: { test: "allow-list" },
+    });
     const fake = fakeUpstreams({ [HUB]: (request) => manifestResponse(request, manifest) });
     await callWorker("https://example.com/v2/alpine/manifests/allow-list", {
       headers: {

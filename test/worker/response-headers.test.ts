@@ -10,7 +10,8 @@ const digest = `sha256:${"a".repeat(64)}`;
 
 function anything() {
   return fakeUpstreams({
-    [HUB]: (request) => (request.url.includes("/blobs/") ? new Response("oops", { status: 503 }) : Response.json({ name: "x", tags: [] })),
+    [HUB]: (request) =>
+      request.url.includes("/blobs/") ? new Response("oops", { status: 503 }) : Response.json({ name: "x", tags: [] }),
     "auth.docker.io": () => Response.json({ token: "t" }),
   });
 }
@@ -18,7 +19,11 @@ function anything() {
 describe("X-Content-Type-Options: nosniff", () => {
   it.each([
     ["a registry answer", "https://example.com/v2/alpine/tags/list", {}],
-    ["a locally refused repository", "https://example.com/v2/nginx/tags/list", { DENIED_REPOSITORIES: '{"docker": ["nginx"]}' }],
+    [
+      "a locally refused repository",
+      "https://example.com/v2/nginx/tags/list",
+      { DENIED_REPOSITORIES: '{"docker": ["nginx"]}' },
+    ],
     ["a bad name", "https://example.com/v2/UPPER/tags/list", {}],
     ["the guide", "https://example.com/", {}],
     ["a redirecting home page", "https://example.com/", { HOME_PAGE: "redirect:https://example.org/" }],
@@ -38,7 +43,11 @@ describe("X-Cache", () => {
   it.each([
     ["tags, which are never cached", "https://example.com/v2/alpine/tags/list", {}],
     ["a blob under CACHE=off", `https://example.com/v2/alpine/blobs/${digest}`, { CACHE: "off" }],
-    ["a repository refused here (403)", `https://example.com/v2/nginx/blobs/${digest}`, { DENIED_REPOSITORIES: '{"docker": ["nginx"]}' }],
+    [
+      "a repository refused here (403)",
+      `https://example.com/v2/nginx/blobs/${digest}`,
+      { DENIED_REPOSITORIES: '{"docker": ["nginx"]}' },
+    ],
     ["a malformed digest (400)", "https://example.com/v2/alpine/blobs/sha256:abc", {}],
     ["an unknown endpoint (404)", "https://example.com/v2/alpine/nope", {}],
   ])("is absent on %s: no cache was asked", async (_what, url, vars) => {
@@ -57,22 +66,27 @@ describe("X-Cache", () => {
 });
 
 describe("a Host that is no host name", () => {
-  it.each(["http://a@b.example/v2/", "http://user:pw@docker.example.com/v2/", "http://[::1/v2/", "http://example.com:99999/v2/", "http://ex ample.com/"])(
-    "%s -> 400, OCI JSON, nothing fetched",
-    async (raw) => {
-      const fake = fakeUpstreams({});
-      const response = await callWorker(withRawUrl(raw));
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("UNSUPPORTED");
-      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-      expect(fake.sent).toEqual([]);
-    },
-  );
+  it.each([
+    "http://a@b.example/v2/",
+    "http://user:pw@docker.example.com/v2/",
+    "http://[::1/v2/",
+    "http://example.com:99999/v2/",
+    "http://ex ample.com/",
+  ])("%s -> 400, OCI JSON, nothing fetched", async (raw) => {
+    const fake = fakeUpstreams({});
+    const response = await callWorker(withRawUrl(raw));
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("UNSUPPORTED");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(fake.sent).toEqual([]);
+  });
 
   it("a URL the runtime cannot spell at all is a 400 too", async () => {
-    const response = await callWorker(withRawUrl(() => {
-      throw new TypeError("invalid hostname when stringifying URL");
-    }));
+    const response = await callWorker(
+      withRawUrl(() => {
+        throw new TypeError("invalid hostname when stringifying URL");
+      }),
+    );
     expect(response.status).toBe(400);
   });
 });
@@ -82,7 +96,9 @@ describe("/v1/search checks the request before the route", () => {
     const fake = fakeUpstreams({});
     const response = await callWorker("https://ghcr.example.com/v1/search?q=x&n=abc");
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("PAGINATION_NUMBER_INVALID");
+    expect(((await response.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe(
+      "PAGINATION_NUMBER_INVALID",
+    );
     expect(fake.sent).toEqual([]);
   });
 });

@@ -9,11 +9,24 @@ describe("seams between the upstream client and the cache", () => {
       "quay.io": (_request, url) =>
         url.pathname === "/v2/auth"
           ? new Response(null, { status: 307, headers: { location: "https://elsewhere.example/steal" } })
-          : new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://quay.io/v2/auth",service="quay.io"' } }),
+          : new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": 'Bearer realm="https://quay.io/v2/auth",service="quay.io"' },
+            }),
       "elsewhere.example": () => Response.json({ token: "x" }),
     });
-    const form = new URLSearchParams({ grant_type: "password", username: "u", password: "s3cret-password", service: "quay.io", scope: "repository:o/i:pull" });
-    const response = await callWorker("https://quay.example.com/token", { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: "u",
+      password: "s3cret-password",
+      service: "quay.io",
+      scope: "repository:o/i:pull",
+    });
+    const response = await callWorker("https://quay.example.com/token", {
+      method: "POST",
+      body: form,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(response.status).toBe(502);
     await response.body?.cancel();
     expect(fake.to("elsewhere.example")).toEqual([]);
@@ -31,15 +44,22 @@ describe("seams between the upstream client and the cache", () => {
         if (url.pathname !== "/v2/" && request.headers.get("authorization")?.startsWith("Bearer ")) {
           return new Response(null, { status: 307, headers: { location: "https://store.example/blob?sig=1" } });
         }
-        return new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' } });
+        return new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' },
+        });
       },
       "store.example": (request) =>
         request.method === "HEAD" && refusesHead
           ? new Response("signature mismatch", { status: 403 })
-          : new Response(request.method === "HEAD" ? null : bytes, { headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" } }),
+          : new Response(request.method === "HEAD" ? null : bytes, {
+              headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" },
+            }),
     });
     const get = async () => {
-      const response = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`, { headers: { authorization: "Bearer client-token" } });
+      const response = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`, {
+        headers: { authorization: "Bearer client-token" },
+      });
       const text = await response.text();
       await settled();
       return { status: response.status, text, cache: response.headers.get("x-cache") };

@@ -9,7 +9,15 @@ const HUB_RESULTS = {
   page_size: 25,
   page: 1,
   query: "alpine",
-  results: [{ name: "alpine", description: "A minimal Docker image", star_count: 11000, is_official: true, is_automated: false }],
+  results: [
+    {
+      name: "alpine",
+      description: "A minimal Docker image",
+      star_count: 11000,
+      is_official: true,
+      is_automated: false,
+    },
+  ],
 };
 /** What dockerd sends when logged out: an empty username and password (moby registry/auth.go). */
 const EMPTY_BASIC = "Basic Og==";
@@ -25,9 +33,16 @@ function errorOf(body: unknown): { code: string; message: string; detail?: unkno
 describe("docker search through the mirror", () => {
   it("GET /v1/search as dockerd sends it reaches index.docker.io with the term alone and no credentials", async () => {
     const body = JSON.stringify(HUB_RESULTS);
-    const fake = fakeUpstreams({ [INDEX]: () => new Response(body, { headers: { "content-type": "application/json" } }) });
+    const fake = fakeUpstreams({
+      [INDEX]: () => new Response(body, { headers: { "content-type": "application/json" } }),
+    });
     const response = await callWorker("https://mirror.example.com/v1/search?q=alpine&n=25", {
-      headers: { authorization: EMPTY_BASIC, "user-agent": "docker/28.2.2", cookie: "session=x", "x-forwarded-for": "10.1.2.3" },
+      headers: {
+        authorization: EMPTY_BASIC,
+        "user-agent": "docker/28.2.2",
+        cookie: "session=x",
+        "x-forwarded-for": "10.1.2.3",
+      },
     });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(body);
@@ -40,7 +55,9 @@ describe("docker search through the mirror", () => {
 
   it("never forwards real credentials either: they are the mirror's, not Docker Hub's", async () => {
     const fake = fakeUpstreams({ [INDEX]: () => json(HUB_RESULTS) });
-    await callWorker("https://mirror.example.com/v1/search?q=nginx", { headers: { authorization: `Basic ${btoa("alice:s3cret")}` } });
+    await callWorker("https://mirror.example.com/v1/search?q=nginx", {
+      headers: { authorization: `Basic ${btoa("alice:s3cret")}` },
+    });
     expect(fake.sent[0]!.headers.has("authorization")).toBe(false);
   });
 
@@ -117,7 +134,10 @@ describe("search requests that never reach the index", () => {
 
 describe("index failures become OCI errors", () => {
   it("a 5xx or an HTML error page is a 502 that names the route and the index's status", async () => {
-    for (const upstream of [new Response("oops", { status: 503 }), new Response("<html>not found</html>", { status: 404 })]) {
+    for (const upstream of [
+      new Response("oops", { status: 503 }),
+      new Response("<html>not found</html>", { status: 404 }),
+    ]) {
       fakeUpstreams({ [INDEX]: () => upstream });
       const response = await callWorker("https://mirror.example.com/v1/search?q=alpine");
       expect(response.status).toBe(502);
@@ -167,7 +187,9 @@ describe("the index in UPSTREAMS", () => {
 
   it("an added route with an index is searchable by its host prefix", async () => {
     const fake = fakeUpstreams({ "search.harbor.example.net": () => json({ results: [] }) });
-    const vars = { UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "index": "https://search.harbor.example.net"}}' };
+    const vars = {
+      UPSTREAMS: '{"harbor": {"registry": "https://harbor.example.net", "index": "https://search.harbor.example.net"}}',
+    };
     await callWorker("https://mirror.example.com/v1/search?q=harbor.example.net/team/app", {}, vars);
     expect(fake.sent.map((r) => r.url.href)).toEqual(["https://search.harbor.example.net/v1/search?q=team%2Fapp"]);
   });

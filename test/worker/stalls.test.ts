@@ -58,11 +58,14 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
   });
 
   it("a body that trickles, each chunk inside the idle time, arrives whole (a plain stream, read chunk by chunk)", async () => {
-    upstreamBody(async (c, calls) => {
-      await sleep(40);
-      if (calls < 5) c.enqueue(new Uint8Array([calls]));
-      else c.close();
-    }, { length: 5, bytes: false });
+    upstreamBody(
+      async (c, calls) => {
+        await sleep(40);
+        if (calls < 5) c.enqueue(new Uint8Array([calls]));
+        else c.close();
+      },
+      { length: 5, bytes: false },
+    );
     const response = await callWorker(BLOB, {}, IDLE);
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 1, 2, 3, 4]);
   });
@@ -78,10 +81,14 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
     const CDN = "production.cloudflare.docker.com";
     let cancelled = false;
     fakeUpstreams({
-      [HUB]: () => new Response(null, { status: 307, headers: { location: `https://${CDN}/blob?X-Amz-Signature=sig` } }),
+      [HUB]: () =>
+        new Response(null, { status: 307, headers: { location: `https://${CDN}/blob?X-Amz-Signature=sig` } }),
       [CDN]: (request) =>
         request.method === "GET"
-          ? new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(8)), cancel: () => void (cancelled = true) }), { headers: { "content-length": "1000" } })
+          ? new Response(
+              new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(8)), cancel: () => void (cancelled = true) }),
+              { headers: { "content-length": "1000" } },
+            )
           : new Response(null, { status: 403 }),
     });
     const head = await callWorker(BLOB, { method: "HEAD" }, IDLE);
@@ -90,11 +97,14 @@ describe("UPSTREAM_IDLE_TIMEOUT_SECONDS", () => {
   });
 
   it("0 turns the watch off: a pause longer than any idle time is waited out", async () => {
-    upstreamBody(async (c, calls) => {
-      if (calls === 1) await sleep(300);
-      if (calls < 2) c.enqueue(new Uint8Array([calls]));
-      else c.close();
-    }, { length: 2 });
+    upstreamBody(
+      async (c, calls) => {
+        if (calls === 1) await sleep(300);
+        if (calls < 2) c.enqueue(new Uint8Array([calls]));
+        else c.close();
+      },
+      { length: 2 },
+    );
     const response = await callWorker(BLOB, {}, { UPSTREAM_IDLE_TIMEOUT_SECONDS: "0" });
     expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 1]);
   });

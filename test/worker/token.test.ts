@@ -6,16 +6,22 @@ const AUTH = "auth.docker.io";
 describe("/token for Docker Hub", () => {
   it("forwards GET to auth.docker.io with library/ in the scope and the client's credentials", async () => {
     const fake = fakeUpstreams({ [AUTH]: () => Response.json({ token: "t", access_token: "t", expires_in: 300 }) });
-    const response = await callWorker("https://docker.example.com/token?service=registry.docker.io&scope=repository:nginx:pull&scope=repository:bitnami/redis:pull", {
-      headers: { authorization: "Basic dXNlcjpwYXNz", "user-agent": "docker/28", cookie: "x=1" },
-    });
+    const response = await callWorker(
+      "https://docker.example.com/token?service=registry.docker.io&scope=repository:nginx:pull&scope=repository:bitnami/redis:pull",
+      {
+        headers: { authorization: "Basic dXNlcjpwYXNz", "user-agent": "docker/28", cookie: "x=1" },
+      },
+    );
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ token: "t", access_token: "t", expires_in: 300 });
     expect(response.headers.get("cache-control")).toBe("no-store");
     const sent = fake.to(AUTH)[0]!;
     expect(sent.url.origin + sent.url.pathname).toBe("https://auth.docker.io/token");
     expect(sent.url.searchParams.get("service")).toBe("registry.docker.io");
-    expect(sent.url.searchParams.getAll("scope")).toEqual(["repository:library/nginx:pull", "repository:bitnami/redis:pull"]);
+    expect(sent.url.searchParams.getAll("scope")).toEqual([
+      "repository:library/nginx:pull",
+      "repository:bitnami/redis:pull",
+    ]);
     expect(sent.headers.get("authorization")).toBe("Basic dXNlcjpwYXNz");
     expect(sent.headers.has("cookie")).toBe(false);
   });
@@ -30,7 +36,11 @@ describe("/token for Docker Hub", () => {
       scope: "repository:alpine:pull repository:docker.io/library/busybox:pull",
       client_id: "containerd-client",
     });
-    const response = await callWorker("https://example.com/token", { method: "POST", body: form, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const response = await callWorker("https://example.com/token", {
+      method: "POST",
+      body: form,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(response.status).toBe(200);
     const sent = fake.to(AUTH)[0]!;
     expect(sent.method).toBe("POST");
@@ -43,16 +53,22 @@ describe("/token for Docker Hub", () => {
 
   it("passes the realm's 401 for bad credentials back to the client", async () => {
     fakeUpstreams({ [AUTH]: () => Response.json({ details: "incorrect username or password" }, { status: 401 }) });
-    const response = await callWorker("https://example.com/token?service=registry.docker.io", { headers: { authorization: "Basic bad" } });
+    const response = await callWorker("https://example.com/token?service=registry.docker.io", {
+      headers: { authorization: "Basic bad" },
+    });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ details: "incorrect username or password" });
   });
 
   it("uses the realm from UPSTREAMS when the docker route points elsewhere", async () => {
     const fake = fakeUpstreams({ "127.0.0.1:5001": () => Response.json({ token: "local" }) });
-    const vars = { UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "realm": "http://127.0.0.1:5001/auth/token"}}' };
+    const vars = {
+      UPSTREAMS: '{"docker": {"registry": "http://127.0.0.1:5000", "realm": "http://127.0.0.1:5001/auth/token"}}',
+    };
     await callWorker("http://127.0.0.1:8787/token?service=registry.test&scope=repository:alpine:pull", {}, vars);
-    expect(fake.sent[0]!.url.href).toBe("http://127.0.0.1:5001/auth/token?service=registry.test&scope=repository%3Alibrary%2Falpine%3Apull");
+    expect(fake.sent[0]!.url.href).toBe(
+      "http://127.0.0.1:5001/auth/token?service=registry.test&scope=repository%3Alibrary%2Falpine%3Apull",
+    );
   });
 });
 
@@ -67,15 +83,24 @@ describe("/token parameters, by the token spec's grammar", () => {
     const fake = fakeUpstreams({});
     const response = await callWorker(`https://example.com/token?${query}`);
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ errors: [{ code: "UNSUPPORTED", detail: { error: "invalid_request", parameter } }] });
+    expect(await response.json()).toMatchObject({
+      errors: [{ code: "UNSUPPORTED", detail: { error: "invalid_request", parameter } }],
+    });
     expect(fake.sent).toEqual([]);
   });
 
   it("forwards only the spec's parameters: ns and anything else stay here", async () => {
     const fake = fakeUpstreams({ [AUTH]: () => Response.json({ token: "t" }) });
-    const query = "service=registry.docker.io&scope=repository:nginx:pull&account=u&client_id=docker&offline_token=true&ns=docker.io&debug=1";
+    const query =
+      "service=registry.docker.io&scope=repository:nginx:pull&account=u&client_id=docker&offline_token=true&ns=docker.io&debug=1";
     await callWorker(`https://example.com/token?${query}`, { headers: { authorization: "Basic dXNlcjpwYXNz" } });
-    expect([...fake.to(AUTH)[0]!.url.searchParams.keys()]).toEqual(["service", "scope", "account", "client_id", "offline_token"]);
+    expect([...fake.to(AUTH)[0]!.url.searchParams.keys()]).toEqual([
+      "service",
+      "scope",
+      "account",
+      "client_id",
+      "offline_token",
+    ]);
   });
 });
 
@@ -84,11 +109,16 @@ describe("/token for registries whose realm is learned", () => {
     const fake = fakeUpstreams({
       "quay.io": (_r, url) =>
         url.pathname === "/v2/"
-          ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://quay.io/v2/auth",service="quay.io"' } })
+          ? new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": 'Bearer realm="https://quay.io/v2/auth",service="quay.io"' },
+            })
           : Response.json({ token: "q" }),
     });
     for (let i = 0; i < 2; i++) {
-      const response = await callWorker("https://example.com/token?ns=quay.io&service=quay.io&scope=repository:quay.io/coreos/etcd:pull");
+      const response = await callWorker(
+        "https://example.com/token?ns=quay.io&service=quay.io&scope=repository:quay.io/coreos/etcd:pull",
+      );
       expect(await response.json()).toEqual({ token: "q" });
     }
     expect(fake.sent.map((r) => `${r.url.pathname}${r.url.search}`)).toEqual([
@@ -103,7 +133,13 @@ describe("/token for registries whose realm is learned", () => {
       "ghcr.io": (_r, url) =>
         url.pathname === "/token"
           ? Response.json({ token: "g" })
-          : new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/i:pull"' } }),
+          : new Response(null, {
+              status: 401,
+              headers: {
+                "www-authenticate":
+                  'Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:o/i:pull"',
+              },
+            }),
     });
     const challenged = await callWorker("https://ghcr.example.com/v2/o/i/manifests/1");
     expect(challenged.headers.get("www-authenticate")).toContain('realm="https://ghcr.example.com/token"');
@@ -126,7 +162,10 @@ describe("a whole anonymous pull, as a client does it", () => {
       "registry-1.docker.io": (request) =>
         request.headers.get("authorization") === "Bearer hub"
           ? Response.json({ schemaVersion: 2 })
-          : new Response(null, { status: 401, headers: { "www-authenticate": `${HUB_CHALLENGE},scope="repository:library/alpine:pull"` } }),
+          : new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": `${HUB_CHALLENGE},scope="repository:library/alpine:pull"` },
+            }),
       [AUTH]: () => Response.json({ token: "hub" }),
     });
     const first = await callWorker("https://docker.example.com/v2/alpine/manifests/latest");
@@ -136,7 +175,9 @@ describe("a whole anonymous pull, as a client does it", () => {
     tokenUrl.searchParams.set("service", "registry.docker.io");
     tokenUrl.searchParams.set("scope", scope);
     const { token } = (await (await callWorker(tokenUrl.href)).json()) as { token: string };
-    const second = await callWorker("https://docker.example.com/v2/alpine/manifests/latest", { headers: { authorization: `Bearer ${token}` } });
+    const second = await callWorker("https://docker.example.com/v2/alpine/manifests/latest", {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(second.status).toBe(200);
     expect(fake.unexpected).toEqual([]);
   });
@@ -147,9 +188,15 @@ describe("a realm the upstream names badly", () => {
     const fake = fakeUpstreams({
       "nvcr.io": (_r, url) =>
         url.pathname === "/v2/o/i/manifests/1"
-          ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="/token",service="nvcr.io"' } })
+          ? new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": 'Bearer realm="/token",service="nvcr.io"' },
+            })
           : url.pathname === "/v2/"
-            ? new Response(null, { status: 401, headers: { "www-authenticate": 'Bearer realm="https://nvcr.io/v2/auth",service="nvcr.io"' } })
+            ? new Response(null, {
+                status: 401,
+                headers: { "www-authenticate": 'Bearer realm="https://nvcr.io/v2/auth",service="nvcr.io"' },
+              })
             : Response.json({ token: "q" }),
     });
     await (await callWorker("https://nvcr.example.com/v2/o/i/manifests/1")).body?.cancel();
@@ -169,7 +216,11 @@ describe("an oversized token request", () => {
         controller.enqueue(new Uint8Array(4096).fill(0x61));
       },
     });
-    const response = await callWorker("https://example.com/token", { method: "POST", body: endless, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const response = await callWorker("https://example.com/token", {
+      method: "POST",
+      body: endless,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(response.status).toBe(413);
     expect(pulled).toBeLessThanOrEqual(16 * 1024 + 3 * 4096);
     expect(fake.sent).toEqual([]);
@@ -177,7 +228,11 @@ describe("an oversized token request", () => {
 
   it("a declared Content-Length past 16 KiB is refused before reading", async () => {
     const fake = fakeUpstreams({});
-    const response = await callWorker("https://example.com/token", { method: "POST", body: "a=1", headers: { "content-length": "99999999" } });
+    const response = await callWorker("https://example.com/token", {
+      method: "POST",
+      body: "a=1",
+      headers: { "content-length": "99999999" },
+    });
     expect(response.status).toBe(413);
     expect((await response.json<{ errors: { code: string }[] }>()).errors[0]!.code).toBe("UNSUPPORTED");
     expect(fake.sent).toEqual([]);

@@ -93,7 +93,9 @@ export async function removeDir(path: string): Promise<void> {
 export async function unmountUnder(path: string): Promise<void> {
   const mountInfo = await readFile("/proc/self/mountinfo", "utf8");
   // Field 5 is the mount point, with spaces and the like written as octal escapes.
-  const points = mountInfo.split("\n").map((line) => line.split(" ")[4] ?? "")
+  const points = mountInfo
+    .split("\n")
+    .map((line) => line.split(" ")[4] ?? "")
     .map((point) => point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))))
     .filter((point) => point === path || point.startsWith(`${path}/`))
     .sort((a, b) => b.length - a.length);
@@ -120,7 +122,8 @@ export async function verifyBlobDir(dir: string, digestOf: (name: string) => str
     const claimed = digestOf(name);
     if (claimed === undefined) continue;
     const actual = await sha256File(join(dir, name));
-    if (actual !== claimed) throw new ClientError(`${join(dir, name)} should hash to ${claimed} but hashes to ${actual}`);
+    if (actual !== claimed)
+      throw new ClientError(`${join(dir, name)} should hash to ${claimed} but hashes to ${actual}`);
     blobs.set(claimed, join(dir, name));
   }
   return blobs;
@@ -167,7 +170,12 @@ async function readImage(digest: string, manifest: ParsedManifest, blobs: BlobFi
   };
   const missing = manifest.layers.find((layer) => !blobs.has(layer));
   if (missing !== undefined) throw new ClientError(`layer ${missing} of ${digest} was not stored`);
-  return { digest, configDigest: manifest.config, layerDigests: manifest.layers, diffIds: config.rootfs?.diff_ids ?? [] };
+  return {
+    digest,
+    configDigest: manifest.config,
+    layerDigests: manifest.layers,
+    diffIds: config.rootfs?.diff_ids ?? [],
+  };
 }
 
 async function readBlob(blobs: BlobFiles, digest: string, what: string): Promise<Buffer> {

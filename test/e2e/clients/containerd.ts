@@ -7,10 +7,18 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  makeScratch, makeSocketDir, readStoredImages, removeDir, unmountUnder, verifyBlobDir,
-  type BlobFiles, type ClientOptions, type Credentials, type StoredImage,
+  type BlobFiles,
+  type ClientOptions,
+  type Credentials,
+  makeScratch,
+  makeSocketDir,
+  readStoredImages,
+  removeDir,
+  type StoredImage,
+  unmountUnder,
+  verifyBlobDir,
 } from "./common";
-import { ClientError, missingCommand, needsRoot, run, startDaemon, type Daemon } from "./process";
+import { ClientError, type Daemon, missingCommand, needsRoot, run, startDaemon } from "./process";
 
 /** A running containerd. */
 export interface Containerd {
@@ -80,7 +88,9 @@ export async function startContainerd(options: { workDir: string; timeoutMs?: nu
     throw error;
   }
   return {
-    address, root: join(dir, "root"), log: () => daemon.log(),
+    address,
+    root: join(dir, "root"),
+    log: () => daemon.log(),
     stop: async () => {
       await daemon.stop();
       await cleanup();
@@ -94,16 +104,21 @@ export async function startContainerd(options: { workDir: string; timeoutMs?: nu
  */
 function daemonConfig(dir: string, address: string): string {
   const disabled = ["cri", "aufs", "btrfs", "zfs", "devmapper", "overlayfs"].map((name) =>
-    name === "cri" ? "io.containerd.grpc.v1.cri" : `io.containerd.snapshotter.v1.${name}`);
+    name === "cri" ? "io.containerd.grpc.v1.cri" : `io.containerd.snapshotter.v1.${name}`,
+  );
   return [
     "version = 2",
     `root = ${JSON.stringify(join(dir, "root"))}`,
     `state = ${JSON.stringify(join(dir, "state"))}`,
     `disabled_plugins = ${JSON.stringify(disabled)}`,
-    "[grpc]", `  address = ${JSON.stringify(address)}`,
+    "[grpc]",
+    `  address = ${JSON.stringify(address)}`,
     // The default /opt/containerd would otherwise be created on the host.
-    '[plugins."io.containerd.internal.v1.opt"]', `  path = ${JSON.stringify(join(dir, "opt"))}`,
-    '[plugins."io.containerd.metadata.v1.bolt"]', '  content_sharing_policy = "isolated"', "",
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = ${JSON.stringify(join(dir, "opt"))}`,
+    '[plugins."io.containerd.metadata.v1.bolt"]',
+    '  content_sharing_policy = "isolated"',
+    "",
   ].join("\n");
 }
 
@@ -125,7 +140,17 @@ export async function pullWith(daemon: Containerd, options: ContainerdPullOption
     await writeHostsToml(hostsDir, options);
     const reference = options.reference ?? "docker.io/library/alpine:latest";
     const ctr = ["--address", daemon.address, "--namespace", `edgehub-${++pulls}`];
-    const args = [...ctr, "images", "pull", "--hosts-dir", hostsDir, "--snapshotter", "native", ...pullFlags(options), reference];
+    const args = [
+      ...ctr,
+      "images",
+      "pull",
+      "--hosts-dir",
+      hostsDir,
+      "--snapshotter",
+      "native",
+      ...pullFlags(options),
+      reference,
+    ];
     const pulled = await run("ctr", args, { timeoutMs: options.timeoutMs });
     const digest = await imageDigest(ctr, reference, options.timeoutMs);
     const blobs = await storedBlobs(daemon, ctr, options.timeoutMs);
@@ -147,7 +172,10 @@ function pullFlags(options: ContainerdPullOptions): string[] {
 /** `<hostsDir>/<namespace>/hosts.toml`: the mirror first; for docker.io the real server stays as the fallback. */
 async function writeHostsToml(hostsDir: string, options: ContainerdPullOptions): Promise<void> {
   const namespace = options.hostsNamespace ?? "docker.io";
-  const url = options.mirrorPath === undefined ? `https://${options.mirror}` : `https://${options.mirror}/v2/${options.mirrorPath}`;
+  const url =
+    options.mirrorPath === undefined
+      ? `https://${options.mirror}`
+      : `https://${options.mirror}/v2/${options.mirrorPath}`;
   const lines = [
     ...(namespace === "docker.io" ? ['server = "https://registry-1.docker.io"'] : []),
     `[host.${JSON.stringify(url)}]`,
@@ -162,19 +190,34 @@ async function writeHostsToml(hostsDir: string, options: ContainerdPullOptions):
 }
 
 /** The image record's target, from `ctr images ls` (columns: REF TYPE DIGEST SIZE PLATFORMS LABELS). */
-async function imageDigest(ctr: string[], reference: string, timeoutMs?: number): Promise<{ digest: string; mediaType: string }> {
+async function imageDigest(
+  ctr: string[],
+  reference: string,
+  timeoutMs?: number,
+): Promise<{ digest: string; mediaType: string }> {
   const listed = await run("ctr", [...ctr, "images", "ls"], { timeoutMs });
-  const row = listed.stdout.toString("utf8").split("\n").map((line) => line.split(/\s+/)).find(([ref]) => ref === reference);
-  if (row?.[2] === undefined) throw new ClientError(`ctr pulled ${reference} but does not list it:\n${listed.stdout.toString()}`);
+  const row = listed.stdout
+    .toString("utf8")
+    .split("\n")
+    .map((line) => line.split(/\s+/))
+    .find(([ref]) => ref === reference);
+  if (row?.[2] === undefined)
+    throw new ClientError(`ctr pulled ${reference} but does not list it:\n${listed.stdout.toString()}`);
   return { digest: row[2], mediaType: row[1] ?? "" };
 }
 
 /** The namespace's content (`ctr content ls`), each blob hashed from the daemon's content store on disk. */
 async function storedBlobs(daemon: Containerd, ctr: string[], timeoutMs?: number): Promise<BlobFiles> {
   const listed = await run("ctr", [...ctr, "content", "ls", "--quiet"], { timeoutMs });
-  const digests = new Set(listed.stdout.toString("utf8").split("\n").filter((line) => line.startsWith("sha256:")));
+  const digests = new Set(
+    listed.stdout
+      .toString("utf8")
+      .split("\n")
+      .filter((line) => line.startsWith("sha256:")),
+  );
   const onDisk = await verifyBlobDir(join(daemon.root, CONTENT, "blobs", "sha256"), (name) =>
-    digests.has(`sha256:${name}`) ? `sha256:${name}` : undefined);
+    digests.has(`sha256:${name}`) ? `sha256:${name}` : undefined,
+  );
   const lost = [...digests].filter((digest) => !onDisk.has(digest));
   if (lost.length > 0) throw new ClientError(`containerd lists ${lost.join(", ")} but has no such file`);
   return onDisk;

@@ -7,9 +7,17 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startContainerd, type Containerd } from "./containerd";
-import { makeScratch, makeSocketDir, removeDir, trackNewPaths, unmountUnder, type ClientOptions, type Credentials } from "./common";
-import { ClientError, missingCommand, needsRoot, run, startDaemon, tail, type Daemon, type RunResult } from "./process";
+import {
+  type ClientOptions,
+  type Credentials,
+  makeScratch,
+  makeSocketDir,
+  removeDir,
+  trackNewPaths,
+  unmountUnder,
+} from "./common";
+import { type Containerd, startContainerd } from "./containerd";
+import { ClientError, type Daemon, missingCommand, needsRoot, type RunResult, run, startDaemon, tail } from "./process";
 
 /** How to start dockerd. */
 export interface DockerdOptions extends ClientOptions {
@@ -114,24 +122,57 @@ export async function pull(options: DockerdOptions & { reference?: string }): Pr
   }
 }
 
-async function daemonArgs(dir: string, socketDir: string, host: string, containerd: string, options: DockerdOptions): Promise<string[]> {
+async function daemonArgs(
+  dir: string,
+  socketDir: string,
+  host: string,
+  containerd: string,
+  options: DockerdOptions,
+): Promise<string[]> {
   const configFile = join(dir, "daemon.json");
   // daemon.json also keeps dockerd away from /etc/docker/daemon.json, and moves key.json (default /etc/docker).
   await writeFile(configFile, JSON.stringify({ "deprecated-key-path": join(dir, "key.json") }));
   return [
-    "--config-file", configFile, "--data-root", join(dir, "data"), "--exec-root", join(socketDir, "exec"),
-    "--pidfile", join(dir, "docker.pid"), "-H", host, "--containerd", containerd, "--debug",
-    "--storage-driver", "vfs", "--iptables=false", "--ip6tables=false", "--bridge=none", "--ip-masq=false",
-    "--registry-mirror", `https://${options.mirror}`,
+    "--config-file",
+    configFile,
+    "--data-root",
+    join(dir, "data"),
+    "--exec-root",
+    join(socketDir, "exec"),
+    "--pidfile",
+    join(dir, "docker.pid"),
+    "-H",
+    host,
+    "--containerd",
+    containerd,
+    "--debug",
+    "--storage-driver",
+    "vfs",
+    "--iptables=false",
+    "--ip6tables=false",
+    "--bridge=none",
+    "--ip-masq=false",
+    "--registry-mirror",
+    `https://${options.mirror}`,
   ];
 }
 
 /** The CLI's own config dir (DOCKER_CONFIG), so ~/.docker is not used; holds the given credentials, if any. */
-async function writeCliConfig(dir: string, options: Pick<DockerdOptions, "creds" | "logins">): Promise<NodeJS.ProcessEnv> {
+async function writeCliConfig(
+  dir: string,
+  options: Pick<DockerdOptions, "creds" | "logins">,
+): Promise<NodeJS.ProcessEnv> {
   await mkdir(dir, { recursive: true });
-  const logins = { ...options.logins, ...(options.creds === undefined ? {} : { "https://index.docker.io/v1/": options.creds }) };
-  const auths = Object.fromEntries(Object.entries(logins).map(([host, creds]) =>
-    [host, { auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64") }]));
+  const logins = {
+    ...options.logins,
+    ...(options.creds === undefined ? {} : { "https://index.docker.io/v1/": options.creds }),
+  };
+  const auths = Object.fromEntries(
+    Object.entries(logins).map(([host, creds]) => [
+      host,
+      { auth: Buffer.from(`${creds.username}:${creds.password}`).toString("base64") },
+    ]),
+  );
   await writeFile(join(dir, "config.json"), JSON.stringify({ auths }));
   return { ...process.env, DOCKER_CONFIG: dir };
 }
@@ -140,7 +181,9 @@ type Docker = (args: string[]) => Promise<RunResult>;
 
 function client(host: string, daemon: Daemon, docker: Docker, stop: () => Promise<void>): Dockerd {
   return {
-    host, log: () => daemon.log(), stop,
+    host,
+    log: () => daemon.log(),
+    stop,
     pull: (reference = "alpine") => pullImage(daemon, docker, reference),
     removeImage: async (reference) => {
       await docker(["image", "rm", reference]);
@@ -156,16 +199,22 @@ function client(host: string, daemon: Daemon, docker: Docker, stop: () => Promis
 function parseSearchHit(line: string): SearchHit {
   const raw = JSON.parse(line) as Record<string, unknown>;
   return {
-    Name: String(raw.Name), Description: String(raw.Description ?? ""),
-    StarCount: Number(raw.StarCount), IsOfficial: String(raw.IsOfficial) === "true",
+    Name: String(raw.Name),
+    Description: String(raw.Description ?? ""),
+    StarCount: Number(raw.StarCount),
+    IsOfficial: String(raw.IsOfficial) === "true",
   };
 }
 
 /** Pulls, then reads the image back; a failure carries dockerd's endpoint errors, which the CLI does not show. */
 async function pullImage(daemon: Daemon, docker: Docker, reference: string): Promise<DockerPullResult> {
   const logStart = daemon.log().length;
-  const endpoints = (): string[] => daemon.log().slice(logStart).split("\n")
-    .filter((line) => /Trying to pull|Attempting next endpoint|Error getting v2 registry/.test(line));
+  const endpoints = (): string[] =>
+    daemon
+      .log()
+      .slice(logStart)
+      .split("\n")
+      .filter((line) => /Trying to pull|Attempting next endpoint|Error getting v2 registry/.test(line));
   let pulled: RunResult;
   try {
     pulled = await docker(["pull", reference]);
@@ -182,8 +231,16 @@ async function pullImage(daemon: Daemon, docker: Docker, reference: string): Pro
   const [image] = JSON.parse(inspected.stdout.toString("utf8")) as ImageInspect[];
   const repoDigests = image?.RepoDigests ?? [];
   const digest = repoDigests[0]?.split("@")[1];
-  if (image === undefined || digest === undefined) throw new ClientError(`docker pulled ${reference} but reports no digest`);
-  return { digest, repoDigests, configDigest: image.Id, diffIds: image.RootFS.Layers ?? [], endpoints: endpoints(), ms: pulled.ms };
+  if (image === undefined || digest === undefined)
+    throw new ClientError(`docker pulled ${reference} but reports no digest`);
+  return {
+    digest,
+    repoDigests,
+    configDigest: image.Id,
+    diffIds: image.RootFS.Layers ?? [],
+    endpoints: endpoints(),
+    ms: pulled.ms,
+  };
 }
 
 /** Waits until dockerd's log has been quiet for 100 ms (2 s at most): it has a pipe of its own and may trail the CLI. */

@@ -7,8 +7,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  CONTAINERS_IMAGE_HOST_PATHS, makeCertDir, makeScratch, makeSocketDir, removeDir, trackNewPaths,
-  type ClientOptions, type Credentials,
+  type ClientOptions,
+  CONTAINERS_IMAGE_HOST_PATHS,
+  type Credentials,
+  makeCertDir,
+  makeScratch,
+  makeSocketDir,
+  removeDir,
+  trackNewPaths,
 } from "./common";
 import { ClientError, missingCommand, needsRoot, run } from "./process";
 
@@ -64,14 +70,25 @@ export async function pull(options: PodmanOptions): Promise<PodmanResult> {
     const reference = options.reference ?? "docker.io/library/alpine:latest";
     const pullArgs = ["pull", "--cert-dir", join(dir, "certs"), "--signature-policy", join(dir, "policy.json")];
     if (options.arch !== undefined) pullArgs.push("--arch", options.arch);
-    const pulled = await run("podman", [...global, "--log-level", "debug", ...pullArgs, reference], { env, timeoutMs: options.timeoutMs });
+    const pulled = await run("podman", [...global, "--log-level", "debug", ...pullArgs, reference], {
+      env,
+      timeoutMs: options.timeoutMs,
+    });
     const requests = checkMirrorUsed(pulled.stderr, options.mirror);
-    const inspected = await run("podman", [...global, "image", "inspect", reference], { env, timeoutMs: options.timeoutMs });
+    const inspected = await run("podman", [...global, "image", "inspect", reference], {
+      env,
+      timeoutMs: options.timeoutMs,
+    });
     const [image] = JSON.parse(inspected.stdout.toString("utf8")) as ImageInspect[];
     if (image === undefined) throw new ClientError(`podman pulled ${reference} but cannot inspect it`);
     return {
-      imageId: image.Id, digest: image.Digest, repoDigests: image.RepoDigests ?? [], configDigest: `sha256:${image.Id}`,
-      diffIds: image.RootFS.Layers ?? [], requests, ms: pulled.ms,
+      imageId: image.Id,
+      digest: image.Digest,
+      repoDigests: image.RepoDigests ?? [],
+      configDigest: `sha256:${image.Id}`,
+      diffIds: image.RootFS.Layers ?? [],
+      requests,
+      ms: pulled.ms,
     };
   } finally {
     await removeDir(dir);
@@ -81,36 +98,75 @@ export async function pull(options: PodmanOptions): Promise<PodmanResult> {
 }
 
 /** Writes registries.conf, containers.conf, storage.conf and the policy; returns the global flags and environment. */
-async function configure(dir: string, runDir: string, options: PodmanOptions): Promise<{ global: string[]; env: NodeJS.ProcessEnv }> {
+async function configure(
+  dir: string,
+  runDir: string,
+  options: PodmanOptions,
+): Promise<{ global: string[]; env: NodeJS.ProcessEnv }> {
   const path = (name: string): string => (name === "runroot" || name === "tmp" ? join(runDir, name) : join(dir, name));
   await Promise.all(["root", "runroot", "tmp", "networks"].map((name) => mkdir(path(name))));
   await makeCertDir(path("certs"), options.caCertPath);
   const registry = options.registry ?? "docker.io";
   const location = options.mirrorPath === undefined ? options.mirror : `${options.mirror}/${options.mirrorPath}`;
-  await writeFile(path("registries.conf"), [
-    "unqualified-search-registries = []",
-    "[[registry]]", `prefix = ${JSON.stringify(registry)}`, `location = ${JSON.stringify(registry)}`,
-    "[[registry.mirror]]", `location = ${JSON.stringify(location)}`, "",
-  ].join("\n"));
+  await writeFile(
+    path("registries.conf"),
+    [
+      "unqualified-search-registries = []",
+      "[[registry]]",
+      `prefix = ${JSON.stringify(registry)}`,
+      `location = ${JSON.stringify(registry)}`,
+      "[[registry.mirror]]",
+      `location = ${JSON.stringify(location)}`,
+      "",
+    ].join("\n"),
+  );
   // File locks under tmp_dir instead of the shared-memory segment every root podman shares (/dev/shm/libpod_lock).
-  await writeFile(path("containers.conf"), [
-    "[engine]", 'cgroup_manager = "cgroupfs"', 'events_logger = "file"', 'lock_type = "file"', `tmp_dir = ${JSON.stringify(path("tmp"))}`,
-    "[network]", `network_config_dir = ${JSON.stringify(path("networks"))}`, "",
-  ].join("\n"));
+  await writeFile(
+    path("containers.conf"),
+    [
+      "[engine]",
+      'cgroup_manager = "cgroupfs"',
+      'events_logger = "file"',
+      'lock_type = "file"',
+      `tmp_dir = ${JSON.stringify(path("tmp"))}`,
+      "[network]",
+      `network_config_dir = ${JSON.stringify(path("networks"))}`,
+      "",
+    ].join("\n"),
+  );
   // An empty storage.conf is refused; this one says what the flags below say, so /etc/containers/storage.conf is unused.
-  await writeFile(path("storage.conf"), [
-    "[storage]", 'driver = "vfs"', `graphroot = ${JSON.stringify(path("root"))}`, `runroot = ${JSON.stringify(path("runroot"))}`, "",
-  ].join("\n"));
+  await writeFile(
+    path("storage.conf"),
+    [
+      "[storage]",
+      'driver = "vfs"',
+      `graphroot = ${JSON.stringify(path("root"))}`,
+      `runroot = ${JSON.stringify(path("runroot"))}`,
+      "",
+    ].join("\n"),
+  );
   await writeFile(path("auth.json"), JSON.stringify(authFile(options)));
   await writeFile(path("policy.json"), JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
   const global = [
-    "--root", path("root"), "--runroot", path("runroot"), "--tmpdir", path("tmp"), "--storage-driver", "vfs",
-    "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+    "--root",
+    path("root"),
+    "--runroot",
+    path("runroot"),
+    "--tmpdir",
+    path("tmp"),
+    "--storage-driver",
+    "vfs",
+    "--cgroup-manager",
+    "cgroupfs",
+    "--events-backend",
+    "file",
   ];
   const env = {
     ...process.env,
-    CONTAINERS_REGISTRIES_CONF: path("registries.conf"), CONTAINERS_CONF: path("containers.conf"),
-    CONTAINERS_STORAGE_CONF: path("storage.conf"), REGISTRY_AUTH_FILE: path("auth.json"),
+    CONTAINERS_REGISTRIES_CONF: path("registries.conf"),
+    CONTAINERS_CONF: path("containers.conf"),
+    CONTAINERS_STORAGE_CONF: path("storage.conf"),
+    REGISTRY_AUTH_FILE: path("auth.json"),
   };
   return { global, env };
 }
@@ -133,7 +189,8 @@ function authFile(options: PodmanOptions): { auths: Record<string, { auth: strin
 function checkMirrorUsed(debugLog: string, mirror: string): string[] {
   const requests = [...debugLog.matchAll(/msg="(?:GET|HEAD) (https?:\/\/[^"\s]+)"/g)].map((match) => match[1]!);
   const elsewhere = requests.filter((url) => new URL(url).host !== mirror);
-  if (elsewhere.length > 0) throw new ClientError(`podman contacted ${elsewhere.join(", ")} besides the mirror ${mirror}`);
+  if (elsewhere.length > 0)
+    throw new ClientError(`podman contacted ${elsewhere.join(", ")} besides the mirror ${mirror}`);
   if (!requests.some((url) => url.includes("/manifests/"))) {
     throw new ClientError(`podman fetched no manifest from the mirror ${mirror}; its requests: ${requests.join(", ")}`);
   }

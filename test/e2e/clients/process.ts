@@ -2,7 +2,7 @@
  * Runs the real clients and their daemons: every call is bounded in time, runs in a process group of its own (so a
  * timeout also ends whatever the client started), and fails with the client's own stderr.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
 
@@ -138,15 +138,23 @@ export async function startDaemon(command: string, args: string[], options: Daem
   }
 }
 
-async function waitUntilReady(command: string, child: ChildProcess, options: DaemonOptions, log: () => string): Promise<void> {
+async function waitUntilReady(
+  command: string,
+  child: ChildProcess,
+  options: DaemonOptions,
+  log: () => string,
+): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new ClientError(`${command} exited with ${child.exitCode ?? child.signalCode} while starting:\n${tail(log())}`);
+      throw new ClientError(
+        `${command} exited with ${child.exitCode ?? child.signalCode} while starting:\n${tail(log())}`,
+      );
     }
     if (await options.ready().catch(() => false)) return;
-    if (Date.now() > deadline) throw new ClientError(`${command} was not ready after ${timeoutMs / 1000} s:\n${tail(log())}`);
+    if (Date.now() > deadline)
+      throw new ClientError(`${command} was not ready after ${timeoutMs / 1000} s:\n${tail(log())}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

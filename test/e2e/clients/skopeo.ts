@@ -6,8 +6,18 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
-  CONTAINERS_IMAGE_HOST_PATHS, makeCertDir, makeScratch, readStoredImages, removeDir, sha256, trackNewPaths, verifyBlobDir,
-  type BlobFiles, type ClientOptions, type Credentials, type StoredImage,
+  type BlobFiles,
+  type ClientOptions,
+  CONTAINERS_IMAGE_HOST_PATHS,
+  type Credentials,
+  makeCertDir,
+  makeScratch,
+  readStoredImages,
+  removeDir,
+  type StoredImage,
+  sha256,
+  trackNewPaths,
+  verifyBlobDir,
 } from "./common";
 import { missingCommand, run } from "./process";
 
@@ -63,7 +73,11 @@ export function skipReason(): string | null {
 export async function inspect(options: SkopeoOptions): Promise<InspectResult> {
   return withScratch(options, async (dir, global) => {
     const args = [...global, "inspect", "--raw", ...tlsArgs("", options, dir), ...credsArgs("", options.creds)];
-    const result = await run("skopeo", [...args, `docker://${options.mirror}/${options.reference}`], runOptions(options, dir));
+    const result = await run(
+      "skopeo",
+      [...args, `docker://${options.mirror}/${options.reference}`],
+      runOptions(options, dir),
+    );
     const raw = result.stdout;
     return { raw, digest: sha256(raw), mediaType: mediaTypeOf(raw), ms: result.ms };
   });
@@ -75,10 +89,14 @@ export async function copy(options: CopyOptions): Promise<CopyResult> {
     const format = options.destination ?? "dir";
     const target = join(dir, "image");
     const args = [
-      ...global, "copy", ...tlsArgs("src-", options, dir), ...credsArgs("src-", options.creds),
+      ...global,
+      "copy",
+      ...tlsArgs("src-", options, dir),
+      ...credsArgs("src-", options.creds),
       ...(options.all === true ? ["--all"] : []),
       ...(options.retryTimes !== undefined ? ["--retry-times", String(options.retryTimes)] : []),
-      `docker://${options.mirror}/${options.reference}`, `${format}:${target}`,
+      `docker://${options.mirror}/${options.reference}`,
+      `${format}:${target}`,
     ];
     const result = await run("skopeo", args, runOptions(options, dir));
     const { digest, blobs } = format === "dir" ? await readDirLayout(target) : await readOciLayout(target);
@@ -98,7 +116,14 @@ async function withScratch<T>(options: SkopeoOptions, body: (dir: string, global
     await mkdir(join(dir, "tmp"));
     await writeFile(join(dir, "policy.json"), JSON.stringify({ default: [{ type: "insecureAcceptAnything" }] }));
     await writeFile(join(dir, "registries.conf"), "");
-    const global = ["--policy", join(dir, "policy.json"), "--registries.d", join(dir, "registries.d"), "--tmpdir", join(dir, "tmp")];
+    const global = [
+      "--policy",
+      join(dir, "policy.json"),
+      "--registries.d",
+      join(dir, "registries.d"),
+      "--tmpdir",
+      join(dir, "tmp"),
+    ];
     if (options.overrideArch !== undefined) global.push("--override-arch", options.overrideArch);
     return await body(dir, global);
   } finally {
@@ -108,7 +133,11 @@ async function withScratch<T>(options: SkopeoOptions, body: (dir: string, global
 }
 
 function runOptions(options: SkopeoOptions, dir: string) {
-  const env = { ...process.env, CONTAINERS_REGISTRIES_CONF: join(dir, "registries.conf"), REGISTRY_AUTH_FILE: join(dir, "auth.json") };
+  const env = {
+    ...process.env,
+    CONTAINERS_REGISTRIES_CONF: join(dir, "registries.conf"),
+    REGISTRY_AUTH_FILE: join(dir, "auth.json"),
+  };
   return { env, timeoutMs: options.timeoutMs };
 }
 
@@ -140,7 +169,9 @@ async function readDirLayout(target: string): Promise<{ digest: string; blobs: B
 
 /** The `oci:` transport: everything under blobs/sha256, and index.json names the top manifest. */
 async function readOciLayout(target: string): Promise<{ digest: string; blobs: BlobFiles }> {
-  const blobs = await verifyBlobDir(join(target, "blobs", "sha256"), (name) => (HEX.test(name) ? `sha256:${name}` : undefined));
+  const blobs = await verifyBlobDir(join(target, "blobs", "sha256"), (name) =>
+    HEX.test(name) ? `sha256:${name}` : undefined,
+  );
   const index = JSON.parse(await readFile(join(target, "index.json"), "utf8")) as { manifests: { digest: string }[] };
   const digest = index.manifests[0]?.digest;
   if (digest === undefined) throw new Error(`skopeo wrote no manifest into ${target}/index.json`);

@@ -1,6 +1,6 @@
 /** A containerd shared by the tests of one describe block: started before them, stopped after them. */
 import { afterAll, beforeAll } from "vitest";
-import { startContainerd, type Containerd } from "../clients/containerd";
+import { type Containerd, startContainerd } from "../clients/containerd";
 
 /** Registers the hooks; the returned function gives the running daemon inside a test. */
 export function containerdForSuite(workDir: () => string): () => Containerd {

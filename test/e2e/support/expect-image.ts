@@ -15,7 +15,9 @@ export function expectSameImage(stored: StoredImage, pushed: ImageManifest): voi
 
 /** The pushed image manifest for an architecture (the only one, for a single-platform image). */
 export function manifestFor(image: FixtureImage, architecture?: string): ImageManifest {
-  const found = architecture ? image.manifests.find((m) => m.platform.architecture === architecture) : image.manifests[0];
+  const found = architecture
+    ? image.manifests.find((m) => m.platform.architecture === architecture)
+    : image.manifests[0];
   if (!found) throw new Error(`${image.repository} has no ${architecture} image`);
   return found;
 }

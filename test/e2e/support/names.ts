@@ -20,7 +20,9 @@ const HOSTS_FILE = "/etc/hosts";
 
 /** The names /etc/hosts does not map to 127.0.0.1 yet. */
 function unmapped(): string[] {
-  const lines = readFileSync(HOSTS_FILE, "utf8").split("\n").map((line) => line.replace(/#.*/, "").trim().split(/\s+/));
+  const lines = readFileSync(HOSTS_FILE, "utf8")
+    .split("\n")
+    .map((line) => line.replace(/#.*/, "").trim().split(/\s+/));
   return NAMES.filter((name) => !lines.some(([ip, ...names]) => ip === "127.0.0.1" && names.includes(name)));
 }
 
@@ -36,5 +38,8 @@ export function ensureNames(): void {
   const missing = unmapped();
   if (missing.length === 0) return;
   const text = readFileSync(HOSTS_FILE, "utf8");
-  appendFileSync(HOSTS_FILE, `${text.endsWith("\n") ? "" : "\n"}127.0.0.1 ${missing.join(" ")} # edgehub e2e (test/e2e/support/names.ts)\n`);
+  appendFileSync(
+    HOSTS_FILE,
+    `${text.endsWith("\n") ? "" : "\n"}127.0.0.1 ${missing.join(" ")} # edgehub e2e (test/e2e/support/names.ts)\n`,
+  );
 }

@@ -18,7 +18,8 @@ export class PrerequisiteReporter implements Reporter {
     if (at < 0) return;
     const key = log.taskId ?? "";
     const reasons = this.#reasons.get(key) ?? new Set<string>();
-    for (const line of log.content.slice(at).split("\n")) if (line.startsWith(SKIP_MARK)) reasons.add(line.slice(SKIP_MARK.length).trim());
+    for (const line of log.content.slice(at).split("\n"))
+      if (line.startsWith(SKIP_MARK)) reasons.add(line.slice(SKIP_MARK.length).trim());
     this.#reasons.set(key, reasons);
   }
 
@@ -33,7 +34,9 @@ export class PrerequisiteReporter implements Reporter {
       total += skipped;
       lines.push(`  ${relative(process.cwd(), module.moduleId)}: ${skipped} skipped (${reasons.join("; ")})`);
     }
-    console.log(`\n${total} tests skipped for missing prerequisites (CI=true makes these fail):\n${lines.join("\n")}\n`);
+    console.log(
+      `\n${total} tests skipped for missing prerequisites (CI=true makes these fail):\n${lines.join("\n")}\n`,
+    );
   }
 }
 

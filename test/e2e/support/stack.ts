@@ -9,10 +9,10 @@ import { mkdir, readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startSecondUpstream, startUpstream, type LogEntry, type SecondUpstream, type Upstream } from "../upstream";
+import { type LogEntry, type SecondUpstream, startSecondUpstream, startUpstream, type Upstream } from "../upstream";
 import { ensureNames, GHCR_SUBDOMAIN, MIRROR_DOMAIN } from "./names";
 import { makeCertificate } from "./tls";
-import { startWorker, type RunningWorker } from "./worker";
+import { type RunningWorker, startWorker } from "./worker";
 
 /** Where e2e runs keep their files (gitignored); the upstream's image cache there is reused across runs. */
 export const ARTIFACTS = fileURLToPath(new URL("../.artifacts", import.meta.url));
@@ -34,11 +34,20 @@ export interface Stack {
 /** Starts upstream and Worker; `name` separates the work dirs of suites that run one after another. */
 export async function startStack(
   name: string,
-  options: { largeMb?: number; vars?: Record<string, string>; logLevel?: "warn" | "log"; second?: boolean; dnsNames?: string[] } = {},
+  options: {
+    largeMb?: number;
+    vars?: Record<string, string>;
+    logLevel?: "warn" | "log";
+    second?: boolean;
+    dnsNames?: string[];
+  } = {},
 ): Promise<Stack> {
   const workDir = join(ARTIFACTS, name);
   await mkdir(workDir, { recursive: true });
-  const upstream = await startUpstream({ workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`), ...(options.largeMb ? { largeMb: options.largeMb } : {}) });
+  const upstream = await startUpstream({
+    workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`),
+    ...(options.largeMb ? { largeMb: options.largeMb } : {}),
+  });
   let second: SecondUpstream | undefined;
   try {
     const upstreams: Record<string, { registry: string; realm?: string; index?: string; hosts?: string[] }> = {
@@ -50,7 +59,13 @@ export async function startStack(
       upstreams.ghcr = { registry: second.registryUrl, hosts: ["ghcr.io"] };
       ensureNames();
     }
-    const dns = [...new Set(["localhost", ...(second === undefined ? [] : [MIRROR_DOMAIN, GHCR_SUBDOMAIN]), ...(options.dnsNames ?? [])])];
+    const dns = [
+      ...new Set([
+        "localhost",
+        ...(second === undefined ? [] : [MIRROR_DOMAIN, GHCR_SUBDOMAIN]),
+        ...(options.dnsNames ?? []),
+      ]),
+    ];
     const cert = makeCertificate(workDir, "worker", undefined, dns);
     const worker = await startWorker({
       vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },
@@ -59,7 +74,10 @@ export async function startStack(
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
     });
     const port = worker.host.split(":")[1]!;
-    const names = second === undefined ? { bare: worker.host, ghcr: worker.host } : { bare: `${MIRROR_DOMAIN}:${port}`, ghcr: `${GHCR_SUBDOMAIN}:${port}` };
+    const names =
+      second === undefined
+        ? { bare: worker.host, ghcr: worker.host }
+        : { bare: `${MIRROR_DOMAIN}:${port}`, ghcr: `${GHCR_SUBDOMAIN}:${port}` };
     return {
       upstream,
       ...(second === undefined ? {} : { second }),
@@ -100,7 +118,11 @@ export function workerRequests(stack: Stack, from = 0): WorkerRequest[] {
 }
 
 /** Asks the Worker directly (trusting its certificate), for a status and a header, without reading a body. */
-export async function askWorker(stack: Stack, method: string, path: string): Promise<{ status: number; xCache: string | undefined }> {
+export async function askWorker(
+  stack: Stack,
+  method: string,
+  path: string,
+): Promise<{ status: number; xCache: string | undefined }> {
   const ca = await readFile(stack.caCertPath);
   return new Promise((resolve, reject) => {
     const req = request(`${stack.worker.origin}${path}`, { method, ca }, (res) => {

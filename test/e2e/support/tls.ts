@@ -15,14 +15,38 @@ export interface Certificate {
 }
 
 /** Makes a self-signed RSA certificate valid for the given IPs and DNS names (one day). */
-export function makeCertificate(dir: string, name: string, ips: string[] = ["127.0.0.1"], dns: string[] = ["localhost"]): Certificate {
+export function makeCertificate(
+  dir: string,
+  name: string,
+  ips: string[] = ["127.0.0.1"],
+  dns: string[] = ["localhost"],
+): Certificate {
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
   const san = [...ips.map((ip) => `IP:${ip}`), ...dns.map((d) => `DNS:${d}`)].join(",");
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "1",
-    "-keyout", keyPath, "-out", certPath, "-subj", `/CN=edgehub-${name}`,
-    "-addext", `subjectAltName=${san}`, "-addext", "basicConstraints=critical,CA:TRUE",
-  ], { stdio: "pipe" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-sha256",
+      "-days",
+      "1",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-subj",
+      `/CN=edgehub-${name}`,
+      "-addext",
+      `subjectAltName=${san}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+    ],
+    { stdio: "pipe" },
+  );
   return { certPath, keyPath, certPem: readFileSync(certPath, "utf8"), keyPem: readFileSync(keyPath, "utf8") };
 }

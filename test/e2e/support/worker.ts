@@ -4,7 +4,7 @@
  * plain HTTP, because the local runtime terminates TLS in Node at about half the speed it streams, while in
  * production Cloudflare's edge terminates TLS before the Worker.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
@@ -42,7 +42,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...process.env,
       PORT: String(port),
       HOST: "127.0.0.1",
-      ...(options.keyPath && options.certPath ? { EDGEHUB_HTTPS_KEY: options.keyPath, EDGEHUB_HTTPS_CERT: options.certPath } : {}),
+      ...(options.keyPath && options.certPath
+        ? { EDGEHUB_HTTPS_KEY: options.keyPath, EDGEHUB_HTTPS_CERT: options.certPath }
+        : {}),
       EDGEHUB_VARS: JSON.stringify(options.vars),
       EDGEHUB_LOG_LEVEL: options.logLevel ?? "log",
       ...(options.r2 ? { EDGEHUB_R2_BUCKET: "edgehub-local" } : {}),
@@ -54,7 +56,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await waitFor(() => output.includes("edgehub listening on"), child, () => output, 60_000);
+  await waitFor(
+    () => output.includes("edgehub listening on"),
+    child,
+    () => output,
+    60_000,
+  );
   return {
     origin: `${options.keyPath ? "https" : "http"}://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
@@ -64,7 +71,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
 }
 
-async function waitFor(ready: () => boolean, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+async function waitFor(
+  ready: () => boolean,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ready()) {
     if (child.exitCode !== null) throw new Error(`the Worker exited with ${child.exitCode}:\n${output()}`);

@@ -2,13 +2,13 @@
  * A content-addressed directory of fixture blobs (`blobs/sha256/<hex>`). Layers stream from tar through gzip to disk,
  * hashed on the way, so a large image never sits in memory.
  */
-import { createHash, randomUUID, type Hash } from "node:crypto";
+import { createHash, type Hash, randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { access, mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { tar, type TarEntry } from "./tar";
+import { type TarEntry, tar } from "./tar";
 
 /** Digest and size of a stored blob. */
 export interface StoredBlob {
@@ -32,7 +32,14 @@ export class BlobStore {
 
   /** Whether every one of these blobs is on disk. */
   async has(digests: string[]): Promise<boolean> {
-    const found = await Promise.all(digests.map((d) => access(this.path(d)).then(() => true, () => false)));
+    const found = await Promise.all(
+      digests.map((d) =>
+        access(this.path(d)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
     return found.every(Boolean);
   }
 
@@ -51,8 +58,13 @@ export class BlobStore {
     const gzipHash = createHash("sha256");
     let size = 0;
     const temp = await this.#tempPath();
-    await pipeline(tar(entries), tap(tarHash), createGzip({ level }), tap(gzipHash, (n) => (size += n)),
-      createWriteStream(temp));
+    await pipeline(
+      tar(entries),
+      tap(tarHash),
+      createGzip({ level }),
+      tap(gzipHash, (n) => (size += n)),
+      createWriteStream(temp),
+    );
     const digest = `sha256:${gzipHash.digest("hex")}`;
     await this.#place(temp, digest);
     return { digest, size, diffId: `sha256:${tarHash.digest("hex")}` };

@@ -93,7 +93,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, entry: LogEntry,
     ...(range === undefined ? {} : { "Content-Range": `bytes ${start}-${end}/${size}` }),
   });
   if (req.method === "HEAD" || entry.bytes === 0) return void res.end();
-  const file = createReadStream(join(options.root, path), { start, end, highWaterMark: 1 << 20 }).on("error", () => res.destroy());
+  const file = createReadStream(join(options.root, path), { start, end, highWaterMark: 1 << 20 }).on("error", () =>
+    res.destroy(),
+  );
   options.faults.pipe(fault, file, res, entry.bytes);
 }
 

@@ -90,13 +90,15 @@ export class FaultSwitch {
     const status = STATUS[fault];
     if (status !== undefined) {
       entry.status = status;
-      const body = JSON.stringify({ errors: [{ code: status === 429 ? "TOOMANYREQUESTS" : "UNAVAILABLE", message: `injected ${fault}` }] });
+      const body = JSON.stringify({
+        errors: [{ code: status === 429 ? "TOOMANYREQUESTS" : "UNAVAILABLE", message: `injected ${fault}` }],
+      });
       if (status === 429) res.setHeader("Retry-After", "1");
       reply(res, status, body);
     } else if (fault === "hang-before-headers") {
       this.#held.add(res);
     } else {
-      const location = fault === "redirect-loop" ? req.url ?? "/" : `${this.strangerUrl}${req.url ?? "/"}`;
+      const location = fault === "redirect-loop" ? (req.url ?? "/") : `${this.strangerUrl}${req.url ?? "/"}`;
       entry.status = fault === "redirect-loop" ? 302 : 307;
       res.writeHead(entry.status, { Location: location, "Content-Length": 0 });
       res.end();

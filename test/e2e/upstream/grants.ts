@@ -14,14 +14,25 @@ export type Visibility = (repository: string) => "public" | "private" | undefine
 
 /** Parses `type:name:actions` scopes; each value may hold several, space separated. Malformed ones are dropped. */
 export function parseScopes(values: string[]): Access[] {
-  return values.flatMap((value) => value.split(" ")).flatMap((scope) => {
-    const first = scope.indexOf(":");
-    const last = scope.lastIndexOf(":");
-    if (first <= 0 || last === first) return [];
-    // A resource type may carry a class, as in "repository(plugin)"; the class does not change the grant.
-    const type = scope.slice(0, first).replace(/\(.*\)$/, "");
-    return [{ type, name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(",").filter(Boolean) }];
-  });
+  return values
+    .flatMap((value) => value.split(" "))
+    .flatMap((scope) => {
+      const first = scope.indexOf(":");
+      const last = scope.lastIndexOf(":");
+      if (first <= 0 || last === first) return [];
+      // A resource type may carry a class, as in "repository(plugin)"; the class does not change the grant.
+      const type = scope.slice(0, first).replace(/\(.*\)$/, "");
+      return [
+        {
+          type,
+          name: scope.slice(first + 1, last),
+          actions: scope
+            .slice(last + 1)
+            .split(",")
+            .filter(Boolean),
+        },
+      ];
+    });
 }
 
 /** Grants the subset of the requested scopes that the role may have, leaving out those that end up empty. */

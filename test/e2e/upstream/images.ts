@@ -110,7 +110,11 @@ export async function buildSecondImages(cacheDir: string): Promise<SecondFixture
   return buildSet(cacheDir, "images-second.json", secondRecipes());
 }
 
-async function buildSet<N extends string>(cacheDir: string, indexName: string, set: Recipe<N>[]): Promise<Record<N, FixtureImage>> {
+async function buildSet<N extends string>(
+  cacheDir: string,
+  indexName: string,
+  set: Recipe<N>[],
+): Promise<Record<N, FixtureImage>> {
   const store = new BlobStore(cacheDir);
   const indexPath = join(cacheDir, indexName);
   const cached = await readCache<N>(indexPath, store);
@@ -134,7 +138,10 @@ export function blobPath(cacheDir: string, digest: string): string {
   return new BlobStore(cacheDir).path(digest);
 }
 
-async function readCache<N extends string>(path: string, store: BlobStore): Promise<Record<N, FixtureImage> | undefined> {
+async function readCache<N extends string>(
+  path: string,
+  store: BlobStore,
+): Promise<Record<N, FixtureImage> | undefined> {
   const text = await readFile(path, "utf8").catch(() => undefined);
   if (text === undefined) return undefined;
   const cache = JSON.parse(text) as { version: number; images: Record<N, FixtureImage> };
@@ -161,12 +168,17 @@ async function buildImage<N extends string>(store: BlobStore, recipe: Recipe<N>)
 }
 
 async function buildManifest(
-  store: BlobStore, family: Family, platform: Platform, layerEntries: TarEntry[][],
+  store: BlobStore,
+  family: Family,
+  platform: Platform,
+  layerEntries: TarEntry[][],
 ): Promise<ImageManifest> {
-  const layers = await Promise.all(layerEntries.map(async (entries) => ({
-    ...(await store.writeLayer(entries, deflateLevel(entries))),
-    mediaType: family.layer,
-  })));
+  const layers = await Promise.all(
+    layerEntries.map(async (entries) => ({
+      ...(await store.writeLayer(entries, deflateLevel(entries))),
+      mediaType: family.layer,
+    })),
+  );
   const config = withType(await store.writeBytes(Buffer.from(imageConfig(platform, layers))), family.config);
   const manifest = serialize({
     schemaVersion: 2,
@@ -190,7 +202,13 @@ function imageConfig(platform: Platform, layers: Layer[]): string {
 }
 
 /** A single-platform image for this host. */
-function plain<N extends string>(name: N, repository: string, tag: string, layers: TarEntry[][], family = DOCKER): Recipe<N> {
+function plain<N extends string>(
+  name: N,
+  repository: string,
+  tag: string,
+  layers: TarEntry[][],
+  family = DOCKER,
+): Recipe<N> {
   const host: Platform = { os: "linux", architecture: hostArchitecture() };
   return { name, repository, tag, family, index: false, platforms: [{ platform: host, layers }] };
 }
@@ -201,19 +219,36 @@ function plain<N extends string>(name: N, repository: string, tag: string, layer
  */
 function secondRecipes(): Recipe<SecondFixtureName>[] {
   return [
-    plain("tool", "acme/tool", "1.0", [
-      [dir("etc"), file("etc/tool-release", "acme tool 1.0 (edgehub ghcr fixture)\n")],
-      [dir("bin"), file("bin/tool", "#!/bin/sh\necho hello from the ghcr fixture\n", 0o755)],
-      [dir("share"), file("share/README", "three layers, OCI media types\n")],
-    ], OCI),
-    plain("secret", "acme/private-tool", "1.0", [[file("secret.txt", "only the ghcr tester may read this\n", 0o600)]], OCI),
+    plain(
+      "tool",
+      "acme/tool",
+      "1.0",
+      [
+        [dir("etc"), file("etc/tool-release", "acme tool 1.0 (edgehub ghcr fixture)\n")],
+        [dir("bin"), file("bin/tool", "#!/bin/sh\necho hello from the ghcr fixture\n", 0o755)],
+        [dir("share"), file("share/README", "three layers, OCI media types\n")],
+      ],
+      OCI,
+    ),
+    plain(
+      "secret",
+      "acme/private-tool",
+      "1.0",
+      [[file("secret.txt", "only the ghcr tester may read this\n", 0o600)]],
+      OCI,
+    ),
   ];
 }
 
 function recipes(largeMb: number): Recipe<FixtureName>[] {
   const perLayer = Math.max(1, Math.floor((largeMb * MIB) / LARGE_LAYERS));
-  const part = (i: number): TarEntry =>
-    ({ kind: "file", path: `data/part-${i}.bin`, mode: 0o644, size: perLayer, body: noise(`large/${i}`, perLayer) });
+  const part = (i: number): TarEntry => ({
+    kind: "file",
+    path: `data/part-${i}.bin`,
+    mode: 0o644,
+    size: perLayer,
+    body: noise(`large/${i}`, perLayer),
+  });
   return [
     plain("alpine", "library/alpine", "latest", [
       [dir("etc"), file("etc/os-release", 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.99.0\n')],
@@ -223,9 +258,18 @@ function recipes(largeMb: number): Recipe<FixtureName>[] {
       [dir("opt"), dir("opt/bitnami"), file("opt/bitnami/VERSION", "redis 7.0.0 (edgehub fixture)\n")],
     ]),
     plain("secret", "private/secret", "1", [[file("secret.txt", "only the tester may read this\n", 0o600)]]),
-    plain("large", "library/large", "latest", Array.from({ length: LARGE_LAYERS }, (_, i) => [dir("data"), part(i)])),
+    plain(
+      "large",
+      "library/large",
+      "latest",
+      Array.from({ length: LARGE_LAYERS }, (_, i) => [dir("data"), part(i)]),
+    ),
     {
-      name: "multi", repository: "library/multi", tag: "latest", family: OCI, index: true,
+      name: "multi",
+      repository: "library/multi",
+      tag: "latest",
+      family: OCI,
+      index: true,
       platforms: ["amd64", "arm64"].map((architecture) => ({
         platform: { os: "linux", architecture },
         layers: [[dir("etc"), file("etc/arch", `${architecture}\n`)]],

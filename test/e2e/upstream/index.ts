@@ -10,19 +10,29 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { makeCertificate } from "../support/tls";
 import { startCdn } from "./cdn";
+import { type FaultRule, FaultSwitch, startStranger } from "./faults";
 import type { Visibility } from "./grants";
-import { FaultSwitch, startStranger, type FaultRule } from "./faults";
 import { buildImages, buildSecondImages, type FixtureImage, type Fixtures, type SecondFixtures } from "./images";
-import { RequestLog, type LogEntry } from "./log";
+import { type LogEntry, RequestLog } from "./log";
 import { pushImages } from "./push";
 import { startRegistry } from "./registry";
 import { startSearchIndex } from "./search-index";
-import { startTokenServer, type Account } from "./token-server";
+import { type Account, startTokenServer } from "./token-server";
 
-export type { Blob, FixtureImage, FixtureName, Fixtures, ImageManifest, Layer, Platform, SecondFixtureName, SecondFixtures } from "./images";
+export type { Fault, FaultRule, FaultyServer } from "./faults";
+export type {
+  Blob,
+  FixtureImage,
+  FixtureName,
+  Fixtures,
+  ImageManifest,
+  Layer,
+  Platform,
+  SecondFixtureName,
+  SecondFixtures,
+} from "./images";
 export { blobsOf } from "./images";
 export { decodeClaims } from "./jwt";
-export type { Fault, FaultRule, FaultyServer } from "./faults";
 export type { LogEntry, ServerName } from "./log";
 
 /** How to start the upstream. */
@@ -88,13 +98,19 @@ interface Identity {
 
 /** Docker Hub: auth.docker.io signs tokens for the service registry.docker.io. */
 const HUB: Identity = {
-  issuer: "auth.test", service: "registry.test", tester: { username: "tester", password: "s3cret", role: "tester" },
-  privatePrefix: "private/", index: true,
+  issuer: "auth.test",
+  service: "registry.test",
+  tester: { username: "tester", password: "s3cret", role: "tester" },
+  privatePrefix: "private/",
+  index: true,
 };
 /** ghcr.io: its own token service (ghcr.io/token) and service name; its accounts are not Docker Hub's. */
 const SECOND: Identity = {
-  issuer: "ghcr-auth.test", service: "ghcr.test", tester: { username: "octocat", password: "ghcr-s3cret", role: "tester" },
-  privatePrefix: "acme/private-", index: false,
+  issuer: "ghcr-auth.test",
+  service: "ghcr.test",
+  tester: { username: "octocat", password: "ghcr-s3cret", role: "tester" },
+  privatePrefix: "acme/private-",
+  index: false,
 };
 
 /** The directories of one run under the work directory. */
@@ -115,7 +131,9 @@ export async function startSecondUpstream(options: Omit<UpstreamOptions, "largeM
 }
 
 async function startWorld<I extends Record<string, FixtureImage>>(
-  options: UpstreamOptions, identity: Identity, build: (cacheDir: string) => Promise<I>,
+  options: UpstreamOptions,
+  identity: Identity,
+  build: (cacheDir: string) => Promise<I>,
 ): Promise<Upstream<I>> {
   const workDir = resolve(options.workDir);
   const dirs: Dirs = { cache: join(workDir, "images"), storage: join(workDir, "registry"), run: "" };
@@ -137,7 +155,11 @@ async function startWorld<I extends Record<string, FixtureImage>>(
 
 /** Starts the token server, the CDN and the registry (registering how to stop each), then pushes the fixtures. */
 async function startParts(
-  dirs: Dirs, images: FixtureImage[], identity: Identity, options: UpstreamOptions, stops: (() => Promise<void>)[],
+  dirs: Dirs,
+  images: FixtureImage[],
+  identity: Identity,
+  options: UpstreamOptions,
+  stops: (() => Promise<void>)[],
 ): Promise<Omit<Upstream<never>, "images" | "stop">> {
   const log = new RequestLog();
   const admin: Account = { username: "admin", password: randomBytes(16).toString("hex"), role: "admin" };
@@ -151,20 +173,37 @@ async function startParts(
   const faults = new FaultSwitch(stranger.url);
   stops.push(async () => faults.clear());
   const tokens = await startTokenServer({
-    cert, issuer: identity.issuer, service: identity.service, accounts: [identity.tester, admin], log, faults,
-    visibility, ttlSeconds: options.tokenTtlSeconds,
+    cert,
+    issuer: identity.issuer,
+    service: identity.service,
+    accounts: [identity.tester, admin],
+    log,
+    faults,
+    visibility,
+    ttlSeconds: options.tokenTtlSeconds,
   });
   stops.push(tokens.stop);
   const cdn = await startCdn({ root: dirs.storage, secret: randomBytes(32), log, faults });
   stops.push(cdn.stop);
   const registry = await startRegistry({
-    runDir: dirs.run, storageRoot: dirs.storage, realm: tokens.realm, service: identity.service, issuer: identity.issuer,
-    rootCertPath: cert.certPath, cdnUrl: cdn.url, signLocation: (location) => cdn.sign(location), log, faults,
+    runDir: dirs.run,
+    storageRoot: dirs.storage,
+    realm: tokens.realm,
+    service: identity.service,
+    issuer: identity.issuer,
+    rootCertPath: cert.certPath,
+    cdnUrl: cdn.url,
+    signLocation: (location) => cdn.sign(location),
+    log,
+    faults,
   });
   stops.push(registry.stop);
   let indexUrl = "";
   if (identity.index) {
-    const index = await startSearchIndex({ repositories: [...repositories].filter((name) => visibility(name) === "public"), log });
+    const index = await startSearchIndex({
+      repositories: [...repositories].filter((name) => visibility(name) === "public"),
+      log,
+    });
     stops.push(index.stop);
     indexUrl = index.url;
   }
@@ -174,16 +213,24 @@ async function startParts(
   await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, images);
   log.reset();
   return {
-    ...auth, issuer: identity.issuer, registryUrl: registry.url, cdnUrl: cdn.url, indexUrl, registryLogPath: registry.logPath,
+    ...auth,
+    issuer: identity.issuer,
+    registryUrl: registry.url,
+    cdnUrl: cdn.url,
+    indexUrl,
+    registryLogPath: registry.logPath,
     users: { tester: { username: identity.tester.username, password: identity.tester.password } },
-    log: () => log.entries(), resetLog: () => log.reset(),
+    log: () => log.entries(),
+    resetLog: () => log.reset(),
     faults: { set: (rule) => faults.set(rule), clear: () => faults.clear() },
   };
 }
 
 /** Asks the token server for a token the GET way (HTTP Basic credentials when a user is given). */
 export async function fetchToken(
-  upstream: Pick<Upstream, "realmUrl" | "service">, scopes: string[], user?: Credentials,
+  upstream: Pick<Upstream, "realmUrl" | "service">,
+  scopes: string[],
+  user?: Credentials,
 ): Promise<string> {
   const url = new URL(upstream.realmUrl);
   url.searchParams.set("service", upstream.service);

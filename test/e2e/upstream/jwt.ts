@@ -3,7 +3,7 @@
  * carries the signing certificate, which the registry checks against `auth.token.rootcertbundle`.
  * https://distribution.github.io/distribution/spec/auth/jwt/
  */
-import { createPrivateKey, randomUUID, sign, X509Certificate, type KeyObject } from "node:crypto";
+import { createPrivateKey, type KeyObject, randomUUID, sign, X509Certificate } from "node:crypto";
 import type { Certificate } from "../support/tls";
 
 /** One granted resource, as in the token's `access` claim. */

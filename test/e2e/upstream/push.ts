@@ -4,10 +4,10 @@
  * https://github.com/opencontainers/distribution-spec/blob/v1.0.1/spec.md#push
  */
 import { createReadStream } from "node:fs";
-import { request, type IncomingHttpHeaders } from "node:http";
+import { type IncomingHttpHeaders, request } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { blobPath, blobsOf, type Blob, type FixtureImage } from "./images";
+import { type Blob, blobPath, blobsOf, type FixtureImage } from "./images";
 
 /** Where and how to push. */
 export interface PushTarget {

@@ -4,12 +4,12 @@
  * log is written asynchronously to a pipe, so counting from it would race the test), and signs the blob redirects
  * the registry's `redirect` storage middleware makes, as Docker Hub's CDN URLs are signed.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { Agent, createServer, request } from "node:http";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { Agent, createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FaultSwitch } from "./faults";
@@ -134,7 +134,9 @@ function probe(socketPath: string): Promise<number | undefined> {
     request({ socketPath, path: "/v2/", method: "GET" }, (res) => {
       res.resume();
       resolve(res.statusCode);
-    }).on("error", () => resolve(undefined)).end();
+    })
+      .on("error", () => resolve(undefined))
+      .end();
   });
 }
 

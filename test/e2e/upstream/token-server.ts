@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import type { Certificate } from "../support/tls";
+import { type FaultSwitch, sendOversize } from "./faults";
 import { grantAccess, parseScopes, type Role, type Visibility } from "./grants";
-import { createSigner, type Access, type Signer } from "./jwt";
-import { sendOversize, type FaultSwitch } from "./faults";
+import { type Access, createSigner, type Signer } from "./jwt";
 import type { LogEntry, RequestLog } from "./log";
 import { close, listen, reply } from "./serve";
 
@@ -131,7 +131,11 @@ interface Issued {
 }
 
 function issue(
-  context: Context, account: Account | undefined, service: string, scopes: Access[], offline: boolean,
+  context: Context,
+  account: Account | undefined,
+  service: string,
+  scopes: Access[],
+  offline: boolean,
 ): Issued {
   const ttl = context.ttlSeconds ?? 300;
   const access = grantAccess(account?.role ?? "anonymous", scopes, context.visibility);
@@ -150,7 +154,9 @@ function newRefreshToken(context: Context, account: Account): string {
 
 function checkBasic(header: string, accounts: Account[]): Account | undefined {
   const given = basicCredentials(header);
-  return given === undefined ? undefined : accounts.find((a) => a.username === given.username && a.password === given.password);
+  return given === undefined
+    ? undefined
+    : accounts.find((a) => a.username === given.username && a.password === given.password);
 }
 
 function basicCredentials(header: string | undefined): { username: string; password: string } | undefined {
