@@ -23,8 +23,7 @@ export class Report {
 
   /** Prints the report and writes it to bench/results/<file> (latest.md unless told). */
   write(context: string, file = "latest.md"): string {
-    const text =
-      [`Measured ${new Date().toISOString().slice(0, 10)} on ${context}.`, ...this.sections].join("\n\n") + "\n";
+    const text = `${[`Measured ${new Date().toISOString().slice(0, 10)} on ${context}.`, ...this.sections].join("\n\n")}\n`;
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(`${RESULTS}/${file}`, text);
     console.log(text);

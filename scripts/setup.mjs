@@ -142,7 +142,7 @@ const out = [
   `Wrote [env.production] to ${configPath}: the Worker edgehub-production, on these host names only:`,
   ...hosts.map(
     (host) =>
-      `  https://${host}/  ${host === domain ? "Docker Hub, and every registry by path prefix (" + host + "/ghcr.io/owner/image)" : `the ${host.split(".")[0]} route`}`,
+      `  https://${host}/  ${host === domain ? `Docker Hub, and every registry by path prefix (${host}/ghcr.io/owner/image)` : `the ${host.split(".")[0]} route`}`,
   ),
   values.routes
     ? `as zone routes (${hosts.map((h) => `${h}/*`).join(", ")}): add a proxied DNS record for each name (any address, e.g. AAAA 100::).`

@@ -186,11 +186,7 @@ function grantScopes(scopes: string[], target: Target, config: Config): { grant:
   const granted = new Map<string, string>();
   for (const scope of scopes) {
     const named = routeScope(scope, target, config);
-    if (
-      !named ||
-      named.type !== "repository" ||
-      !named.actions.split(",").some((action) => action === "pull" || action === "*")
-    )
+    if (named?.type !== "repository" || !named.actions.split(",").some((action) => action === "pull" || action === "*"))
       continue;
     if (!isRepositoryAllowed(named.upstream, named.repository, config) || granted.size >= MAX_GRANTS) continue;
     granted.set(grantFor(registryIdentity(named.upstream), named.repository), `repository:${named.name}:pull`);

@@ -51,9 +51,10 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch(
-    (error: unknown) => (logStoreFailure(cx, error), false),
-  );
+  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => {
+    logStoreFailure(cx, error);
+    return false;
+  });
   cx.defer(landing ? fill.then(landing) : fill);
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }

@@ -139,7 +139,14 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   const [client, copy] = upstream.body.tee();
   const fill = storeTagged(cx, key, copy, digest, mediaType);
   const settle = landing;
-  cx.defer(settle ? fill.then(settle, (error: unknown) => (settle(false), Promise.reject(error))) : fill);
+  cx.defer(
+    settle
+      ? fill.then(settle, (error: unknown) => {
+          settle(false);
+          throw error;
+        })
+      : fill,
+  );
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 

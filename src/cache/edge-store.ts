@@ -57,10 +57,11 @@ export class EdgeStore {
       "cache-control": `public, max-age=${CONTENT_MAX_AGE_SECONDS}, immutable`,
     });
     if (meta.size !== undefined) headers.set("content-length", String(meta.size));
-    let size: number;
+    let size: number | undefined;
     try {
       await caches.default.put(this.url(entry), new Response(body, { headers }));
-      size = verify ? await verify() : meta.size!;
+      size = verify ? await verify() : meta.size;
+      if (size === undefined) throw new Error("a content entry needs its size or a verifier that measures it");
     } catch (error) {
       await caches.default.delete(this.url(entry)).catch(() => false);
       throw error;

@@ -3,6 +3,7 @@
  * was asked for, so `alpine` and `library/alpine`, or two repositories sharing a layer, find the same bytes. No key
  * ever holds a credential. Each name is a path used both under the Cache API's origin and as the R2 object key.
  */
+import { before } from "../core/parse";
 
 /** Digests are content addresses: blobs and manifests are kept apart only because their headers differ. */
 export type ContentKind = "blobs" | "manifests";
@@ -63,14 +64,14 @@ export async function tagKey(
 export function normalizeAccept(accept: string | null): string {
   const types = (accept ?? "")
     .split(",")
-    .map((part) => part.split(";", 1)[0]!.trim().toLowerCase())
+    .map((part) => before(part, ";").trim().toLowerCase())
     .filter(Boolean);
   return [...new Set(types)].sort().join(",");
 }
 
 /** The hash behind a digest, or undefined for an algorithm we cannot verify (such content is never stored). */
 export function digestAlgorithm(digest: string): { name: "SHA-256" | "SHA-512"; r2: "sha256" | "sha512" } | undefined {
-  return ALGORITHMS[digest.split(":", 1)[0]!];
+  return ALGORITHMS[before(digest, ":")];
 }
 
 /** Formats a hash as an OCI digest. */

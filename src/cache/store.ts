@@ -37,7 +37,9 @@ export class EdgeCache implements CacheStore {
     if (!whole || !body || size > CACHE_API_MAX_BYTES) return { status, headers, body };
     // Found in R2 but not here: keep a copy in this data centre's cache as the client reads.
     const [client, copy] = body.tee();
-    this.defer(this.edge.putContent(key, copy, { contentType: headers.get("content-type")!, size }));
+    this.defer(
+      this.edge.putContent(key, copy, { contentType: headers.get("content-type") ?? "application/octet-stream", size }),
+    );
     return { status, headers, body: client };
   }
 

@@ -4,6 +4,8 @@
  * store sees (and logs), never a warning.
  * Digest grammar: https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
  */
+
+import { before } from "../core/parse";
 import { digestAlgorithm, formatDigest } from "./keys";
 
 /** Thrown when bytes do not hash to the digest they should; the store that sees it keeps nothing. */
@@ -30,7 +32,7 @@ const READ_AT_LEAST = 256 * 1024;
  */
 export async function hashStream(body: ReadableStream<Uint8Array>, digest: string): Promise<number> {
   const algorithm = digestAlgorithm(digest);
-  if (!algorithm) throw new Error(`cannot verify ${digest.split(":", 1)[0]} digests`);
+  if (!algorithm) throw new Error(`cannot verify ${before(digest, ":")} digests`);
   const hasher = new crypto.DigestStream(algorithm.name);
   const writer = hasher.getWriter();
   let bytes = 0;
@@ -45,7 +47,7 @@ export async function hashStream(body: ReadableStream<Uint8Array>, digest: strin
     await writer.abort(error).catch(() => undefined);
     throw error;
   }
-  const actual = formatDigest(digest.split(":", 1)[0]!, await hasher.digest);
+  const actual = formatDigest(before(digest, ":"), await hasher.digest);
   if (actual !== digest) throw new DigestMismatch(digest, actual, bytes);
   return bytes;
 }
@@ -101,7 +103,7 @@ export async function readVerified(
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  const algorithmName = expected ? expected.split(":", 1)[0]! : "sha256";
+  const algorithmName = expected ? before(expected, ":") : "sha256";
   const algorithm = digestAlgorithm(`${algorithmName}:`);
   if (!algorithm) throw new Error(`cannot verify ${algorithmName} digests`);
   const digest = formatDigest(algorithmName, await crypto.subtle.digest(algorithm.name, bytes));

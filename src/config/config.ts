@@ -93,10 +93,12 @@ export function parseConfig(env: Env): Config {
   }
   const access = parseAccessConfig(env, { upstreams, upstreamsByHost }, parseMirrorUsers(env));
   const mirrorHost = parseMirrorHost(env.MIRROR_HOST);
+  const defaultUpstream = upstreams.get(DEFAULT_ROUTE);
+  if (!defaultUpstream) throw new Error(`the ${DEFAULT_ROUTE} route is built in and cannot be removed`);
   return {
     upstreams,
     upstreamsByHost,
-    defaultUpstream: upstreams.get(DEFAULT_ROUTE)!,
+    defaultUpstream,
     upstreamTimeoutMs: parseSeconds("UPSTREAM_TIMEOUT_SECONDS", env.UPSTREAM_TIMEOUT_SECONDS, 30) * 1000,
     homePage: parseHomePage(env.HOME_PAGE),
     mirrorLogin: access.mirror !== undefined,

@@ -46,7 +46,10 @@ function tokenize(glob: string): Int32Array {
       continue;
     }
     let run = 0;
-    while (glob[i] === "*") run++, i++;
+    while (glob[i] === "*") {
+      run++;
+      i++;
+    }
     tokens.push(run >= 2 ? GLOBSTAR : STAR);
   }
   return Int32Array.from(tokens);
@@ -68,7 +71,7 @@ function matchGlob(tokens: Int32Array, name: string): boolean {
     let alive = false;
     for (let state = 0; state < tokens.length; state++) {
       if (!current[state]) continue;
-      const token = tokens[state]!;
+      const token = tokens[state] ?? 0;
       const reached =
         token === GLOBSTAR || (token === STAR && char !== SLASH) ? state : token === char ? state + 1 : -1;
       if (reached < 0) continue;
@@ -85,6 +88,6 @@ function matchGlob(tokens: Int32Array, name: string): boolean {
 /** Adds, for each reached position before a wildcard, the position after it: a wildcard may match nothing. */
 function skipWildcards(tokens: Int32Array, reached: Uint8Array): void {
   for (let state = 0; state < tokens.length; state++) {
-    if (reached[state] && tokens[state]! < 0) reached[state + 1] = 1;
+    if (reached[state] && (tokens[state] ?? 0) < 0) reached[state + 1] = 1;
   }
 }

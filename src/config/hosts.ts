@@ -4,6 +4,7 @@
  * these forms, so it never shows a host that has no DNS record or certificate.
  */
 import { configError } from "../core/errors";
+import { before } from "../core/parse";
 import type { Upstream } from "./registries";
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -43,7 +44,7 @@ export function parseMirrorSubdomains(
         "MIRROR_SUBDOMAINS",
         `"${entry}" is not a host name such as ghcr.example.com; \`npm run setup\` writes it`,
       );
-    const route = host.split(".", 1)[0]!;
+    const route = before(host, ".");
     if (!upstreams.has(route))
       throw configError(
         "MIRROR_SUBDOMAINS",

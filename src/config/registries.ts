@@ -33,16 +33,19 @@ const REGISTRY_QUIRKS: Readonly<Record<string, RegistryQuirks>> = {
   "registry-1.docker.io": { officialNamespace: "library", index: "https://index.docker.io" },
 };
 
+/** Docker Hub as shipped, the default route. */
+const DOCKER_HUB: Upstream = {
+  name: "docker",
+  registry: "https://registry-1.docker.io",
+  realm: "https://auth.docker.io/token",
+  realmHosts: ["auth.docker.io"],
+  hosts: ["docker.io", "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"],
+  ...REGISTRY_QUIRKS["registry-1.docker.io"],
+};
+
 /** Route name to upstream, as shipped. `UPSTREAMS` merges over it. */
 export const BUILTIN_UPSTREAMS: readonly Upstream[] = [
-  {
-    name: "docker",
-    registry: "https://registry-1.docker.io",
-    realm: "https://auth.docker.io/token",
-    realmHosts: ["auth.docker.io"],
-    hosts: ["docker.io", "registry-1.docker.io", "index.docker.io", "registry.hub.docker.com"],
-    ...REGISTRY_QUIRKS["registry-1.docker.io"],
-  },
+  DOCKER_HUB,
   // Realms as each registry's /v2/ names them: quay.io/v2/auth, gcr.io/v2/token, ghcr.io/token, nvcr.io/proxy_auth,
   // public.ecr.aws/token/, docker.cloudsmith.io/v2/token; Elastic's sits on docker-auth.elastic.co/auth.
   { name: "quay", registry: "https://quay.io", realmHosts: ["quay.io"], hosts: ["quay.io"] },
@@ -99,7 +102,7 @@ export function registryQuirks(upstream: Pick<Upstream, "registry">): RegistryQu
 }
 
 /** Docker Hub's identity as shipped: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN belong to it, whatever route serves it. */
-export const DOCKER_HUB_IDENTITY = registryIdentity(BUILTIN_UPSTREAMS[0]!);
+export const DOCKER_HUB_IDENTITY = registryIdentity(DOCKER_HUB);
 
 /**
  * Whether a token realm may receive the owner's credentials for this upstream: its host is the registry's own, the

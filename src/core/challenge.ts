@@ -39,8 +39,8 @@ function readValue(input: string): { text: string; length: number } | undefined 
   }
   let text = "";
   for (let i = 1; i < input.length; i++) {
-    const char = input[i]!;
-    if (char === "\\" && i + 1 < input.length) text += input[++i];
+    const char = input.charAt(i);
+    if (char === "\\" && i + 1 < input.length) text += input.charAt(++i);
     else if (char === '"') return { text, length: i + 1 };
     else text += char;
   }

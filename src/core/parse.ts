@@ -19,3 +19,9 @@ export function parseHttpUrl(value: unknown): URL | undefined {
   }
   return url.protocol === "https:" || url.protocol === "http:" ? url : undefined;
 }
+
+/** What comes before the first `separator` (all of `value` when there is none): `split(s, 1)[0]`, typed as a string. */
+export function before(value: string, separator: string): string {
+  const at = value.indexOf(separator);
+  return at < 0 ? value : value.slice(0, at);
+}

@@ -24,7 +24,7 @@ export function assertEndpointQuery(kind: TargetKind, query: URLSearchParams): v
   for (const name of ENDPOINT_QUERY[kind] ?? []) {
     const values = query.getAll(name);
     if (values.length === 0) continue;
-    const value = values.length === 1 ? values[0]! : undefined; // a repeated parameter means whatever the upstream picks
+    const value = values.length === 1 ? values[0] : undefined; // a repeated parameter means whatever the upstream picks
     if (name === "n") assertPageSize(value);
     else if (name === "last") assertTag(value ?? "", { last: values });
     else assertMediaType(value, values);

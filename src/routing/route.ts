@@ -6,6 +6,7 @@
 import type { Config } from "../config/config";
 import { canonicalHost, normalizeRepository, registryIdentity, type Upstream } from "../config/registries";
 import { RegistryError } from "../core/errors";
+import { before } from "../core/parse";
 import { assertEndpointQuery } from "./query";
 import {
   assertDigest,
@@ -146,7 +147,7 @@ function selectUpstream(url: URL, config: Config): { upstream: Upstream; via: Ro
  * client's own credentials are for this route's registry only: `docker login ghcr.example.com` is a GHCR login.
  */
 export function routeByHost(url: URL, config: Config): { upstream: Upstream; via: "subdomain" | "default" } {
-  const label = (url.hostname.split(".", 1)[0] ?? "").toLowerCase();
+  const label = before(url.hostname, ".").toLowerCase();
   const upstream = config.upstreams.get(label);
   return upstream ? { upstream, via: "subdomain" } : { upstream: config.defaultUpstream, via: "default" };
 }

@@ -8,7 +8,7 @@ import { RegistryError } from "../core/errors";
 /** What a realm may be asked in a GET token request (`ns` is the mirror's own, and is dropped). */
 export const TOKEN_QUERY = ["service", "scope", "account", "client_id", "offline_token"] as const;
 /** `resourcetype[(class)]:name:action[,action]` (actions `pull`, `push`, `*`; an empty list is allowed). */
-const SCOPE = /^[a-z0-9]+(?:\([a-z0-9]+\))?:[A-Za-z0-9._\/:-]{1,255}:[a-z*]*(?:,[a-z*]+)*$/;
+const SCOPE = /^[a-z0-9]+(?:\([a-z0-9]+\))?:[A-Za-z0-9._/:-]{1,255}:[a-z*]*(?:,[a-z*]+)*$/;
 /** A service, account or client name: printable, no spaces, bounded. */
 const WORD = /^[\x21-\x7e]{1,255}$/;
 const MAX_SCOPES = 32;

@@ -201,13 +201,13 @@ export class UpstreamClient {
     const challenge = parseChallenge(ping.headers.get("www-authenticate") ?? "");
     if (challenge?.scheme === "basic") return { kind: "basic" };
     const realm = this.upstream.realm ?? challenge?.params.realm;
-    if (challenge?.scheme !== "bearer" || !parseHttpUrl(realm)) {
+    if (challenge?.scheme !== "bearer" || realm === undefined || !parseHttpUrl(realm)) {
       throw upstreamError("UNAVAILABLE", "asks for an authentication scheme this mirror does not speak", url, {
         status: 502,
       });
     }
     const service = challenge.params.service;
-    return { kind: "bearer", realm: realm!, ...(service === undefined ? {} : { service }) };
+    return { kind: "bearer", realm, ...(service === undefined ? {} : { service }) };
   }
 
   private limits(config: Config, limits: Partial<FetchLimits>): FetchLimits {

@@ -55,10 +55,11 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
   for (let hop = 0; ; hop++) {
     const response = await fetchOnce(current, limits.timeoutMs);
     const left = hop < (limits.maxHops ?? DEFAULT_MAX_HOPS);
-    if (REDIRECT_STATUSES.has(response.status) && response.headers.has("location") && !limits.returnRedirects) {
+    const location = response.headers.get("location");
+    if (REDIRECT_STATUSES.has(response.status) && location !== null && !limits.returnRedirects) {
       await discard(response);
       if (!left) throw upstreamUnavailable(502, "too many redirects", current.url);
-      current = redirectTarget(current, response.status, response.headers.get("location")!);
+      current = redirectTarget(current, response.status, location);
       continue;
     }
     const target = new URL(current.url).origin;

@@ -48,7 +48,9 @@ export function watchIdle(
   };
   return new ReadableStream<Uint8Array>(
     {
-      start: (c) => void (controller = c),
+      start: (c) => {
+        controller = c;
+      },
       async pull() {
         waitingSince = Date.now();
         timer ??= setTimeout(check, idleMs);

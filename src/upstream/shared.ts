@@ -6,7 +6,7 @@
  * inheriting the error. A fetch that never settles (its request was cancelled) is replaced after the bound.
  */
 import { withBound } from "../core/bound";
-import { BoundedMap } from "../core/isolate";
+import type { BoundedMap } from "../core/isolate";
 
 /** One value, fetched or being fetched. */
 export interface SharedEntry<T> {
@@ -45,11 +45,11 @@ export async function obtain<T>(
     const entry = memory.get(key);
     const now = Date.now();
     if (entry?.settled && entry.expiresAt > now) return { value: await entry.value, cached: true };
-    const joined = entry && !entry.settled && now - entry.startedAt < options.waitMs;
+    const joined = entry && !entry.settled && now - entry.startedAt < options.waitMs ? entry : undefined;
     // The first fetch is this request's own and has its own deadline; a second one (after another's failure) is
     // waited for only as long as this request has left.
     if (!joined && attempt === 0) return { value: await start(memory, key, options), cached: false };
-    const outcome = await within(joined ? entry!.value : start(memory, key, options), deadline - now);
+    const outcome = await within(joined ? joined.value : start(memory, key, options), deadline - now);
     if (outcome.kind === "value") return { value: outcome.value, cached: false };
     if (outcome.kind === "timeout") throw options.timedOut();
     if (!joined || attempt > 0) throw outcome.error;

@@ -72,7 +72,7 @@ describe("npm run check", () => {
     const path = copyConfig();
     await run(process.execPath, [join(root, "scripts/setup.mjs"), "mirror.example.com", "--config", path]);
     const broken = readFileSync(path, "utf8").replace(
-      /^(\[env\.production\.vars\][^]*?)TAG_TTL_SECONDS = "300"/m,
+      /^(\[env\.production\.vars\][\s\S]*?)TAG_TTL_SECONDS = "300"/m,
       '$1TAG_TTL_SECONDS = "soon"',
     );
     const result = await check(copyConfig(broken));

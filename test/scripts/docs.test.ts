@@ -9,23 +9,23 @@ const END_OF_GUIDE = "<!-- The user guide ends here";
 const COMMAND = /^(?:npm|npx|docker|curl|ctr|crane|sudo|podman|skopeo|openssl) /;
 
 /** The user guide of README.md: from the top to its end marker. */
-export function userGuide(text: string): string {
+function userGuide(text: string): string {
   const end = text.indexOf(END_OF_GUIDE);
   if (end < 0) throw new Error("README.md has no end-of-guide marker");
   return text.slice(0, end);
 }
 
 /** Every command (code-block line or inline code starting with a command) and every VARIABLE_NAME a document names. */
-export function namedThings(markdown: string): { commands: Set<string>; variables: Set<string> } {
+function namedThings(markdown: string): { commands: Set<string>; variables: Set<string> } {
   const commands = new Set<string>();
-  const blocks = [...markdown.matchAll(/```[a-z]*\n([^]*?)```/g)].map((m) => m[1]!);
+  const blocks = [...markdown.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
   for (const block of blocks) {
     for (const line of block.split("\n")) {
       const text = line.replace(/\s+#\s.*$/, "").trim();
       if (text) commands.add(text);
     }
   }
-  const prose = markdown.replace(/```[a-z]*\n[^]*?```/g, "");
+  const prose = markdown.replace(/```[a-z]*\n[\s\S]*?```/g, "");
   for (const [, code] of prose.matchAll(/`([^`\n]+)`/g)) if (COMMAND.test(code!)) commands.add(code!.trim());
   const variables = new Set([...markdown.matchAll(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g)].map((m) => m[0]));
   return { commands, variables };

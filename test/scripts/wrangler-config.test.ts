@@ -100,7 +100,7 @@ describe("npm run setup", () => {
     const path = copyConfig();
     await setup(path, "mirror.example.com", "--subdomains", "ghcr");
     const edited = readFileSync(path, "utf8").replace(
-      /^(\[env\.production\.vars\][^]*?)HOME_PAGE = "guide"/m,
+      /^(\[env\.production\.vars\][\s\S]*?)HOME_PAGE = "guide"/m,
       '$1HOME_PAGE = "nginx"',
     );
     const again = copyConfig(edited);

@@ -47,7 +47,7 @@ describe("valid access settings", () => {
       MIRROR_TOKEN_SECRET: SECRET,
     });
     expect(access.mirror?.users.map((u) => u.username)).toEqual(["alice", "bob", "carol@example.com"]);
-    expect(access.mirror?.users[1]!.password).toBe("battery:staple");
+    expect(access.mirror?.users[1]?.password).toBe("battery:staple");
   });
 
   it("names credentials, fallbacks and lists by route name or registry host, case-insensitively, and keys them by registry", () => {

@@ -144,7 +144,7 @@ describe("parseConfig", () => {
     ["redirect:https://example.net/welcome", { mode: "redirect", location: "https://example.net/welcome" }],
     ["redirect: https://example.net", { mode: "redirect", location: "https://example.net/" }],
   ])("reads HOME_PAGE=%s", (raw, homePage) => {
-    expect(parseConfig({ HOME_PAGE: raw }).homePage).toEqual(homePage);
+    expect(parseConfig(raw === undefined ? {} : { HOME_PAGE: raw }).homePage).toEqual(homePage);
   });
 
   it.each([

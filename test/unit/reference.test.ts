@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BUILTIN_UPSTREAMS, normalizeRepository } from "../../src/config/registries";
-import { RegistryError } from "../../src/core/errors";
+import type { RegistryError } from "../../src/core/errors";
 import { assertEndpointQuery } from "../../src/routing/query";
 import { assertDigest, assertManifestReference, assertRepository } from "../../src/routing/reference";
 

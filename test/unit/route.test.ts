@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/config";
-import { RegistryError } from "../../src/core/errors";
+import type { RegistryError } from "../../src/core/errors";
 import { routeRequest, tokenRealmFor } from "../../src/routing/route";
 import type { Target } from "../../src/routing/target";
 
@@ -75,7 +75,7 @@ describe("routing by path prefix", () => {
     });
   });
   it("docker.io/nginx gets library/ and the prefix wins over the subdomain", () => {
-    const target = route("https://quay.example.com/v2/docker.io/nginx/blobs/" + digest);
+    const target = route(`https://quay.example.com/v2/docker.io/nginx/blobs/${digest}`);
     expect(target).toMatchObject({ kind: "blob", repository: "library/nginx", reference: digest });
     expect(target.upstream.name).toBe("docker");
   });

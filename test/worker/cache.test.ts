@@ -107,7 +107,7 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   it("says X-Cache only where the cache was asked: not on tags (never cached), MISS on an error after a miss", async () => {
     fakeHub({ images: [] });
     const tags = await get(`/v2/library/${uniqueName()}/tags/list`);
-    const unknown = await get(`/v2/library/${uniqueName()}/manifests/${"sha256:" + "0".repeat(64)}`);
+    const unknown = await get(`/v2/library/${uniqueName()}/manifests/${`sha256:${"0".repeat(64)}`}`);
     expect([tags.cache, unknown.cache]).toEqual([null, "MISS"]);
     expect(unknown.response.status).toBe(404);
   });

@@ -13,7 +13,7 @@ interface Query {
 
 /** Each ```text block of README with a Visualization line, and the fields it names. */
 function readmeQueries(): Query[] {
-  return [...readme.matchAll(/```text\n([^]*?)```/g)]
+  return [...readme.matchAll(/```text\n([\s\S]*?)```/g)]
     .map((m) => m[1]!)
     .filter((text) => text.startsWith("Visualization:"))
     .map((text) => {

@@ -57,7 +57,7 @@ describe("without a mirror token, every registry request is challenged", () => {
       { realm: "https://example.com/token?ns=ghcr.io", service: "example.com", scope: "repository:o/i:pull" },
     ],
     [
-      "https://ghcr.example.com/v2/o/i/blobs/sha256:" + "c".repeat(64),
+      `https://ghcr.example.com/v2/o/i/blobs/sha256:${"c".repeat(64)}`,
       { realm: "https://ghcr.example.com/token", service: "ghcr.example.com", scope: "repository:o/i:pull" },
     ],
   ])("%s -> 401 with a challenge to this mirror's /token", async (url, params) => {

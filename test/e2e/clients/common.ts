@@ -39,7 +39,7 @@ export interface Platform {
 export interface StoredImage {
   digest: string;
   /** From the index entry, when the image came from an index. */
-  platform?: Platform;
+  platform?: Platform | undefined;
   configDigest: string;
   /** Compressed layer digests, in manifest order. */
   layerDigests: string[];
@@ -50,9 +50,9 @@ export interface StoredImage {
 /** The parts of a manifest or index the runners look at. */
 interface ParsedManifest {
   mediaType: string;
-  config?: string;
+  config?: string | undefined;
   layers: string[];
-  manifests: { digest: string; platform?: Platform }[];
+  manifests: { digest: string; platform?: Platform | undefined }[];
 }
 
 /** Verified blobs a client stored: digest to the file that holds it. */

@@ -12,7 +12,8 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 /** How to run one command. */
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
-  timeoutMs?: number;
+  /** Absent or undefined: the default. */
+  timeoutMs?: number | undefined;
 }
 
 /** What a command printed, and how long it took. */

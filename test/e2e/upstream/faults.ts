@@ -120,7 +120,8 @@ export class FaultSwitch {
       if (tripped) return;
       if (fault === "wrong-bytes") {
         const copy = Buffer.from(chunk);
-        if (cut >= sent && cut < sent + copy.length) copy[cut - sent] ^= 0xff;
+        if (cut >= sent && cut < sent + copy.length)
+          copy.writeUInt8((copy.readUInt8(cut - sent) ^ 0xff) & 0xff, cut - sent);
         sent += copy.length;
         res.write(copy);
         return;

@@ -32,7 +32,7 @@ export interface TokenServerOptions {
   log: RequestLog;
   /** Its switches: a stall before headers or mid-body, an oversized body, 5xx, 429 (server "token"). */
   faults: FaultSwitch;
-  ttlSeconds?: number;
+  ttlSeconds?: number | undefined;
 }
 
 /** A running token server. */
