@@ -1,8 +1,8 @@
-// README's Workers Logs queries name only fields the Worker's log lines carry: run a pull that misses, one that hits,
-// and an upstream 429, collect every JSON line logged, and check each field each query filters or groups on.
+// docs/operating.md's Workers Logs queries name only fields the Worker's log lines carry: run a pull that misses, one
+// that hits, and an upstream 429, collect every JSON line logged, and check each field each query filters or groups on.
 
 import { describe, expect, it, vi } from "vitest";
-import readme from "../../README.md?raw";
+import operating from "../../docs/operating.md?raw";
 import { fakeHub, freshRepository, HUB } from "./fake-registry";
 import { callWorker, fakeUpstreams, settled } from "./fake-upstream";
 
@@ -11,9 +11,9 @@ interface Query {
   fields: string[];
 }
 
-/** Each ```text block of README with a Visualization line, and the fields it names. */
+/** Each ```text block of docs/operating.md with a Visualization line, and the fields it names. */
 function readmeQueries(): Query[] {
-  return [...readme.matchAll(/```text\n([\s\S]*?)```/g)]
+  return [...operating.matchAll(/```text\n([\s\S]*?)```/g)]
     .map((m) => m[1]!)
     .filter((text) => text.startsWith("Visualization:"))
     .map((text) => {
@@ -57,7 +57,7 @@ async function loggedFields(): Promise<Set<string>> {
   return fields;
 }
 
-describe("README's Workers Logs queries", () => {
+describe("docs/operating.md's Workers Logs queries", () => {
   const queries = readmeQueries();
 
   it("are there: pulls per image, cache hit ratio, upstream pulls avoided, 429s", () => {
