@@ -102,6 +102,27 @@ describe("README.zh-CN.md and README.md", () => {
     expect(deploy).toMatch(/blocked/);
   });
 
+  it("cover the clients the page at / covers (test/worker/pages/languages.test.ts), then Verify and Troubleshoot", () => {
+    const clients = [
+      "Docker Engine",
+      "Docker Desktop",
+      "Synology",
+      "containerd",
+      "k3s",
+      "kind",
+      "podman",
+      "Kubernetes",
+    ];
+    for (const text of [english, chinese]) {
+      // Each client is a bold lead-in of its own: **Synology**, **群晖 Synology**, **podman / skopeo …**.
+      const leads = [...text.matchAll(/^\*\*([^*\n]+)\*\*/gm)].map((m) => m[1] ?? "").join("\n");
+      for (const client of clients) expect(leads, client).toContain(client);
+    }
+    expect(english).toMatch(/## Verify[\s\S]*## Troubleshoot/);
+    expect(chinese).toMatch(/## 验证[\s\S]*## 故障排查/);
+    for (const text of [english, chinese]) expect(text).toContain("registry.configs.");
+  });
+
   it("call the mirror 镜像站 or 加速器, never 拉取镜像", () => {
     expect(chinese).toContain("镜像站");
     expect(chinese).not.toMatch(/拉取镜像[（(]/);
@@ -109,6 +130,11 @@ describe("README.zh-CN.md and README.md", () => {
 });
 
 describe("the documentation", () => {
+  it("CHANGELOG.md's newest version is package.json's", () => {
+    const { version } = JSON.parse(read("package.json")) as { version: string };
+    expect(read("CHANGELOG.md").match(/^## \[(\d+\.\d+\.\d+)\]/m)?.[1]).toBe(version);
+  });
+
   const documents = ["README.md", ...readdirSync(join(root, "docs")).map((name) => `docs/${name}`)];
 
   it("README.md is a ten-minute read: at most 30 KB", () => {
