@@ -9,7 +9,7 @@ export const GUIDE_CSS = `:root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1b1f2
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--card:#161b22;--line:#30363d;--code:#10151c;--accent:#58a6ff;--ok:#3fb950}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Liberation Sans",sans-serif}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Liberation Sans","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif}
 main{max-width:54rem;margin:0 auto;padding:2.5rem 1.25rem 3rem}
 a{color:var(--accent)}
 .tag{margin:0;font-size:.78rem;font-weight:700;letter-spacing:.08em;text-transform:uppercase;color:var(--accent)}
