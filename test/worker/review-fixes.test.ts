@@ -1,7 +1,7 @@
 // Two gaps an adversarial review of the merged branches found: a client's token form following a realm's redirect to
 // another origin, and anonymous probes of blobs behind storage that refuses HEAD (presigned for GET).
 import { describe, expect, it } from "vitest";
-import { callWorker, digestOf, fakeUpstreams, settled } from "./fake-upstream";
+import { callWorker, digestOf, fakeUpstreams, settled } from "./support/fake-upstream";
 
 describe("seams between the upstream client and the cache", () => {
   it("POST /token: a realm's redirect to another origin never gets the client's password form", async () => {
