@@ -2,7 +2,7 @@
  * Where access control meets the browser paths and docker search: crawlers get the decoy, and search obeys the
  * same mirror users and User-Agent rules as pulls.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
 
 const USERS = { MIRROR_USERS: "alice:alice-password", MIRROR_TOKEN_SECRET: "t".repeat(32) };
@@ -11,10 +11,6 @@ const RESULTS = {
   query: "alpine",
   results: [{ name: "alpine", description: "", star_count: 1, is_official: true }],
 };
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("blocked crawlers", () => {
   it("get the nginx decoy at / instead of the guide (HOME_PAGE=guide)", async () => {

@@ -1,14 +1,10 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseChallenge } from "../../../src/core/challenge";
 import { AUTH, fakeHub, HUB } from "../support/fake-registry";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
 
 const SECRET = "mirror-token-secret-0123456789-abcdefghij";
 const USERS = { MIRROR_USERS: "alice:alice-password, bob:bob-password-2", MIRROR_TOKEN_SECRET: SECRET };
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 function basic(user: string, password: string): string {
   return `Basic ${btoa(`${user}:${password}`)}`;

@@ -1,12 +1,8 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
 
 const HUB = "registry-1.docker.io";
 const digest = `sha256:${"b".repeat(64)}`;
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 /** Every upstream answers 200, so a refused request is one the Worker refused itself. */
 function openUpstreams() {

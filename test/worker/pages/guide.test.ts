@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { version } from "../../../package.json";
 import { GUIDE_SCRIPT } from "../../../src/pages/assets";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
@@ -10,10 +10,6 @@ const HARBOR = {
 };
 /** What `npm run setup -- mirror.example.org --subdomains harbor` writes (with HARBOR's route). */
 const HARBOR_SUBDOMAIN = { ...HARBOR, MIRROR_HOST: "mirror.example.org", MIRROR_SUBDOMAINS: "harbor.example.org" };
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 /** The page's snippets, id -> text as a browser shows it (the page escapes everything with numeric references). */
 function snippetsOf(html: string): Map<string, string> {

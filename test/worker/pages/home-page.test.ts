@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/config";
 import { RegistryError } from "../../../src/core/errors";
 import { answerBlockedCrawler } from "../../../src/pages/home";
@@ -6,10 +6,6 @@ import { callWorker, fakeUpstreams, json } from "../support/fake-upstream";
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };
 const MODES = ["guide", "nginx", "redirect:https://www.example.net/", "none"];
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 async function codeOf(response: Response): Promise<string> {
   return ((await response.json()) as { errors: { code: string }[] }).errors[0]!.code;

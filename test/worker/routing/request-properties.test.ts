@@ -3,7 +3,7 @@
  * against a well-behaved imitation of every built-in upstream. Each property runs all its cases (checkProperty fails one cut short).
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { parseConfig } from "../../../src/config/config";
 import { assertEndpointQuery } from "../../../src/routing/query";
 import { assertDigest } from "../../../src/routing/reference";
@@ -39,9 +39,6 @@ import {
 // upstream garbage earns would fill the output with thousands of lines.
 beforeEach(() => {
   vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 const method = fc.oneof(

@@ -2,12 +2,8 @@
  * The Hub fake is only worth its strictness: these ask it directly (through the fetch the Worker would use) for what
  * a real registry refuses, so a fake that grew lax would fail here before it let a Worker test pass on a wrong token.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ACCOUNT_BASIC, ANONYMOUS, AUTH, fakeHub, HUB, makeImage, SERVICE, TESTER, uniqueName } from "./fake-registry";
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 /** Asks the fake's token service for `scope`, as a client would (with `basic` credentials, or anonymously). */
 async function tokenFor(scope: string, basic?: string, service = SERVICE): Promise<string> {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ACCOUNT, AUTH, fakeHub, freshRepository, HUB } from "../support/fake-registry";
 import { callWorker, fakeUpstreams, settled } from "../support/fake-upstream";
 
@@ -10,10 +10,6 @@ const SHARED = {
 };
 const ACCOUNT_BASIC = `Basic ${btoa(`${ACCOUNT.username}:${ACCOUNT.password}`)}`;
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 describe("upstream credentials for clients that bring none", () => {
   it("/v2/ answers 200 without a challenge, and content comes with the Worker's own Hub token", async () => {

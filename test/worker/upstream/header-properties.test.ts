@@ -3,7 +3,7 @@
  * the registry and from a redirect target. Each property runs all its cases (checkProperty fails one cut short).
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { parseChallenge } from "../../../src/core/challenge";
 import { checkProperty, headerValue, PROPERTY_TIMEOUT_MS } from "../support/arbitraries";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
@@ -16,9 +16,6 @@ const SLOW_PROPERTY_RUNS = 1_000;
 // upstream garbage earns would fill the output with thousands of lines.
 beforeEach(() => {
   vi.spyOn(console, "error").mockImplementation(() => undefined);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 const redirectStatus = fc.constantFrom(301, 302, 303, 307, 308);

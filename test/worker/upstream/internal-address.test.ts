@@ -4,7 +4,7 @@
  * its address, so any address in a response was put there by the Worker. Nothing here touches the network.
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { checkProperty, PROPERTY_TIMEOUT_MS } from "../support/arbitraries";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
 
@@ -16,9 +16,6 @@ const digest = `sha256:${"c".repeat(64)}`;
 beforeEach(() => {
   vi.spyOn(console, "error").mockImplementation(() => undefined);
   vi.spyOn(console, "warn").mockImplementation(() => undefined);
-});
-afterEach(() => {
-  vi.restoreAllMocks();
 });
 
 type Fault = (request: Request) => Response | Promise<Response>;

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { callWorker, fakeUpstreams, json } from "../support/fake-upstream";
+import { describe, expect, it, vi } from "vitest";
+import { callWorker, fakeUpstreams, json, settled } from "../support/fake-upstream";
 
 const INDEX = "index.docker.io";
 /** Docker Hub's answer to /v1/search, as the daemon decodes it (registry.SearchResults). */
@@ -21,10 +21,6 @@ const HUB_RESULTS = {
 };
 /** What dockerd sends when logged out: an empty username and password (moby registry/auth.go). */
 const EMPTY_BASIC = "Basic Og==";
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 function errorOf(body: unknown): { code: string; message: string; detail?: unknown } {
   return (body as { errors: { code: string; message: string; detail?: unknown }[] }).errors[0]!;
@@ -147,6 +143,8 @@ describe("index failures become OCI errors", () => {
         message: `upstream of route docker: its search index answered ${upstream.status}`,
         detail: { route: "docker", status: upstream.status },
       });
+      // The next case installs its own fake: background work of this one finishes against this one's first.
+      await settled();
       vi.restoreAllMocks();
     }
   });

@@ -1,13 +1,9 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { callWorker, fakeUpstreams } from "../support/fake-upstream";
 
 const HUB = "registry-1.docker.io";
 const BLOB = `https://example.com/v2/alpine/blobs/sha256:${"5".repeat(64)}`;
 const IDLE = { UPSTREAM_IDLE_TIMEOUT_SECONDS: "0.1" };
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 /**
  * An upstream blob body made by `pull`, a byte stream like a real fetch body (or a plain stream, which the watch
