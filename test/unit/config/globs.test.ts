@@ -1,5 +1,6 @@
 /**
- * The glob matcher is linear in the name's length whatever the globs, and matches what the regex it replaced matched.
+ * What a repository glob matches; the matcher is linear in the name's length whatever the globs, and matches what
+ * the regex it replaced matched.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -44,6 +45,42 @@ function msPerCall(work: () => unknown, calls: number): number {
   }
   return best;
 }
+
+describe("compileGlobs", () => {
+  it.each([
+    [["library/*"], "library/alpine", true],
+    [["library/*"], "library/a/b", false],
+    [["library/*"], "bitnami/redis", false],
+    [["library/**"], "library/a/b", true],
+    [["bitnami/*", "library/*"], "bitnami/redis", true],
+    // A short pattern is read like a short client name: official images on Docker Hub.
+    [["nginx"], "library/nginx", true],
+    [["*"], "library/alpine", true],
+    [["*"], "bitnami/redis", false],
+    [["ngin*"], "library/nginx", true],
+    [["**"], "a/b/c", true],
+    // Patterns are lower-cased: repository names always are.
+    [["Library/Alpine"], "library/alpine", true],
+    // Dots are literal, not "any character".
+    [["a.b/*"], "axb/c", false],
+    [["a.b/*"], "a.b/c", true],
+    [[], "library/alpine", false],
+  ])("%j on Docker Hub: %s -> %s", (patterns, repository, expected) => {
+    expect(compiled(patterns)(repository)).toBe(expected);
+  });
+
+  it("a short pattern on a registry without library/ stays as written", () => {
+    expect(compiled(["alpine"], ghcr)("alpine")).toBe(true);
+    expect(compiled(["alpine"], ghcr)("library/alpine")).toBe(false);
+  });
+
+  it.each(["library/(a|b)", "/library", "library/", "a//b", "a b", "a/[bc]", ""])(
+    "refuses the malformed glob %j",
+    (pattern) => {
+      expect(compileGlobs(["ok/*", pattern], hub)).toBe(pattern);
+    },
+  );
+});
 
 describe("glob matching time", () => {
   // Each glob makes a backtracking regex try every way of splitting a run of `a`s among its wildcards before failing.

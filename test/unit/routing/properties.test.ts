@@ -1,12 +1,11 @@
 /**
- * Properties of the pure modules over generated input: thousands of cases each, from a fixed seed so a failure
+ * Properties of routing (scopes, routes) over generated input: thousands of cases each, from a fixed seed so a failure
  * reproduces, and a time bound so the suite stays fast on a loaded machine.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../../src/config/config";
 import type { Upstream } from "../../../src/config/registries";
-import { type Challenge, formatChallenge, parseChallenge } from "../../../src/core/challenge";
 import { RegistryError } from "../../../src/core/errors";
 import { routeRequest } from "../../../src/routing/route";
 import { routeTokenRequest } from "../../../src/routing/scope";
@@ -20,44 +19,6 @@ import {
 } from "../../worker/support/arbitraries";
 
 const config = parseConfig({});
-
-describe("challenge properties", () => {
-  const token = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9a-z-]{1,12}$/);
-  const challenge: fc.Arbitrary<Challenge> = fc.record({
-    scheme: token,
-    params: fc.dictionary(
-      fc.oneof(token, fc.constantFrom("realm", "service", "scope", "__proto__", "constructor")),
-      fc.string({ unit: "binary-ascii" }),
-      { maxKeys: 5 },
-    ),
-  });
-
-  it("formatChallenge then parseChallenge gives back the same challenge", {
-    timeout: PROPERTY_TIMEOUT_MS,
-  }, async () => {
-    await checkProperty(
-      fc.property(challenge, (c) => {
-        expect(parseChallenge(formatChallenge(c))).toEqual(c);
-      }),
-    );
-  });
-
-  it("parseChallenge never throws, and what it parses survives a round trip", {
-    timeout: PROPERTY_TIMEOUT_MS,
-  }, async () => {
-    const header = fc.oneof(
-      fc.string({ unit: "binary-ascii" }),
-      challenge.map(formatChallenge),
-      fc.string().map((s) => `Bearer ${s}`),
-    );
-    await checkProperty(
-      fc.property(header, (h) => {
-        const parsed = parseChallenge(h);
-        if (parsed) expect(parseChallenge(formatChallenge(parsed))).toEqual(parsed);
-      }),
-    );
-  });
-});
 
 describe("scope properties", () => {
   it("the scope rule is idempotent on every ns route: a scope already in the upstream's naming stays as it is", {

@@ -17,7 +17,7 @@ import {
   TESTER,
   uniqueName,
 } from "../support/fake-registry";
-import { callWorker, settled } from "../support/fake-upstream";
+import { callWorker, digestOf, fakeUpstreams, settled } from "../support/fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   /** One request as a client with `authorization` (none: no header at all); waits for background work. */
@@ -100,5 +100,44 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
     const later = hub.mark();
     expect((await as(ANONYMOUS, publicPath)).cache).toBe("HIT");
     expect(later()).toEqual([]);
+  });
+});
+
+// Anonymous probes of blobs behind storage that refuses HEAD (presigned for GET): the probe still finds them public.
+describe("a probe through a redirect to storage", () => {
+  it.each([
+    ["refuses HEAD (presigned for GET)", true],
+    ["answers HEAD", false],
+  ])("a public blob behind storage that %s is probed readable and shared", async (_label, refusesHead) => {
+    const bytes = `layer-${String(refusesHead)}-${crypto.randomUUID()}`;
+    const digest = await digestOf(bytes);
+    fakeUpstreams({
+      "ghcr.io": (request, url) => {
+        if (url.pathname === "/token") return Response.json({ token: "anon" });
+        if (url.pathname !== "/v2/" && request.headers.get("authorization")?.startsWith("Bearer ")) {
+          return new Response(null, { status: 307, headers: { location: "https://store.example/blob?sig=1" } });
+        }
+        return new Response(null, {
+          status: 401,
+          headers: { "www-authenticate": 'Bearer realm="https://ghcr.io/token",service="ghcr.io"' },
+        });
+      },
+      "store.example": (request) =>
+        request.method === "HEAD" && refusesHead
+          ? new Response("signature mismatch", { status: 403 })
+          : new Response(request.method === "HEAD" ? null : bytes, {
+              headers: { "content-length": String(bytes.length), "content-type": "application/octet-stream" },
+            }),
+    });
+    const get = async () => {
+      const response = await callWorker(`https://ghcr.example.com/v2/o/i/blobs/${digest}`, {
+        headers: { authorization: "Bearer client-token" },
+      });
+      const text = await response.text();
+      await settled();
+      return { status: response.status, text, cache: response.headers.get("x-cache") };
+    };
+    expect(await get()).toMatchObject({ status: 200, text: bytes, cache: "MISS" });
+    expect(await get()).toMatchObject({ status: 200, text: bytes, cache: "HIT" });
   });
 });

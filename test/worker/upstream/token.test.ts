@@ -238,3 +238,33 @@ describe("an oversized token request", () => {
     expect(fake.sent).toEqual([]);
   });
 });
+
+describe("a realm that redirects a client's token form", () => {
+  it("POST /token: a realm's redirect to another origin never gets the client's password form", async () => {
+    const fake = fakeUpstreams({
+      "quay.io": (_request, url) =>
+        url.pathname === "/v2/auth"
+          ? new Response(null, { status: 307, headers: { location: "https://elsewhere.example/steal" } })
+          : new Response(null, {
+              status: 401,
+              headers: { "www-authenticate": 'Bearer realm="https://quay.io/v2/auth",service="quay.io"' },
+            }),
+      "elsewhere.example": () => Response.json({ token: "x" }),
+    });
+    const form = new URLSearchParams({
+      grant_type: "password",
+      username: "u",
+      password: "s3cret-password",
+      service: "quay.io",
+      scope: "repository:o/i:pull",
+    });
+    const response = await callWorker("https://quay.example.com/token", {
+      method: "POST",
+      body: form,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(response.status).toBe(502);
+    await response.body?.cancel();
+    expect(fake.to("elsewhere.example")).toEqual([]);
+  });
+});
