@@ -76,6 +76,15 @@ export async function settled(): Promise<void> {
   while (pending.length > 0) await waitOnExecutionContext(pending.shift()!);
 }
 
+/** POSTs an OAuth2 token form (`grant_type`, `username`, …) to the Worker, as docker login and containerd do. */
+export function postTokenForm(url: string, fields: Record<string, string>): Promise<Response> {
+  return callWorker(url, {
+    method: "POST",
+    body: new URLSearchParams(fields),
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+  });
+}
+
 /** A JSON response with a body and extra headers. */
 export function json(body: unknown, init: ResponseInit = {}): Response {
   const text = JSON.stringify(body);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { ACCOUNT } from "../support/fake-registry";
-import { callWorker, fakeUpstreams, type SentRequest } from "../support/fake-upstream";
+import { callWorker, fakeUpstreams, postTokenForm, type SentRequest } from "../support/fake-upstream";
 
 const digest = (n: number) => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 const CLIENT_BASIC = `Basic ${btoa("client:client-password")}`;
@@ -194,17 +194,12 @@ describe("a client's credentials go only to the realm of the registry the host n
 
   it("an OAuth2 POST with a password for another registry becomes an anonymous GET, answered with access_token", async () => {
     const fake = ghcr();
-    const form = new URLSearchParams({
+    const response = await postTokenForm("https://example.com/token?ns=ghcr.io", {
       grant_type: "password",
       username: "client",
       password: "client-password",
       service: "ghcr.io",
       scope: "repository:o/i:pull",
-    });
-    const response = await callWorker("https://example.com/token?ns=ghcr.io", {
-      method: "POST",
-      body: form,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     expect(await response.json()).toEqual({ token: "g", access_token: "g" });
     expect(fake.to("ghcr.io").map((r) => `${r.method} ${r.url.pathname} ${r.body}`)).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callWorker, fakeUpstreams, HUB_CHALLENGE } from "../support/fake-upstream";
+import { callWorker, fakeUpstreams, HUB_CHALLENGE, postTokenForm } from "../support/fake-upstream";
 
 const AUTH = "auth.docker.io";
 
@@ -28,18 +28,13 @@ describe("/token for Docker Hub", () => {
 
   it("forwards the OAuth2 POST form with its scopes rewritten", async () => {
     const fake = fakeUpstreams({ [AUTH]: () => Response.json({ access_token: "a", expires_in: 300 }) });
-    const form = new URLSearchParams({
+    const response = await postTokenForm("https://example.com/token", {
       grant_type: "password",
       username: "u",
       password: "p",
       service: "registry.docker.io",
       scope: "repository:alpine:pull repository:docker.io/library/busybox:pull",
       client_id: "containerd-client",
-    });
-    const response = await callWorker("https://example.com/token", {
-      method: "POST",
-      body: form,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     expect(response.status).toBe(200);
     const sent = fake.to(AUTH)[0]!;
@@ -251,17 +246,12 @@ describe("a realm that redirects a client's token form", () => {
             }),
       "elsewhere.example": () => Response.json({ token: "x" }),
     });
-    const form = new URLSearchParams({
+    const response = await postTokenForm("https://quay.example.com/token", {
       grant_type: "password",
       username: "u",
       password: "s3cret-password",
       service: "quay.io",
       scope: "repository:o/i:pull",
-    });
-    const response = await callWorker("https://quay.example.com/token", {
-      method: "POST",
-      body: form,
-      headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     expect(response.status).toBe(502);
     await response.body?.cancel();
