@@ -7,7 +7,7 @@
  */
 import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
-import { assertDigest } from "../routing/reference";
+import { isDigest } from "../routing/reference";
 import type { CacheStatus } from "../routing/routed";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { CachedContent } from "./content";
@@ -193,11 +193,5 @@ async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, prev
 }
 
 function validDigest(value: string | null): string | undefined {
-  if (value === null) return undefined;
-  try {
-    assertDigest(value);
-    return value;
-  } catch {
-    return undefined;
-  }
+  return value !== null && isDigest(value) ? value : undefined;
 }

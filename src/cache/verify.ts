@@ -5,8 +5,8 @@
  * Digest grammar: https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
  */
 
-import { before } from "../core/parse";
-import { digestAlgorithm, formatDigest } from "./keys";
+import { parseDigest } from "../routing/reference";
+import { formatDigest, hashOf } from "./keys";
 
 /** Thrown when bytes do not hash to the digest they should; the store that sees it keeps nothing. */
 export class DigestMismatch extends Error {
@@ -31,9 +31,9 @@ const READ_AT_LEAST = 256 * 1024;
  * (many times slower than a native one) and may keep what it got even when that stream errors.
  */
 export async function hashStream(body: ReadableStream<Uint8Array>, digest: string): Promise<number> {
-  const algorithm = digestAlgorithm(digest);
-  if (!algorithm) throw new Error(`cannot verify ${before(digest, ":")} digests`);
-  const hasher = new crypto.DigestStream(algorithm.name);
+  const parsed = parseDigest(digest);
+  if (!parsed) throw new Error(`cannot verify ${digest}`);
+  const hasher = new crypto.DigestStream(hashOf(parsed.algorithm).name);
   const writer = hasher.getWriter();
   let bytes = 0;
   try {
@@ -47,7 +47,7 @@ export async function hashStream(body: ReadableStream<Uint8Array>, digest: strin
     await writer.abort(error).catch(() => undefined);
     throw error;
   }
-  const actual = formatDigest(before(digest, ":"), await hasher.digest);
+  const actual = formatDigest(parsed.algorithm, await hasher.digest);
   if (actual !== digest) throw new DigestMismatch(digest, actual, bytes);
   return bytes;
 }
@@ -103,10 +103,9 @@ export async function readVerified(
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  const algorithmName = expected ? before(expected, ":") : "sha256";
-  const algorithm = digestAlgorithm(`${algorithmName}:`);
-  if (!algorithm) throw new Error(`cannot verify ${algorithmName} digests`);
-  const digest = formatDigest(algorithmName, await crypto.subtle.digest(algorithm.name, bytes));
+  const algorithm = expected === undefined ? "sha256" : parseDigest(expected)?.algorithm;
+  if (!algorithm) throw new Error(`cannot verify ${expected}`);
+  const digest = formatDigest(algorithm, await crypto.subtle.digest(hashOf(algorithm).name, bytes));
   if (expected !== undefined && digest !== expected) throw new DigestMismatch(expected, digest, length);
   return { bytes, digest };
 }

@@ -11,6 +11,7 @@
 import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
 import { isolate } from "../core/isolate";
+import { isDigest } from "../routing/reference";
 import type { CacheRequest } from "./context";
 import { sharedKey, visibilityKey } from "./keys";
 
@@ -116,7 +117,7 @@ export function referencesOf(manifest: Uint8Array): string[] {
   ];
   return named
     .map((entry) => entry?.digest)
-    .filter((digest): digest is string => typeof digest === "string" && /^sha(256|512):[0-9a-f]+$/.test(digest));
+    .filter((digest): digest is string => typeof digest === "string" && isDigest(digest));
 }
 
 /** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */
