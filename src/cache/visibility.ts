@@ -10,6 +10,7 @@
 
 import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
+import { type Flights, join } from "../core/flight";
 import { isolate } from "../core/isolate";
 import { isDigest } from "../routing/reference";
 import type { CacheRequest } from "./context";
@@ -22,7 +23,7 @@ const PRIVATE_HINT_TTL_SECONDS = 3600;
 /** Repositories found private: key -> until when (ms). A hint only: it can make a probe unnecessary, never a share. */
 const privateHints = isolate.memory<string, number>("private repositories", 1000);
 /** Anonymous probes under way in this isolate: concurrent misses of one object share one probe. */
-const probes = isolate.memory<string, Promise<boolean>>("probes under way", 1000);
+const probes: Flights<boolean> = isolate.memory("probes under way", 1000);
 
 /** A shared marker: until when (ms since the epoch) the digest may go to any client. */
 interface SharedMarker {
@@ -67,11 +68,7 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected): Pr
   const repositoryKey = visibilityKey(registry, cx.target.repository);
   if ((privateHints.get(repositoryKey) ?? 0) > Date.now()) return false;
   const probeKey = `${repositoryKey}/${cx.target.reference}/${expected.digest}`;
-  let probe = probes.get(probeKey);
-  if (!probe) {
-    probe = probeAnonymously(cx, expected).finally(() => probes.delete(probeKey));
-    probes.set(probeKey, probe);
-  }
+  const probe = join(probes, probeKey, () => probeAnonymously(cx, expected));
   // A follower waits with its own bound: a probe that never settles (its request gone) must not hold every later one.
   const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, false);
   if (!open) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
