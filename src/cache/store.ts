@@ -4,9 +4,11 @@
  * centre); small JSON records (tags, markers, pointers) go to the Cache API, and with `global` to R2 too. Nothing is
  * kept unless its digest checks out: R2 checks it itself, and without R2 the Worker hashes a tee() branch.
  */
+
+import { parseJson } from "../core/parse";
 import { BucketStore } from "./bucket-store";
 import type { CachedContent, CacheStore, ContentMeta } from "./content";
-import { CONTENT_MAX_AGE_SECONDS, EdgeStore, parseJson } from "./edge-store";
+import { CONTENT_MAX_AGE_SECONDS, EdgeStore } from "./edge-store";
 import { digestAlgorithm } from "./keys";
 import { hashStream } from "./verify";
 
@@ -80,12 +82,12 @@ export class EdgeCache implements CacheStore {
   /** Reads a JSON record; with `global`, falls back to R2 and copies what it finds to this data centre. */
   async getRecord<T>(key: string, options: { global?: boolean } = {}): Promise<T | undefined> {
     const here = await this.edge.getText(key);
-    if (here !== undefined) return parseJson<T>(here);
+    if (here !== undefined) return parseJson(here) as T | undefined;
     if (!options.global || !this.bucket) return undefined;
     const text = await this.bucket.getText(key);
     if (text === undefined) return undefined;
     this.defer(this.edge.putText(key, text, CONTENT_MAX_AGE_SECONDS));
-    return parseJson<T>(text);
+    return parseJson(text) as T | undefined;
   }
 
   /** Writes a JSON record kept for `maxAgeSeconds` in this data centre; with `global`, in R2 too. */

@@ -5,6 +5,7 @@
  * Digest grammar: https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
  */
 
+import { BodyLimitError, readBounded } from "../core/body";
 import { parseDigest } from "../routing/reference";
 import { formatDigest, hashOf } from "./keys";
 
@@ -68,10 +69,14 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
       yield value;
     }
   }
+  // One buffer for the whole read: each read hands it to the stream and gets it back holding the chunk, which the
+  // caller has hashed (awaited its write) before asking for the next.
+  let buffer = new ArrayBuffer(READ_SIZE);
   for (;;) {
-    const { done, value } = await byob.readAtLeast(READ_AT_LEAST, new Uint8Array(READ_SIZE));
+    const { done, value } = await byob.readAtLeast(READ_AT_LEAST, new Uint8Array(buffer));
     if (value && value.byteLength > 0) yield value;
-    if (done) return;
+    if (done || !value) return;
+    buffer = value.buffer as ArrayBuffer;
   }
 }
 
@@ -84,28 +89,15 @@ export async function readVerified(
   expected: string | undefined,
   maxBytes: number,
 ): Promise<{ bytes: Uint8Array; digest: string }> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > maxBytes) {
-      await reader.cancel();
-      throw new Error(`body larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBounded(body, { maxBytes });
+  } catch (error) {
+    throw error instanceof BodyLimitError ? new Error(`body larger than ${maxBytes} bytes`) : error;
   }
   const algorithm = expected === undefined ? "sha256" : parseDigest(expected)?.algorithm;
   if (!algorithm) throw new Error(`cannot verify ${expected}`);
   const digest = formatDigest(algorithm, await crypto.subtle.digest(hashOf(algorithm).name, bytes));
-  if (expected !== undefined && digest !== expected) throw new DigestMismatch(expected, digest, length);
+  if (expected !== undefined && digest !== expected) throw new DigestMismatch(expected, digest, bytes.byteLength);
   return { bytes, digest };
 }

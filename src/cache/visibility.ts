@@ -12,6 +12,7 @@ import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
 import { type Flights, join } from "../core/flight";
 import { isolate } from "../core/isolate";
+import { isRecord, parseJson } from "../core/parse";
 import { isDigest } from "../routing/reference";
 import type { CacheRequest } from "./context";
 import { sharedKey, visibilityKey } from "./keys";
@@ -101,12 +102,10 @@ export async function markShared(cx: CacheRequest, digests: string[]): Promise<v
 
 /** The digests a manifest or index names (config, layers, child manifests); none for bytes that are not one. */
 export function referencesOf(manifest: Uint8Array): string[] {
-  let parsed: { config?: { digest?: unknown }; layers?: { digest?: unknown }[]; manifests?: { digest?: unknown }[] };
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(manifest)) as typeof parsed;
-  } catch {
-    return [];
-  }
+  const parsed = parseJson(manifest) as
+    | { config?: { digest?: unknown }; layers?: { digest?: unknown }[]; manifests?: { digest?: unknown }[] }
+    | undefined;
+  if (!isRecord(parsed)) return [];
   const named = [
     parsed.config,
     ...(Array.isArray(parsed.layers) ? parsed.layers : []),
