@@ -21,7 +21,7 @@ export const CONTENT_MAX_AGE_SECONDS = 365 * 86_400;
 const PREFIX = "/.edgehub-cache/";
 
 /** The Cache API under one origin: content behind pointers, and JSON records. */
-export class EdgeStore {
+export class CacheApiStore {
   constructor(private readonly origin: string) {}
 
   /** Content by key; `range` is the client's Range header, `head` skips the body. Undefined when not held. */
