@@ -5,6 +5,7 @@
  * never pointed to (and is deleted). Keys live under the cache's canonical origin (keys.ts cacheOrigin).
  * Cache API: https://developers.cloudflare.com/workers/runtime-apis/cache/
  */
+import { parseJson } from "../core/parse";
 import type { CachedContent, ContentMeta } from "./content";
 
 /** Which entry holds a key's verified bytes. */
@@ -20,13 +21,13 @@ export const CONTENT_MAX_AGE_SECONDS = 365 * 86_400;
 const PREFIX = "/.edgehub-cache/";
 
 /** The Cache API under one origin: content behind pointers, and JSON records. */
-export class EdgeStore {
+export class CacheApiStore {
   constructor(private readonly origin: string) {}
 
   /** Content by key; `range` is the client's Range header, `head` skips the body. Undefined when not held. */
   async getContent(key: string, request: { head: boolean; range: string | null }): Promise<CachedContent | undefined> {
     const text = await this.getText(key);
-    const pointer = text === undefined ? undefined : parseJson<Pointer>(text);
+    const pointer = text === undefined ? undefined : (parseJson(text) as Pointer | undefined);
     if (!pointer) return undefined;
     const range = request.range && !request.head ? { headers: { range: request.range } } : {};
     const entry = await caches.default.match(new Request(this.url(pointer.entry), range));
@@ -97,13 +98,4 @@ function contentHeaders(source: Headers): Headers {
     if (value !== null) headers.set(name, value);
   }
   return headers;
-}
-
-/** Parses a record's JSON; undefined for anything that is not. */
-export function parseJson<T>(text: string): T | undefined {
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return undefined;
-  }
 }

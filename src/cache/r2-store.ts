@@ -11,7 +11,7 @@ import { DigestMismatch } from "./verify";
 export type BucketContent = CachedContent & { size: number; whole: boolean };
 
 /** The bucket: content by key, and JSON records. */
-export class BucketStore {
+export class R2Store {
   constructor(private readonly bucket: R2Bucket) {}
 
   /** Content by key; `range` is the client's Range header, `head` skips the body. Undefined when not held. */
