@@ -7,7 +7,7 @@ import { serveByDigest } from "./cache/by-digest";
 import { serveByTag } from "./cache/by-tag";
 import type { CacheRequest } from "./cache/context";
 import { cacheOrigin } from "./cache/keys";
-import { EdgeCache } from "./cache/store";
+import { TieredStore } from "./cache/store";
 import { upstreamFailure } from "./core/errors";
 import { errorMessage, logEvent } from "./core/log";
 import { answer, answerOffline, respond } from "./respond/registry";
@@ -31,7 +31,7 @@ export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext
     target,
     origin: originFor(routed),
     defer,
-    cache: new EdgeCache(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer),
+    cache: new TieredStore(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer),
   };
   routed.trace.cache = "MISS"; // the cache is asked from here on: an error past this point comes after a miss
   const answered =

@@ -14,7 +14,7 @@ import { RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
 import { isolate } from "../core/isolate";
 import { tokenRealmFor } from "../routing/route";
-import { routeScope } from "../routing/scope";
+import { routeScope, scopesOf } from "../routing/scope";
 import { namesRepository, type Target } from "../routing/target";
 import { assertRepositoryAllowed, isRepositoryAllowed } from "./lists";
 import { grantFor, mintMirrorToken, verifyMirrorToken } from "./mirror-token";
@@ -124,7 +124,7 @@ interface Login {
 }
 
 function readBasic(request: Request, url: URL): Login {
-  const scopes = url.searchParams.getAll("scope").flatMap((value) => value.split(" "));
+  const scopes = scopesOf(url.searchParams);
   const encoded = /^Basic\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   let decoded: string;
   try {
@@ -150,7 +150,7 @@ async function readPasswordGrant(request: Request): Promise<Login> {
   return {
     ...(username === null ? {} : { username }),
     password: form.get("password") ?? "",
-    scopes: (form.get("scope") ?? "").split(" "),
+    scopes: scopesOf(form),
   };
 }
 

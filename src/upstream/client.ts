@@ -7,7 +7,7 @@
  *   no answer to any other request (a redirect target's, a fallback's, a 403 or 200 with a challenge) changes it.
  * - The owner's credentials go only to a realm on a host listed for the registry (`realmAllowed`, registries.ts).
  * - Tokens are cached per scope and identity (anonymous, or the owner's credentials by fingerprint) until shortly
- *   before they expire; concurrent requests share one fetch, each waiting with its own bound (shared.ts).
+ *   before they expire; concurrent requests share one fetch, each waiting with its own bound (core/flight.ts obtain).
  * Token auth spec: https://distribution.github.io/distribution/spec/auth/token/
  */
 import type { Credential } from "../config/access";
@@ -15,12 +15,12 @@ import type { Config } from "../config/config";
 import { realmAllowed, registryIdentity, type Upstream } from "../config/registries";
 import { parseChallenge } from "../core/challenge";
 import { upstreamError } from "../core/errors";
+import { forget, type ObtainOptions, obtain, type SharedEntry } from "../core/flight";
 import { BoundedMap, isolate } from "../core/isolate";
 import { logEvent } from "../core/log";
 import { parseHttpUrl } from "../core/parse";
 import { type FetchLimits, fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 import { askRealm, basicAuthorization, type IssuedToken, type RealmAnswer, requestToken, TokenRefused } from "./realm";
-import { forget, type ObtainOptions, obtain, type SharedEntry } from "./shared";
 
 /** How a registry wants to be authenticated. */
 export type Scheme = { kind: "none" } | { kind: "basic" } | { kind: "bearer"; realm: string; service?: string };

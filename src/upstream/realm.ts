@@ -7,7 +7,7 @@
 import type { Credential } from "../config/access";
 import { BodyLimitError, readBounded } from "../core/body";
 import { upstreamError } from "../core/errors";
-import { isRecord } from "../core/parse";
+import { isRecord, parseJson } from "../core/parse";
 import { fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 
 /** A token answer is a little JSON; a realm that sends more is not answering with a token. */
@@ -86,12 +86,7 @@ export class TokenRefused extends Error {
 
 /** The token in a realm's JSON (`token`, or OAuth2's `access_token`); undefined for anything else. */
 export function parseToken(body: Uint8Array): IssuedToken | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return undefined;
-  }
+  const value = parseJson(body);
   if (!isRecord(value)) return undefined;
   const token = value.token ?? value.access_token;
   if (typeof token !== "string" || token === "") return undefined;

@@ -11,9 +11,9 @@ import type { Config } from "../config/config";
 import { readSmallForm } from "../core/body";
 import { formatChallenge, parseChallenge } from "../core/challenge";
 import { bodyFor, copyHeaders } from "../core/http";
-import { isRecord } from "../core/parse";
+import { isRecord, parseJson } from "../core/parse";
 import { isHostsRegistry } from "../routing/route";
-import { routeTokenRequest, type TokenRoute } from "../routing/scope";
+import { routeTokenRequest, scopesOf, splitScopes, type TokenRoute } from "../routing/scope";
 import type { Target } from "../routing/target";
 import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
 import { clientFor, type UpstreamClient } from "./client";
@@ -33,11 +33,7 @@ export async function handleToken(request: Request, target: Target, config: Conf
   const form = request.method === "POST" ? await readSmallForm(request) : undefined;
   if (form !== undefined) assertTokenParameters(form);
   const params = form ?? url.searchParams;
-  const route = routeTokenRequest(
-    params.getAll("scope").flatMap((value) => value.split(" ")),
-    target,
-    config,
-  );
+  const route = routeTokenRequest(scopesOf(params), target, config);
   const client = clientFor(route.upstream);
   const answer = isHostsRegistry(url, { ...target, upstream: route.upstream, via: route.via }, config)
     ? await relayOwn(request, url, form, route, client, config)
@@ -84,8 +80,7 @@ async function relayAnonymously(
   const scheme = await client.schemeOf(config);
   const query = new URLSearchParams();
   if (scheme.kind === "bearer" && scheme.service !== undefined) query.set("service", scheme.service);
-  for (const value of params.getAll("scope"))
-    for (const scope of value.split(" ")) if (scope !== "") query.append("scope", route.rewrite(scope));
+  for (const scope of scopesOf(params)) query.append("scope", route.rewrite(scope));
   const answer = await client.relay(
     { method: "GET", headers: copyHeaders(request.headers, ANONYMOUS_REQUEST_HEADERS) },
     query,
@@ -99,19 +94,14 @@ function rewriteScopes(params: URLSearchParams, route: TokenRoute, only?: readon
   const rewritten = new URLSearchParams();
   for (const [name, value] of params) {
     if (name !== "ns" && (only === undefined || only.includes(name)))
-      rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
+      rewritten.append(name, name === "scope" ? splitScopes(value).map(route.rewrite).join(" ") : value);
   }
   return rewritten;
 }
 
 /** An OAuth2 client reads `access_token`; a GET answer may carry only `token`. */
 function withAccessToken(answer: RealmAnswer): RealmAnswer {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(answer.body));
-  } catch {
-    return answer;
-  }
+  const value = parseJson(answer.body);
   if (!isRecord(value) || typeof value.token !== "string" || value.access_token !== undefined) return answer;
   return { ...answer, body: new TextEncoder().encode(JSON.stringify({ ...value, access_token: value.token })) };
 }

@@ -1,7 +1,7 @@
 // The guide in English and Chinese: the browser's Accept-Language picks, ?lang= and the page's switch link override,
 // and both languages show the same snippets, sections and items for every kind of site.
 import { describe, expect, it } from "vitest";
-import { callWorker } from "../fake-upstream";
+import { callWorker } from "../support/fake-upstream";
 
 const BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 const USERS = { MIRROR_USERS: "alice:s3cret-pass", MIRROR_TOKEN_SECRET: "k".repeat(32) };
