@@ -1,6 +1,8 @@
 /**
- * Every outbound request. Redirects are followed here, by hand, so credentials never cross origins: S3 and CDN
- * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
+ * Every outbound request, in two layers: `fetchUpstream` follows redirects (by hand, so credentials never cross
+ * origins: S3 and CDN blob URLs are presigned and reject an Authorization header, and another origin must never see
+ * the client's token), and `fetchOnce` makes each hop within the limits (a deadline on the headers, the idle watch on
+ * the body). Whose credentials go with a request is decided before, in credentials.ts and registry-client.ts.
  */
 import { type RegistryError, upstreamError } from "../core/errors";
 import { watchIdle } from "./idle";
@@ -19,15 +21,10 @@ export interface FetchLimits {
   timeoutMs: number;
   /** Redirect hops (and token fetches for redirect targets) allowed; each is a subrequest, of which a request gets 50. */
   maxHops?: number;
-  /**
-   * Return a redirect instead of following it. An access check needs no more: a registry redirects to blob storage
-   * only after it has authorised the request.
-   */
-  returnRedirects?: boolean;
   /** How long the body may go without a byte while the client waits for one; 0 or absent streams without a watch. */
   idleTimeoutMs?: number;
   /**
-   * An anonymous token for a redirect target's Bearer challenge (the upstream client's, client.ts); without it, a
+   * An anonymous token for a redirect target's Bearer challenge (the registry's client, registry-client.ts); without it, a
    * redirect target's 401 is an upstream failure.
    */
   redirectToken?: (challenge: string) => Promise<string | undefined>;
@@ -56,7 +53,7 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
     const response = await fetchOnce(current, limits.timeoutMs);
     const left = hop < (limits.maxHops ?? DEFAULT_MAX_HOPS);
     const location = response.headers.get("location");
-    if (REDIRECT_STATUSES.has(response.status) && location !== null && !limits.returnRedirects) {
+    if (REDIRECT_STATUSES.has(response.status) && location !== null) {
       await discard(response);
       if (!left) throw upstreamUnavailable(502, "too many redirects", current.url);
       current = redirectTarget(current, response.status, location);
@@ -137,8 +134,11 @@ function redirectTarget(current: UpstreamRequest, status: number, location: stri
   return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
 }
 
-/** One fetch with a deadline on the response headers; the body streams on without one. */
-async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<Response> {
+/**
+ * One hop, no redirect followed, with a deadline on the response headers; the body streams on without one. Only a
+ * registry's own `/v2/` ping calls it directly, so a redirect there is seen, not followed.
+ */
+export async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {

@@ -16,8 +16,8 @@ import { isHostsRegistry } from "../routing/route";
 import { routeTokenRequest, type TokenRoute } from "../routing/scope";
 import type { Target } from "../routing/target";
 import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
-import { clientFor, type UpstreamClient } from "./client";
 import type { RealmAnswer } from "./realm";
+import { clientFor, type UpstreamClient } from "./registry-client";
 
 /** Request headers a realm may see from the client whose registry it is: its credentials are the point of `docker login`. */
 const TOKEN_REQUEST_HEADERS = ["authorization", "user-agent", "accept", "content-type"];
