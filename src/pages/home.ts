@@ -50,7 +50,6 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
   const headers: Record<string, string> = {
     "cache-control": "no-store",
     vary: "Accept",
-    "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
   };
   if (url.pathname === "/robots.txt") return textResponse(request, ROBOTS_TXT, "text/plain; charset=utf-8", headers);
@@ -76,7 +75,6 @@ export function answerMisconfigured(
   const headers = {
     "cache-control": "no-store",
     vary: "Accept",
-    "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'",
   };
   if (!(request.headers.get("accept") ?? "").includes("text/html")) {
