@@ -37,7 +37,7 @@ export default {
       const config = loadConfig(env);
       target = routeRequest(request.method, url, config);
       if (target.kind === "page" && isBlockedAgent(request, config)) {
-        response = await answerBlockedCrawler(request, config); // a crawler sees the decoy, never the guide
+        response = await answerBlockedCrawler(request, config, url); // a crawler sees the decoy, never the guide
       } else {
         await screenClient(request, config);
         response = await dispatch({ request, url, target, config, trace }, ctx);
@@ -68,21 +68,21 @@ async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<R
   const { request, target, config } = routed;
   switch (target.kind) {
     case "page":
-      return answerBrowserPath(request, config);
+      return answerBrowserPath(request, routed.url, config);
     case "search":
-      await assertMirrorLogin(request, config);
-      return proxySearch(request, target, config);
+      await assertMirrorLogin(routed);
+      return proxySearch(routed);
     case "ping":
       return answerPing(request);
     case "token":
       // The mirror's own tokens for its users, or the upstream's realm behind it.
       return config.access.mirror
-        ? issueMirrorToken(request, target, config.access.mirror, config)
+        ? issueMirrorToken(routed, config.access.mirror)
         : respondToken(routed, await relayToken(routed));
     default:
       // Who the client is first (401), then whether the image is served here (403): a stranger learns neither.
       // With mirror users the access check makes the allow/deny check itself, between its 401s and its scope check.
-      if (config.access.mirror) await assertMirrorAccess(request, target, config);
+      if (config.access.mirror) await assertMirrorAccess(routed);
       else assertRepositoryAllowed(target, config);
       return serveRegistry(routed, ctx);
   }

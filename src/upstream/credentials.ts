@@ -15,6 +15,7 @@
  */
 import type { Config } from "../config/config";
 import { registryIdentity } from "../config/registries";
+import { bearerToken } from "../core/challenge";
 import { upstreamError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
 import { isHostsRegistry } from "../routing/route";
@@ -89,7 +90,7 @@ async function fetchAuthorised(
   logRateLimit(target, response);
   if (response.status !== 429) return response;
   const fallback = await fetchFallback(request, target, config);
-  const error = upstreamRateLimited(response, target.upstream.registry);
+  const error = upstreamRateLimited(response.headers, target.upstream.registry);
   await response.body?.cancel();
   if (fallback) return fallback;
   throw error;
@@ -105,7 +106,7 @@ function workerAuthenticates(clientHeaders: Headers, target: Target, config: Con
 }
 
 function isBearer(headers: Headers): boolean {
-  return /^Bearer\s/i.test(headers.get("authorization") ?? "");
+  return bearerToken(headers.get("authorization")) !== undefined;
 }
 
 function hasOwnerCredentials(target: Target, config: Config): boolean {

@@ -168,17 +168,22 @@ async function discard(response: Response): Promise<void> {
 }
 
 /**
- * What an upstream 429 becomes for the client: TOOMANYREQUESTS with the upstream's Retry-After (60 s when it sent
- * none that parses) and its rate-limit headers, so the client waits instead of hammering.
+ * What an upstream 429 becomes for the client, whichever upstream sent it (registry, realm, search index): the one
+ * translation. TOOMANYREQUESTS with the upstream's Retry-After (60 s when it sent none that parses) and its
+ * rate-limit headers, so the client waits instead of hammering; `message` says who is rate-limiting.
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes, RFC 9110 section 10.2.3.
  */
-export function upstreamRateLimited(response: Response, url: string): RegistryError {
-  const sent = response.headers.get("retry-after")?.trim() ?? "";
-  const retryAfter = /^\d+$/.test(sent) || (/[a-z]/i.test(sent) && !Number.isNaN(Date.parse(sent))) ? sent : "60";
+export function upstreamRateLimited(
+  sent: Headers,
+  url: string,
+  message = "rate-limiting this mirror; retry later",
+): RegistryError {
+  const retry = sent.get("retry-after")?.trim() ?? "";
+  const retryAfter = /^\d+$/.test(retry) || (/[a-z]/i.test(retry) && !Number.isNaN(Date.parse(retry))) ? retry : "60";
   const headers: Record<string, string> = { "Retry-After": retryAfter };
   for (const name of ["ratelimit-limit", "ratelimit-remaining"]) {
-    const value = response.headers.get(name);
+    const value = sent.get(name);
     if (value !== null) headers[name] = value;
   }
-  return upstreamError("TOOMANYREQUESTS", "rate-limiting this mirror; retry later", url, { headers });
+  return upstreamError("TOOMANYREQUESTS", message, url, { headers });
 }

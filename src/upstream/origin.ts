@@ -8,10 +8,7 @@ import type { RoutedRequest } from "../routing/routed";
 import { namesRepository } from "../routing/target";
 import { fetchTarget, sendsCredentials } from "./credentials";
 import { clientFor } from "./registry-client";
-import { upstreamUrl } from "./target-request";
-
-/** Request headers an anonymous probe keeps: which manifest types we accept matters, who we are does not. */
-const PROBE_HEADERS = ["accept", "user-agent"];
+import { ANONYMOUS_REQUEST_HEADERS, upstreamUrl } from "./target-request";
 
 /** The upstream of one routed request, for the cache. */
 export function originFor(routed: RoutedRequest): Origin {
@@ -26,7 +23,7 @@ export function originFor(routed: RoutedRequest): Origin {
         {
           method: "HEAD",
           url: upstreamUrl(routed.url, target),
-          headers: copyHeaders(routed.request.headers, PROBE_HEADERS),
+          headers: copyHeaders(routed.request.headers, ANONYMOUS_REQUEST_HEADERS),
         },
         namesRepository(target) ? target.repository : undefined,
         "anonymous",

@@ -189,7 +189,7 @@ export class UpstreamClient {
     const url = `${this.upstream.registry}/v2/`;
     const ping = await fetchOnce({ method: "GET", url, headers: new Headers() }, config.upstreamTimeoutMs);
     await ping.body?.cancel();
-    if (ping.status === 429) throw upstreamRateLimited(ping, this.upstream.registry);
+    if (ping.status === 429) throw upstreamRateLimited(ping.headers, this.upstream.registry);
     // A registry that answers or redirects its version check (registry.k8s.io) authenticates nobody itself.
     if (ping.status < 400) return { kind: "none" };
     if (ping.status !== 401)

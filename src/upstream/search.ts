@@ -8,8 +8,9 @@ import type { Config } from "../config/config";
 import type { Upstream } from "../config/registries";
 import { RegistryError, upstreamError } from "../core/errors";
 import { bodyFor, copyHeaders } from "../core/http";
-import type { Target } from "../routing/target";
-import { fetchUpstream } from "./fetch";
+import { splitRegistryPrefix } from "../routing/reference";
+import type { RoutedRequest } from "../routing/routed";
+import { fetchUpstream, upstreamRateLimited } from "./fetch";
 
 /** A search request reduced to what the index is asked. */
 export interface SearchQuery {
@@ -43,8 +44,9 @@ export function answerPing(request: Request): Response {
 }
 
 /** Proxies `/v1/search` to the index of the route the term names; the index's JSON is passed through untouched. */
-export async function proxySearch(request: Request, target: Target, config: Config): Promise<Response> {
-  const query = parseSearchQuery(new URL(request.url), target.upstream, config);
+export async function proxySearch(routed: RoutedRequest): Promise<Response> {
+  const { request, url, target, config } = routed;
+  const query = parseSearchQuery(url, target.upstream, config);
   // Only what describes the request: the client's Authorization is `Basic Og==` or mirror credentials, never the index's.
   const headers = new Headers({ accept: "application/json" });
   const userAgent = request.headers.get("user-agent");
@@ -75,12 +77,9 @@ export function parseSearchQuery(url: URL, routed: Upstream, config: Config): Se
   if (term.includes("/") && (first === url.host.toLowerCase() || first === url.hostname.toLowerCase())) {
     term = term.slice(first.length + 1);
   }
-  const slash = term.indexOf("/");
-  const prefixed = slash > 0 ? config.upstreamsByHost.get(term.slice(0, slash).toLowerCase()) : undefined;
-  if (prefixed) {
-    upstream = prefixed;
-    term = term.slice(slash + 1);
-  }
+  // A registry prefix picks the route as in a pull's path, by routing's own rule.
+  const prefixed = splitRegistryPrefix(term, config.upstreamsByHost);
+  if (prefixed) ({ upstream, rest: term } = prefixed);
   const official = upstream.officialNamespace ? `${upstream.officialNamespace}/` : undefined;
   if (official && term.toLowerCase().startsWith(official)) term = term.slice(official.length);
   if (term === "" || term.length > MAX_TERM_LENGTH) {
@@ -119,12 +118,7 @@ function readCount(url: URL, name: string, max: number): string | undefined {
 /** An index that refused or failed: its body is not an OCI error, so the client gets one that says what happened. */
 function indexFailure(response: Response, url: string): RegistryError {
   const detail = { status: response.status };
-  if (response.status === 429) {
-    const retryAfter = response.headers.get("retry-after");
-    return upstreamError("TOOMANYREQUESTS", "its search index is rate-limiting this mirror", url, {
-      detail,
-      headers: retryAfter === null ? {} : { "Retry-After": retryAfter },
-    });
-  }
+  if (response.status === 429)
+    return upstreamRateLimited(response.headers, url, "its search index is rate-limiting this mirror");
   return upstreamError("UNAVAILABLE", `its search index answered ${response.status}`, url, { status: 502, detail });
 }

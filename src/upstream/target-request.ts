@@ -9,6 +9,12 @@ import type { RoutedRequest } from "../routing/routed";
 import type { Target } from "../routing/target";
 import type { UpstreamRequest } from "./fetch";
 
+/**
+ * Request headers a request made anonymously on a client's behalf keeps (the cache's probe, a token request for a
+ * registry the host does not name): which answer we accept matters, who the client is does not.
+ */
+export const ANONYMOUS_REQUEST_HEADERS = ["accept", "user-agent"];
+
 /** Request headers an upstream may see. Anything else (cf-*, x-forwarded-*, cookies) stays here. */
 const FORWARDED_REQUEST_HEADERS = [
   "user-agent",

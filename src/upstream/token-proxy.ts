@@ -19,11 +19,10 @@ import type { Target } from "../routing/target";
 import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
 import type { RealmAnswer } from "./realm";
 import { clientFor, type UpstreamClient } from "./registry-client";
+import { ANONYMOUS_REQUEST_HEADERS } from "./target-request";
 
 /** Request headers a realm may see from the client whose registry it is: its credentials are the point of `docker login`. */
 const TOKEN_REQUEST_HEADERS = ["authorization", "user-agent", "accept", "content-type"];
-/** What an anonymous request on a client's behalf keeps: which answer we accept matters, who we are does not. */
-export const ANONYMOUS_REQUEST_HEADERS = ["accept", "user-agent"];
 
 /** A realm's answer to a client's `/token`, and the target of the registry it came from (respond/ points it back). */
 export interface RelayedToken {
