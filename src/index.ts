@@ -14,12 +14,13 @@ import { answerBlockedCrawler, answerBrowserPath, answerMisconfigured } from "./
 import { errorResponse } from "./respond/errors";
 import { finishResponse } from "./respond/headers";
 import { logRequest } from "./respond/request-log";
+import { answerPing, respondSearch } from "./respond/search";
 import { respondToken } from "./respond/token";
 import { parseClientUrl, routeRequest } from "./routing/route";
 import type { RoutedRequest, Trace } from "./routing/routed";
 import type { Target } from "./routing/target";
 import { serveRegistry } from "./serve";
-import { answerPing, proxySearch } from "./upstream/search";
+import { fetchSearch } from "./upstream/search";
 import { relayToken } from "./upstream/token-proxy";
 
 export type { Env } from "./config/env";
@@ -71,7 +72,7 @@ async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<R
       return answerBrowserPath(request, routed.url, config);
     case "search":
       await assertMirrorLogin(routed);
-      return proxySearch(routed);
+      return respondSearch(routed, await fetchSearch(routed));
     case "ping":
       return answerPing(request);
     case "token":

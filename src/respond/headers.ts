@@ -4,6 +4,7 @@
  * the realm of a challenge pointed back at this Worker's `/token`.
  */
 import { formatChallenge, parseChallenge } from "../core/challenge";
+import { copyHeaders } from "../core/http";
 import { tokenRealmFor } from "../routing/route";
 import type { Trace } from "../routing/routed";
 import type { Target } from "../routing/target";
@@ -39,4 +40,14 @@ export function pointRealmHere(header: string, requestUrl: URL, target: Target, 
   if (challenge?.params.realm === undefined) return header;
   if (bearerOnly && (challenge.scheme !== "bearer" || challenge.params.realm === "")) return header;
   return formatChallenge({ ...challenge, params: { ...challenge.params, realm: tokenRealmFor(requestUrl, target) } });
+}
+
+/**
+ * The headers of an upstream answer named in `names` (an allow-list), copied into `into`. The runtime decodes a
+ * compressed body for us, so the upstream's length would describe other bytes: it goes.
+ */
+export function passHeaders(upstream: Response, names: readonly string[], into: Headers): Headers {
+  const headers = copyHeaders(upstream.headers, names, into);
+  if (upstream.headers.has("content-encoding")) headers.delete("content-length");
+  return headers;
 }

@@ -8,10 +8,10 @@ import type { CachedContent } from "../cache/content";
 import type { Answer } from "../cache/context";
 import { canonicalHost } from "../config/registries";
 import { RegistryError } from "../core/errors";
-import { bodyFor, copyHeaders } from "../core/http";
+import { bodyFor } from "../core/http";
 import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
-import { pointRealmHere, registryHeaders } from "./headers";
+import { passHeaders, pointRealmHere, registryHeaders } from "./headers";
 
 /** Response headers a client may see, besides the ones rewritten below. */
 const FORWARDED_RESPONSE_HEADERS = [
@@ -90,9 +90,7 @@ export function answerOffline(routed: RoutedRequest): Response {
 
 /** The headers the client sees: an allow-list, with the challenge realm and pagination links pointed back here. */
 function clientHeaders(upstream: Response, target: Target, requestUrl: URL): Headers {
-  const headers = copyHeaders(upstream.headers, FORWARDED_RESPONSE_HEADERS, registryHeaders());
-  // The runtime decodes a compressed body for us, so the upstream's length would describe other bytes.
-  if (upstream.headers.has("content-encoding")) headers.delete("content-length");
+  const headers = passHeaders(upstream, FORWARDED_RESPONSE_HEADERS, registryHeaders());
   if (target.kind === "blob" && upstream.ok && !headers.has("docker-content-digest")) {
     headers.set("docker-content-digest", target.reference); // CDNs behind a redirect do not send it
   }

@@ -1,13 +1,12 @@
 /**
  * `docker search` through the mirror. For `docker search mirror.example.com/nginx` the daemon asks this host, as a
- * v1 registry, `GET /v1/_ping` (twice) and then `GET /v1/search?q=nginx&n=25`; we answer the ping ourselves and pass
- * the search to the route's index (Docker Hub's index.docker.io), whose JSON goes back to the client unchanged.
+ * v1 registry, `GET /v1/_ping` (twice) and then `GET /v1/search?q=nginx&n=25`; respond/search.ts answers the ping,
+ * and the search goes to the route's index (Docker Hub's index.docker.io), whose JSON goes back to the client unchanged.
  * The daemon's side: moby registry/search.go (splitReposSearchTerm, v1 endpoint ping, session.searchRepositories).
  */
 import type { Config } from "../config/config";
 import type { Upstream } from "../config/registries";
 import { RegistryError, upstreamError } from "../core/errors";
-import { bodyFor, copyHeaders } from "../core/http";
 import { splitRegistryPrefix } from "../routing/reference";
 import type { RoutedRequest } from "../routing/routed";
 import { fetchUpstream, upstreamRateLimited } from "./fetch";
@@ -24,27 +23,9 @@ export interface SearchQuery {
 /** Docker Hub caps a page at 100 results; the CLI refuses a larger --limit itself. */
 const MAX_PAGE_SIZE = 100;
 const MAX_TERM_LENGTH = 255;
-/** Response headers of the index a client may see. */
-const FORWARDED_RESPONSE_HEADERS = ["content-type", "content-length"];
 
-/**
- * Answers `/v1/_ping`. `standalone` tells the daemon this is a registry of its own, so it sends the credentials of a
- * `docker login <this host>` (or `Basic Og==` when there are none) with the search: the mirror's own access rules can
- * then apply to search as they do to pulls. The credentials are never forwarded to the index.
- */
-export function answerPing(request: Request): Response {
-  const body = JSON.stringify({ standalone: true });
-  return new Response(bodyFor(request.method, body), {
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      "x-docker-registry-standalone": "true",
-      "cache-control": "no-store",
-    },
-  });
-}
-
-/** Proxies `/v1/search` to the index of the route the term names; the index's JSON is passed through untouched. */
-export async function proxySearch(routed: RoutedRequest): Promise<Response> {
+/** Asks the index of the route the term names for `/v1/search`; respond/search.ts passes its JSON on untouched. */
+export async function fetchSearch(routed: RoutedRequest): Promise<Response> {
   const { request, url, target, config } = routed;
   const query = parseSearchQuery(url, target.upstream, config);
   // Only what describes the request: the client's Authorization is `Basic Og==` or mirror credentials, never the index's.
@@ -59,10 +40,7 @@ export async function proxySearch(routed: RoutedRequest): Promise<Response> {
     await response.body?.cancel();
     throw indexFailure(response, query.url);
   }
-  const out = copyHeaders(response.headers, FORWARDED_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
-  // The runtime decodes a compressed body for us, so the index's length would describe other bytes.
-  if (response.headers.has("content-encoding")) out.delete("content-length");
-  return new Response(bodyFor(request.method, response.body), { status: response.status, headers: out });
+  return response;
 }
 
 /**
