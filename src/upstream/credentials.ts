@@ -21,7 +21,7 @@ import { errorMessage, logEvent } from "../core/log";
 import { isHostsRegistry } from "../routing/route";
 import { type RoutedRequest, timed } from "../routing/routed";
 import { namesRepository, type Target, type TargetKind } from "../routing/target";
-import { type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 import { clientFor } from "./registry-client";
 import { targetRequest, upstreamHeaders } from "./target-request";
 
@@ -85,7 +85,7 @@ async function fetchAuthorised(
     }
   } else {
     const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
-    response = await client.fetchAsClient(direct, config);
+    response = await fetchUpstream(direct, client.limits(config));
   }
   logRateLimit(target, response);
   if (response.status !== 429) return response;

@@ -102,11 +102,6 @@ export class UpstreamClient {
     }
   }
 
-  /** Sends a registry request with the client's own (already filtered) headers, under the same limits. */
-  fetchAsClient(request: UpstreamRequest, config: Config): Promise<Response> {
-    return fetchUpstream(request, this.limits(config));
-  }
-
   /** Forwards a client's token request to the realm (with whatever credentials the caller left in it). */
   async relay(request: Omit<UpstreamRequest, "url">, query: URLSearchParams, config: Config): Promise<RealmAnswer> {
     const url = new URL(await this.realm(config));
@@ -207,10 +202,10 @@ export class UpstreamClient {
   }
 
   /**
-   * The limits of every registry request through this client, the route's own and a fallback's alike: one deadline
-   * for headers, one idle watch for bodies, and anonymous tokens for redirect targets.
+   * The limits of every registry request to this registry, the route's own and a fallback's, with the Worker's
+   * token or the client's: one deadline for headers, one idle watch for bodies, anonymous tokens for redirect targets.
    */
-  private limits(config: Config): FetchLimits {
+  limits(config: Config): FetchLimits {
     return {
       timeoutMs: config.upstreamTimeoutMs,
       idleTimeoutMs: config.upstreamIdleTimeoutMs,
