@@ -13,8 +13,8 @@ import { errorMessage, logEvent } from "./core/log";
 import { answer, answerOffline, respond } from "./respond/registry";
 import { isDigest } from "./routing/reference";
 import type { RoutedRequest } from "./routing/routed";
+import { fetchTarget } from "./upstream/credentials";
 import { originFor } from "./upstream/origin";
-import { fetchTarget } from "./upstream/target-request";
 
 /** Serves a registry request (`/v2/`, manifests, blobs, tags, referrers). */
 export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext): Promise<Response> {

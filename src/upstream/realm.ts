@@ -66,8 +66,7 @@ export async function requestToken(
   const headers = new Headers({ accept: "application/json" });
   if (credential) headers.set("authorization", basicAuthorization(credential));
   const answer = await askRealm({ method: "GET", url: url.href, headers }, timeoutMs);
-  if (answer.status === 429)
-    throw upstreamRateLimited(new Response(null, { status: 429, headers: answer.headers }), url.href);
+  if (answer.status === 429) throw upstreamRateLimited(answer.headers, url.href);
   const issued = answer.status >= 200 && answer.status < 300 ? parseToken(answer.body) : undefined;
   if (!issued) throw new TokenRefused(url.host, answer.status);
   return issued;

@@ -15,22 +15,57 @@
  */
 import type { Config } from "../config/config";
 import { registryIdentity } from "../config/registries";
+import { bearerToken } from "../core/challenge";
 import { upstreamError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
+import { isHostsRegistry } from "../routing/route";
+import { type RoutedRequest, timed } from "../routing/routed";
 import { namesRepository, type Target, type TargetKind } from "../routing/target";
-import { clientFor } from "./client";
-import { type FetchLimits, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { clientFor } from "./registry-client";
+import { targetRequest, upstreamHeaders } from "./target-request";
 
 /** Kinds worth a fallback mirror: content addressed or resolved by tag, identical on any mirror of the registry. */
 const FALLBACK_KINDS = new Set<TargetKind>(["manifest", "blob"]);
 
-/** Fetches a routed registry request the way this client may have it; see the module comment for the rules. */
-export async function fetchForClient(
+/** How a check on the client's behalf differs from the client's own request. */
+export interface FetchTargetOptions {
+  /** Overrides the client's method (a HEAD to revalidate a GET). */
+  method?: string;
+}
+
+/**
+ * Fetches the target from its upstream the way this client may have it: the one place that decides whose
+ * credentials go with a registry request (see the module comment), then 429 and the fallback mirror. Its answer
+ * teaches nothing about realms: the registry's client learns those from the registry's own `/v2/` only.
+ */
+export function fetchTarget(routed: RoutedRequest, options: FetchTargetOptions = {}): Promise<Response> {
+  const request = targetRequest(routed, options.method);
+  return timed(routed.trace, fetchAuthorised(request, routed.target, routed.config, isOwnRoute(routed)));
+}
+
+/**
+ * Whether this request goes upstream with credentials: the client's own, or the owner's. What was fetched with them
+ * is not evidence that the upstream serves it to everyone (the cache asks anonymously instead).
+ */
+export function sendsCredentials(routed: RoutedRequest): boolean {
+  const { target, config } = routed;
+  const clientHeaders = upstreamHeaders(routed.request);
+  const ownRoute = isOwnRoute(routed);
+  if (workerAuthenticates(clientHeaders, target, config, ownRoute)) return hasOwnerCredentials(target, config);
+  return ownRoute ? clientHeaders.has("authorization") : isBearer(clientHeaders);
+}
+
+/** Whether the client's own credentials may go with this request: its registry is the one the host names. */
+function isOwnRoute(routed: RoutedRequest): boolean {
+  return isHostsRegistry(routed.url, routed.target, routed.config);
+}
+
+async function fetchAuthorised(
   request: UpstreamRequest,
   target: Target,
   config: Config,
   ownRoute: boolean,
-  limits: Omit<FetchLimits, "timeoutMs"> = {},
 ): Promise<Response> {
   const client = clientFor(target.upstream);
   let response: Response;
@@ -38,9 +73,7 @@ export async function fetchForClient(
     // Nothing to ask upstream: the client is admitted, and the Worker authenticates every later request itself.
     if (target.kind === "base") return new Response("{}", { headers: { "content-type": "application/json" } });
     const who = hasOwnerCredentials(target, config) ? "owner" : "anonymous";
-    response = hideAccount(
-      await client.fetchAs(withoutAuthorization(request), repositoryOf(target), who, config, limits),
-    );
+    response = hideAccount(await client.fetchAs(withoutAuthorization(request), repositoryOf(target), who, config));
     if (response.status === 401 && config.access.mirror !== undefined) {
       await response.body?.cancel();
       // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
@@ -52,12 +85,12 @@ export async function fetchForClient(
     }
   } else {
     const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
-    response = await client.fetchDirect(direct, config, limits);
+    response = await fetchUpstream(direct, client.limits(config));
   }
   logRateLimit(target, response);
   if (response.status !== 429) return response;
   const fallback = await fetchFallback(request, target, config);
-  const error = upstreamRateLimited(response, target.upstream.registry);
+  const error = upstreamRateLimited(response.headers, target.upstream.registry);
   await response.body?.cancel();
   if (fallback) return fallback;
   throw error;
@@ -67,27 +100,13 @@ export async function fetchForClient(
  * Whether the Worker, not the client, authenticates this request upstream: always in mirror users mode, and with the
  * owner's credentials for a client that sends none, or that is on a route the host does not name (`ownRoute` false).
  */
-export function workerAuthenticates(
-  clientHeaders: Headers,
-  target: Target,
-  config: Config,
-  ownRoute: boolean,
-): boolean {
+function workerAuthenticates(clientHeaders: Headers, target: Target, config: Config, ownRoute: boolean): boolean {
   if (config.access.mirror !== undefined) return true;
   return hasOwnerCredentials(target, config) && (!clientHeaders.has("authorization") || !ownRoute);
 }
 
-/**
- * Whether this request goes upstream with credentials: the client's own, or the owner's. What was fetched with them
- * is not evidence that the upstream serves it to everyone (the cache asks anonymously instead).
- */
-export function sendsCredentials(clientHeaders: Headers, target: Target, config: Config, ownRoute: boolean): boolean {
-  if (workerAuthenticates(clientHeaders, target, config, ownRoute)) return hasOwnerCredentials(target, config);
-  return ownRoute ? clientHeaders.has("authorization") : isBearer(clientHeaders);
-}
-
 function isBearer(headers: Headers): boolean {
-  return /^Bearer\s/i.test(headers.get("authorization") ?? "");
+  return bearerToken(headers.get("authorization")) !== undefined;
 }
 
 function hasOwnerCredentials(target: Target, config: Config): boolean {
@@ -103,6 +122,7 @@ async function fetchFallback(request: UpstreamRequest, target: Target, config: C
   let response: Response;
   try {
     // The fallback is a registry of its own: its own client, its own realm, nobody's credentials.
+    // Through the same path as the route's own request, so under the same limits (deadline, idle watch, hops).
     response = await clientFor({ registry: origin }).fetchAs(
       fallbackRequest,
       repositoryOf(target),

@@ -19,7 +19,7 @@ import { forget, type ObtainOptions, obtain, type SharedEntry } from "../core/fl
 import { BoundedMap, isolate } from "../core/isolate";
 import { logEvent } from "../core/log";
 import { parseHttpUrl } from "../core/parse";
-import { type FetchLimits, fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { type FetchLimits, fetchOnce, fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 import { askRealm, basicAuthorization, type IssuedToken, type RealmAnswer, requestToken, TokenRefused } from "./realm";
 
 /** How a registry wants to be authenticated. */
@@ -84,28 +84,22 @@ export class UpstreamClient {
     repository: string | undefined,
     who: Identity,
     config: Config,
-    limits: Partial<FetchLimits> = {},
   ): Promise<Response> {
     const scheme = await this.schemeOf(config);
     const headers = new Headers(request.headers);
     const credential = who === "owner" ? config.access.credentials.get(this.identity) : undefined;
     // HTTP Basic goes to the registry itself (its own origin only: redirects drop it).
     if (scheme.kind === "basic" && credential) headers.set("authorization", basicAuthorization(credential));
-    if (scheme.kind !== "bearer") return fetchUpstream({ ...request, headers }, this.limits(config, limits));
+    if (scheme.kind !== "bearer") return fetchUpstream({ ...request, headers }, this.limits(config));
     const scope = repository === undefined ? undefined : `repository:${repository}:pull`;
     for (let attempt = 0; ; attempt++) {
       const { token, cached, key } = await this.token(scheme, scope, credential, config);
       headers.set("authorization", `Bearer ${token}`);
-      const response = await fetchUpstream({ ...request, headers }, this.limits(config, limits));
+      const response = await fetchUpstream({ ...request, headers }, this.limits(config));
       if (response.status !== 401 || !cached || attempt > 0) return response;
       await response.body?.cancel(); // revoked or expired early: forget it and fetch a new one
       forget(this.tokens, key);
     }
-  }
-
-  /** Sends a registry request with the client's own (already filtered) headers. */
-  fetchDirect(request: UpstreamRequest, config: Config, limits: Partial<FetchLimits> = {}): Promise<Response> {
-    return fetchUpstream(request, this.limits(config, limits));
   }
 
   /** Forwards a client's token request to the realm (with whatever credentials the caller left in it). */
@@ -188,12 +182,9 @@ export class UpstreamClient {
    */
   private async ping(config: Config): Promise<Scheme> {
     const url = `${this.upstream.registry}/v2/`;
-    const ping = await fetchUpstream(
-      { method: "GET", url, headers: new Headers() },
-      { timeoutMs: config.upstreamTimeoutMs, maxHops: 0, returnRedirects: true },
-    );
+    const ping = await fetchOnce({ method: "GET", url, headers: new Headers() }, config.upstreamTimeoutMs);
     await ping.body?.cancel();
-    if (ping.status === 429) throw upstreamRateLimited(ping, this.upstream.registry);
+    if (ping.status === 429) throw upstreamRateLimited(ping.headers, this.upstream.registry);
     // A registry that answers or redirects its version check (registry.k8s.io) authenticates nobody itself.
     if (ping.status < 400) return { kind: "none" };
     if (ping.status !== 401)
@@ -210,10 +201,14 @@ export class UpstreamClient {
     return { kind: "bearer", realm, ...(service === undefined ? {} : { service }) };
   }
 
-  private limits(config: Config, limits: Partial<FetchLimits>): FetchLimits {
+  /**
+   * The limits of every registry request to this registry, the route's own and a fallback's, with the Worker's
+   * token or the client's: one deadline for headers, one idle watch for bodies, anonymous tokens for redirect targets.
+   */
+  limits(config: Config): FetchLimits {
     return {
       timeoutMs: config.upstreamTimeoutMs,
-      ...limits,
+      idleTimeoutMs: config.upstreamIdleTimeoutMs,
       redirectToken: (challenge) => this.redirectToken(challenge, config),
     };
   }
