@@ -1,7 +1,7 @@
 // README.zh-CN.md carries README.md whole in Chinese: a command, variable or table row named in one and missing from
 // the other fails here, so the two cannot drift apart unnoticed. The rest of the documentation lives in docs/, each
 // topic once: a table that appears twice, or a README grown past a ten-minute read, fails too.
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { root } from "./wrangler";
@@ -162,6 +162,14 @@ describe("the documentation", () => {
 
   it("says the Cache API works on workers.dev, nowhere that it keeps nothing", () => {
     for (const path of documents) expect(read(path), path).not.toMatch(/keeps\s+nothing/);
+  });
+
+  it("names only source and test files that exist (globs and generated reports aside)", () => {
+    for (const path of [...documents, "README.zh-CN.md", "CHANGELOG.md"]) {
+      for (const [, file = ""] of read(path).matchAll(/`((?:src|test|scripts)\/[\w./-]+\.\w+)`/g)) {
+        expect(existsSync(join(root, file)), `${path} names ${file}`).toBe(true);
+      }
+    }
   });
 
   it("links only documents that exist, or that a sibling change adds (docs/stats.md)", () => {
