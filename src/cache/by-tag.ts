@@ -9,13 +9,15 @@ import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
 import { isDigest } from "../routing/reference";
 import type { CacheStatus } from "../routing/routed";
+import { fillFits } from "./budget";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { CachedContent } from "./content";
 import type { Answer, CacheRequest } from "./context";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { contentKey, tagKey } from "./keys";
+import { probeAhead, referencesOf } from "./references";
 import { readVerified } from "./verify";
-import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
+import { isLinked, link, servedToEveryone } from "./visibility";
 
 /** What a tag named when last checked. */
 interface TagRecord {
@@ -128,6 +130,11 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
+  // The same budget rule as a manifest by digest: a fill it does not cover streams through, unrecorded.
+  if (!fillFits(cx.config, declaredSize(upstream.headers).size ?? MAX_MANIFEST_BYTES)) {
+    landing?.(false);
+    return { source: "upstream", response: upstream, status: "MISS" };
+  }
   if (upstream.status !== 200 || !mediaType || cx.request.method === "HEAD" || !upstream.body) {
     landing?.(false);
     const size = declaredSize(upstream.headers).size;
@@ -163,8 +170,12 @@ async function storeTagged(
     return false;
   }
   // The tag itself must be served to everyone (its digest being public is not enough: a private tag may name it).
+  // Then the manifest is linked to this repository, and its references probed ahead, never linked on its word.
   const shared = await servedToEveryone(cx, { digest: stored.digest, size: stored.bytes.byteLength });
-  if (shared) await markShared(cx, [stored.digest, ...referencesOf(stored.bytes)]);
+  if (shared) {
+    await link(cx, stored.digest);
+    await probeAhead(cx, referencesOf(stored.bytes));
+  }
   const record = { digest: stored.digest, mediaType, size: stored.bytes.byteLength, checkedAt: Date.now(), shared };
   await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
   return true;
@@ -178,8 +189,9 @@ async function storeTagged(
  */
 async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, previous?: TagRecord): Promise<void> {
   const unchanged =
-    previous?.shared === true && previous.digest === record.digest && (await isShared(cx, record.digest));
+    previous?.shared === true && previous.digest === record.digest && (await isLinked(cx, record.digest));
   const shared = unchanged || (await servedToEveryone(cx, { digest: record.digest, size: record.size }));
+  if (shared && !unchanged) await link(cx, record.digest);
   await cx.cache.putRecord(key, { ...record, shared }, RECORD_MAX_AGE_SECONDS);
 }
 
