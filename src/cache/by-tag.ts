@@ -183,9 +183,9 @@ async function storeTagged(
 
 /**
  * Writes a record, deciding afresh whether the tag is served to everyone (a repository can turn private, or public):
- * when an anonymous HEAD of the tag names this very digest. A shared tag that still names the same digest, while
- * that digest's shared marker lasts, needs no new probe: so a tag stays public at most SHARED_TTL_SECONDS plus
- * TAG_TTL_SECONDS after its repository turns private.
+ * when an anonymous HEAD of the tag names this very digest (which links that manifest to the repository). A shared
+ * tag that still names the same digest, while that manifest's link lasts, needs no new probe: so a tag stays public
+ * at most SHARED_TTL_SECONDS plus TAG_TTL_SECONDS after its repository turns private.
  */
 async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, previous?: TagRecord): Promise<void> {
   const unchanged =
