@@ -6,30 +6,19 @@
 import { describe, expect, it } from "vitest";
 import {
   ANONYMOUS,
-  bearer,
   fakeHub,
   type Identity,
   LOGIN,
   makeImage,
+  requestAs,
   STORAGE_MODES,
   TESTER,
   uniqueName,
 } from "../support/fake-registry";
-import { callWorker, digestOf, settled } from "../support/fake-upstream";
+import { digestOf } from "../support/fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
-  const as = async (who: Identity | undefined, path: string) => {
-    const headers: Record<string, string> = who ? { authorization: bearer(who, path) } : {};
-    const response = await callWorker(`https://example.com${path}`, { headers }, bindings);
-    const body = new Uint8Array(await response.arrayBuffer());
-    await settled();
-    return {
-      status: response.status,
-      body,
-      text: new TextDecoder().decode(body),
-      cache: response.headers.get("x-cache"),
-    };
-  };
+  const as = (who: Identity | undefined, path: string) => requestAs(who, path, { vars: bindings });
 
   it("a private tag's record is never served stale while the upstream fails", async () => {
     const image = await makeImage(`private/${uniqueName()}`, "1");

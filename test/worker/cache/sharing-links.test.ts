@@ -7,30 +7,19 @@
 import { describe, expect, it } from "vitest";
 import {
   ANONYMOUS,
-  bearer,
   fakeHub,
   HUB,
   type Identity,
   makeImage,
+  requestAs,
   STORAGE_MODES,
   TESTER,
   uniqueName,
 } from "../support/fake-registry";
-import { callWorker, settled } from "../support/fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
-  const as = async (who: Identity | undefined, path: string, vars: Record<string, unknown> = {}, method = "GET") => {
-    const headers: Record<string, string> = who ? { authorization: bearer(who, path) } : {};
-    const response = await callWorker(`https://example.com${path}`, { method, headers }, { ...bindings, ...vars });
-    const body = new Uint8Array(await response.arrayBuffer());
-    await settled();
-    return {
-      status: response.status,
-      body,
-      text: new TextDecoder().decode(body),
-      cache: response.headers.get("x-cache"),
-    };
-  };
+  const as = (who: Identity | undefined, path: string, vars: Record<string, unknown> = {}, method = "GET") =>
+    requestAs(who, path, { method, vars: { ...bindings, ...vars } });
 
   it("a layer served to everyone in one repository is not served from cache under a repository that does not hold it", async () => {
     const holder = await makeImage(`library/${uniqueName()}`, "latest");
