@@ -43,7 +43,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     upstream.status !== 200 ||
     !upstream.body ||
     !storable(cx, size) ||
-    !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)
+    !(kind === "manifests" ? manifestFillFits(cx, size) : fillFits(cx.config, size))
   ) {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
@@ -112,6 +112,14 @@ async function storeContent(
   const linked = await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
   if (linked) await probeAhead(cx, references);
   return true;
+}
+
+/**
+ * Whether a manifest of `size` bytes (undefined: unknown, so up to MAX_MANIFEST_BYTES) is stored: one rule for a
+ * manifest fetched by digest and by tag, since both are read whole and hashed.
+ */
+export function manifestFillFits(cx: CacheRequest, size: number | undefined): boolean {
+  return fillFits(cx.config, size ?? MAX_MANIFEST_BYTES);
 }
 
 /** An object's full size from cached headers: Content-Range's total for a range, else Content-Length. */

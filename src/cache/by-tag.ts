@@ -9,8 +9,7 @@ import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
 import { isDigest } from "../routing/reference";
 import type { CacheStatus } from "../routing/routed";
-import { fillFits } from "./budget";
-import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
+import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES, manifestFillFits } from "./by-digest";
 import type { CachedContent } from "./content";
 import type { Answer, CacheRequest } from "./context";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
@@ -130,8 +129,8 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
-  // The same budget rule as a manifest by digest: a fill it does not cover streams through, unrecorded.
-  if (!fillFits(cx.config, declaredSize(upstream.headers).size ?? MAX_MANIFEST_BYTES)) {
+  // The same fill rule as a manifest by digest: a fill it does not allow streams through, unrecorded.
+  if (!manifestFillFits(cx, declaredSize(upstream.headers).size)) {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }
