@@ -110,7 +110,8 @@ async function storeContent(
     return false;
   }
   const linked = await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
-  if (linked) await probeAhead(cx, references);
+  // Apart from the fill: requests waiting for this fill to land must not wait for the probes too.
+  if (linked && references.length > 0) cx.defer(probeAhead(cx, references));
   return true;
 }
 

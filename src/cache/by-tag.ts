@@ -173,7 +173,7 @@ async function storeTagged(
   const shared = await servedToEveryone(cx, { digest: stored.digest, size: stored.bytes.byteLength });
   if (shared) {
     await link(cx, stored.digest);
-    await probeAhead(cx, referencesOf(stored.bytes));
+    cx.defer(probeAhead(cx, referencesOf(stored.bytes))); // apart from the fill its followers wait for
   }
   const record = { digest: stored.digest, mediaType, size: stored.bytes.byteLength, checkedAt: Date.now(), shared };
   await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
