@@ -3,11 +3,13 @@
  * holds for it, and whose credentials go to which realm. It is the only code that fetches tokens: for the Worker's own
  * requests (anonymous or the owner's), for clients' `/token` requests (relayed), and for redirect targets (anonymous).
  *
- * - The realm is configured, or learned from the registry's own `/v2/` 401 (no redirect followed) and then pinned:
- *   no answer to any other request (a redirect target's, a fallback's, a 403 or 200 with a challenge) changes it.
+ * - The realm is configured, or learned from the registry's own `/v2/` 401 (no redirect followed) and then pinned
+ *   (scheme.ts): no answer to any other request (a redirect target's, a fallback's, a 403 or 200 with a challenge)
+ *   changes it; a registry's 401 while no realm is pinned only makes `/v2/` be asked again.
  * - The owner's credentials go only to a realm on a host listed for the registry (`realmAllowed`, registries.ts).
  * - Tokens are cached per scope and identity (anonymous, or the owner's credentials by fingerprint) until shortly
- *   before they expire; concurrent requests share one fetch, each waiting with its own bound (core/flight.ts obtain).
+ *   before they expire, an anonymous one at most ANONYMOUS_TOKEN_MAX_AGE_SECONDS; concurrent requests share one
+ *   fetch, each waiting with its own bound (core/flight.ts obtain).
  * Token auth spec: https://distribution.github.io/distribution/spec/auth/token/
  */
 import type { Credential } from "../config/access";
