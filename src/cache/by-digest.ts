@@ -10,9 +10,10 @@ import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
+import { probeAhead, type Reference, referencesOf } from "./references";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
-import { clientMayRead, isShared, referencesOf, shareIfPublic } from "./visibility";
+import { clientMayRead, isLinked, shareIfPublic } from "./visibility";
 
 /** distribution's default limit on a manifest body; a larger "manifest" is not kept (nor read into memory). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -42,7 +43,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     upstream.status !== 200 ||
     !upstream.body ||
     !storable(cx, size) ||
-    !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)
+    !(kind === "manifests" ? manifestFillFits(cx, size) : fillFits(cx.config, size))
   ) {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
@@ -56,16 +57,19 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 
-/** The cached bytes, if held and this client may have them: shared, or confirmed by the upstream for this client. */
+/**
+ * The cached bytes, if held and this client may have them under this repository: linked to it (visibility.ts), or
+ * confirmed by the upstream, in this repository, for this client.
+ */
 async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefined> {
   const digest = cx.target.reference;
   const head = cx.request.method === "HEAD";
-  const [cached, shared] = await Promise.all([
+  const [cached, linked] = await Promise.all([
     cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }),
-    isShared(cx, digest),
+    isLinked(cx, digest),
   ]);
   if (!cached) return undefined;
-  if (shared) return { source: "cache", content: cached, digest, status: "HIT" };
+  if (linked) return { source: "cache", content: cached, digest, status: "HIT" };
   const expected = { digest, ...sizeOf(cached.headers) };
   if (await clientMayRead(cx, expected)) {
     cx.defer(shareIfPublic(cx, expected));
@@ -75,7 +79,10 @@ async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefi
   return undefined;
 }
 
-/** Stores a fetched body under its digest once verified, then marks it shareable if the upstream serves it to all. */
+/**
+ * Stores a fetched body under its digest once verified, then links it to this repository if the upstream serves it
+ * there to everyone; a linked manifest's references are then probed ahead (bounded), never linked on its word.
+ */
 async function storeContent(
   cx: CacheRequest,
   key: string,
@@ -89,7 +96,7 @@ async function storeContent(
     contentType: headers.get("content-type") ?? "application/octet-stream",
     ...declaredSize(headers),
   };
-  let references: string[] = [];
+  let references: Reference[] = [];
   try {
     if (kind === "manifests") {
       const { bytes } = await readVerified(body, digest, MAX_MANIFEST_BYTES);
@@ -102,8 +109,18 @@ async function storeContent(
     logStoreFailure(cx, error);
     return false;
   }
-  await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) }, references);
+  const linked = await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
+  // Apart from the fill: requests waiting for this fill to land must not wait for the probes too.
+  if (linked && references.length > 0) cx.defer(probeAhead(cx, references));
   return true;
+}
+
+/**
+ * Whether a manifest of `size` bytes (undefined: unknown, so up to MAX_MANIFEST_BYTES) is stored: one rule for a
+ * manifest fetched by digest and by tag, since both are read whole and hashed.
+ */
+export function manifestFillFits(cx: CacheRequest, size: number | undefined): boolean {
+  return fillFits(cx.config, size ?? MAX_MANIFEST_BYTES);
 }
 
 /** An object's full size from cached headers: Content-Range's total for a range, else Content-Length. */
