@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
 import { freePort, stopGroup } from "../test/e2e/support/worker";
-import { prepareProbes, recordIsolates, runtimePid, workerIsolate } from "./own-cpu";
+import { findRuntime, prepareProbes, recordIsolates, workerIsolate } from "./own-cpu";
 import { fixed, Report } from "./report";
 
 const LONG_STEPS = 20_000_000;
@@ -33,7 +33,7 @@ it("the Worker's own CPU, validated on a Worker of known cost", { timeout: 10 * 
       if (i > 600) throw new Error(`the known-cost Worker did not start:\n${output}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const { pid, binary } = await runtimeOf(child.pid ?? 0, port);
+    const { pid, binary } = await findRuntime(child.pid ?? 0, port);
     const unavailable = prepareProbes(binary);
     if (unavailable) {
       console.warn(`own CPU not validated: ${unavailable}`);
@@ -90,18 +90,6 @@ it("the Worker's own CPU, validated on a Worker of known cost", { timeout: 10 * 
 });
 
 /** User + system CPU of one process, in ms (10 ms ticks). */
-/** The runtime process, once it is up (wrangler may print its address before the runtime's process settles). */
-async function runtimeOf(pgid: number, port: number): Promise<{ pid: number; binary: string }> {
-  for (let i = 0; ; i++) {
-    try {
-      return runtimePid(pgid, port);
-    } catch (error) {
-      if (i > 50) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;

@@ -187,6 +187,18 @@ export function runtimePid(pgid: number, publicPort: number): { pid: number; bin
   throw new Error(`no workerd runtime in process group ${pgid}`);
 }
 
+/** runtimePid, waiting up to 10 s for the runtime (wrangler may answer before its runtime process has started). */
+export async function findRuntime(pgid: number, publicPort: number): Promise<{ pid: number; binary: string }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return runtimePid(pgid, publicPort);
+    } catch (error) {
+      if (attempt >= 100) throw error;
+      await sleep(100);
+    }
+  }
+}
+
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((resolve) => child.once("exit", resolve));
