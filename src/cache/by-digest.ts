@@ -6,11 +6,11 @@
  */
 import { registryIdentity } from "../config/registries";
 import { errorMessage, logEvent } from "../core/log";
-import { fillFits } from "./budget";
+import type { StoredPlan } from "./content";
 import type { Answer, CacheRequest } from "./context";
+import { blobFillPlan, verifyingRead } from "./fill";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
-import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
 import { clientMayRead, isShared, referencesOf, shareIfPublic } from "./visibility";
 
@@ -26,7 +26,8 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const kind: ContentKind = cx.target.kind === "blob" ? "blobs" : "manifests";
   const key = contentKey(registryIdentity(cx.target.upstream), kind, digest);
   const cached = await fromCache(cx, key);
-  if (cached) return cached;
+  if (cached)
+    return cached.source === "cache" ? { ...cached, content: verifyingRead(cx, key, cached.content) } : cached;
   const fills =
     cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
   let landing: Landing | undefined;
@@ -36,19 +37,14 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
-  const size = declaredSize(upstream.headers).size;
-  if (
-    !fills ||
-    upstream.status !== 200 ||
-    !upstream.body ||
-    !storable(cx, size) ||
-    !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)
-  ) {
+  // Manifests are always hashed (read whole, at most 4 MB); a blob's plan weighs its size against the CPU budget.
+  const plan = kind === "manifests" ? "hash" : blobFillPlan(cx, upstream.headers, declaredSize(upstream.headers).size);
+  if (!fills || upstream.status !== 200 || !upstream.body || plan === "none") {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => {
+  const fill = storeContent(cx, key, kind, copy, upstream.headers, plan).catch((error: unknown) => {
     logStoreFailure(cx, error);
     return false;
   });
@@ -82,6 +78,7 @@ async function storeContent(
   kind: ContentKind,
   body: ReadableStream<Uint8Array>,
   headers: Headers,
+  plan: StoredPlan,
 ): Promise<boolean> {
   const digest = cx.target.reference;
   const meta = {
@@ -96,7 +93,7 @@ async function storeContent(
       await cx.cache.putBytes(key, bytes, meta);
       references = referencesOf(bytes);
     } else {
-      await cx.cache.putContent(key, body, meta);
+      await cx.cache.putContent(key, body, meta, plan);
     }
   } catch (error) {
     logStoreFailure(cx, error);
@@ -112,11 +109,6 @@ function sizeOf(headers: Headers): { size?: number } {
     /\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ??
     (headers.has("content-range") ? undefined : headers.get("content-length"));
   return total ? { size: Number(total) } : {};
-}
-
-/** Whether there is anywhere to keep this body: without R2, the Cache API takes nothing over 512 MB. */
-function storable(cx: CacheRequest, size: number | undefined): boolean {
-  return cx.config.blobs !== undefined || (size ?? 0) <= CACHE_API_MAX_BYTES;
 }
 
 /** The body length the upstream declared, unless the runtime decoded a compressed body (then it describes other bytes). */

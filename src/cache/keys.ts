@@ -10,7 +10,7 @@ import { type DigestAlgorithm, parseDigest } from "../routing/reference";
 export type ContentKind = "blobs" | "manifests";
 
 /** Bump to orphan every old entry at once if the stored format changes. */
-const VERSION = "v1";
+const VERSION = "v2";
 /** The digest algorithms registered in the image spec, with the name WebCrypto, DigestStream and R2 know them by. */
 const HASHES: Record<DigestAlgorithm, Hash> = {
   sha256: { name: "SHA-256", r2: "sha256" },

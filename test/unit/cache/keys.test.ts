@@ -11,10 +11,10 @@ const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 describe("cache keys", () => {
   it("name content by registry and digest, never by repository, route or credentials", () => {
     expect(contentKey("registry-1.docker.io", "blobs", digest)).toBe(
-      `v1/registry-1.docker.io/blobs/sha256/${"ab".repeat(32)}`,
+      `v2/registry-1.docker.io/blobs/sha256/${"ab".repeat(32)}`,
     );
-    expect(contentKey("ghcr.io", "manifests", digest)).toBe(`v1/ghcr.io/manifests/sha256/${"ab".repeat(32)}`);
-    expect(sharedKey("registry-1.docker.io", digest)).toBe(`v1/registry-1.docker.io/shared/sha256/${"ab".repeat(32)}`);
+    expect(contentKey("ghcr.io", "manifests", digest)).toBe(`v2/ghcr.io/manifests/sha256/${"ab".repeat(32)}`);
+    expect(sharedKey("registry-1.docker.io", digest)).toBe(`v2/registry-1.docker.io/shared/sha256/${"ab".repeat(32)}`);
   });
 
   it("name the registry by host, so two routes to one registry share entries", () => {
@@ -36,7 +36,7 @@ describe("cache keys", () => {
     const c = await tagKey("registry-1.docker.io", "library/alpine", "3.20", DOCKER_LIST);
     expect(a).toBe(b);
     expect(a).not.toBe(c);
-    expect(a).toMatch(/^v1\/registry-1\.docker\.io\/tags\/library\/alpine\/3\.20\/[0-9a-f]{24}$/);
+    expect(a).toMatch(/^v2\/registry-1\.docker\.io\/tags\/library\/alpine\/3\.20\/[0-9a-f]{24}$/);
     expect(normalizeAccept(null)).toBe("");
   });
 
