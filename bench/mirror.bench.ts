@@ -40,7 +40,7 @@ const workDir = join(ARTIFACTS, "bench");
 /** skopeo's runner wants a CA file even for plain HTTP, where it goes unused. */
 let caCertPath = "";
 /** The workerd that runs the Worker: wrangler starts it on a port of its own choosing (its proxy holds the public one). */
-const RUNTIME = /socket-addr=entry=127\.0\.0\.1:0\x00/;
+const RUNTIME = /socket-addr=entry=127\.0\.0\.1:0(?!\d)/;
 const MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
 
 it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
