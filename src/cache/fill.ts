@@ -12,9 +12,14 @@ import type { CachedContent } from "./content";
 import type { CacheRequest } from "./context";
 import { DigestMismatch, hashStream } from "./verify";
 
-/** The plan for a blob the upstream answered 200 with, of `size` declared bytes. */
-export function blobFillPlan(cx: CacheRequest, headers: Headers, size: number | undefined): FillPlan {
-  const plan = fillPlan(cx, size);
+/** The plan for a blob the upstream answered 200 with, of `size` declared bytes (`fromFallback`: see fillPlan). */
+export function blobFillPlan(
+  cx: CacheRequest,
+  headers: Headers,
+  size: number | undefined,
+  options: { fromFallback?: boolean } = {},
+): FillPlan {
+  const plan = fillPlan(cx, size, options);
   const named = headers.get("docker-content-digest");
   return plan === "length" && named !== null && named !== cx.target.reference ? "none" : plan;
 }
