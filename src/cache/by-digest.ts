@@ -6,12 +6,12 @@
  */
 import { registryIdentity } from "../config/registries";
 import { errorMessage, logEvent } from "../core/log";
-import { fillFits } from "./budget";
+import type { StoredPlan } from "./content";
 import type { Answer, CacheRequest } from "./context";
+import { blobFillPlan, verifyingRead } from "./fill";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
 import { probeAhead, type Reference, referencesOf } from "./references";
-import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
 import { clientMayRead, isLinked, shareIfPublic } from "./visibility";
 
@@ -27,7 +27,8 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const kind: ContentKind = cx.target.kind === "blob" ? "blobs" : "manifests";
   const key = contentKey(registryIdentity(cx.target.upstream), kind, digest);
   const cached = await fromCache(cx, key);
-  if (cached) return cached;
+  if (cached)
+    return cached.source === "cache" ? { ...cached, content: verifyingRead(cx, key, cached.content) } : cached;
   const fills =
     cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
   let landing: Landing | undefined;
@@ -37,19 +38,16 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
+  // Manifests are always hashed (read whole, at most 4 MB); a blob's plan weighs its size against the CPU budget.
   const size = declaredSize(upstream.headers).size;
-  if (
-    !fills ||
-    upstream.status !== 200 ||
-    !upstream.body ||
-    !storable(cx, size) ||
-    !(kind === "manifests" ? manifestFillFits(cx, size) : fillFits(cx.config, size))
-  ) {
+  const plan =
+    kind === "manifests" ? (manifestFillFits(size) ? "hash" : "none") : blobFillPlan(cx, upstream.headers, size);
+  if (!fills || upstream.status !== 200 || !upstream.body || plan === "none") {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => {
+  const fill = storeContent(cx, key, kind, copy, upstream.headers, plan).catch((error: unknown) => {
     logStoreFailure(cx, error);
     return false;
   });
@@ -89,6 +87,7 @@ async function storeContent(
   kind: ContentKind,
   body: ReadableStream<Uint8Array>,
   headers: Headers,
+  plan: StoredPlan,
 ): Promise<boolean> {
   const digest = cx.target.reference;
   const meta = {
@@ -103,7 +102,7 @@ async function storeContent(
       await cx.cache.putBytes(key, bytes, meta);
       references = referencesOf(bytes);
     } else {
-      await cx.cache.putContent(key, body, meta);
+      await cx.cache.putContent(key, body, meta, plan);
     }
   } catch (error) {
     logStoreFailure(cx, error);
@@ -116,11 +115,12 @@ async function storeContent(
 }
 
 /**
- * Whether a manifest of `size` bytes (undefined: unknown, so up to MAX_MANIFEST_BYTES) is stored: one rule for a
- * manifest fetched by digest and by tag, since both are read whole and hashed.
+ * Whether a manifest of `size` bytes is stored: one rule for a manifest fetched by digest and by tag. Both are read
+ * whole (at most MAX_MANIFEST_BYTES, checked as they are read) and hashed, which any budget affords: hashing runs
+ * about 1 ms per MB of the Worker's own CPU (budget.ts), and a manifest is a few KB.
  */
-export function manifestFillFits(cx: CacheRequest, size: number | undefined): boolean {
-  return fillFits(cx.config, size ?? MAX_MANIFEST_BYTES);
+export function manifestFillFits(size: number | undefined): boolean {
+  return size === undefined || size <= MAX_MANIFEST_BYTES;
 }
 
 /** An object's full size from cached headers: Content-Range's total for a range, else Content-Length. */
@@ -129,11 +129,6 @@ function sizeOf(headers: Headers): { size?: number } {
     /\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ??
     (headers.has("content-range") ? undefined : headers.get("content-length"));
   return total ? { size: Number(total) } : {};
-}
-
-/** Whether there is anywhere to keep this body: without R2, the Cache API takes nothing over 512 MB. */
-function storable(cx: CacheRequest, size: number | undefined): boolean {
-  return cx.config.blobs !== undefined || (size ?? 0) <= CACHE_API_MAX_BYTES;
 }
 
 /** The body length the upstream declared, unless the runtime decoded a compressed body (then it describes other bytes). */

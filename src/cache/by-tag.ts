@@ -130,7 +130,7 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
   // The same fill rule as a manifest by digest: a fill it does not allow streams through, unrecorded.
-  if (!manifestFillFits(cx, declaredSize(upstream.headers).size)) {
+  if (!manifestFillFits(declaredSize(upstream.headers).size)) {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }

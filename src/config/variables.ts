@@ -57,7 +57,7 @@ export const VARIABLES = [
     kind: "var",
     default: "10",
     description:
-      "Milliseconds of CPU a request may spend filling the cache; a fill estimated above it streams through uncached (see [the CPU budget](#cache-what-is-shared-and-the-cpu-budget)). `30000` on a paid plan.",
+      "Milliseconds of CPU a request may spend hashing what it caches. Without R2, an object whose hash fits is stored hashed; a larger one is stored natively, checked for length only, and kept 7 days (see [the CPU budget](#cache-what-is-shared-and-the-cpu-budget)). `30000` on a paid plan hashes every layer.",
     example: "30000",
   },
   {
