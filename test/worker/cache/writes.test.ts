@@ -50,8 +50,8 @@ async function writesOfMiss(layers: number): Promise<number> {
 }
 
 describe("a manifest miss", () => {
-  // Skipped until the link record (#21, i21-sharing) replaces the shared marker written per referenced digest: today
-  // a one-layer manifest's miss writes 6 records and a twelve-layer one 17. Unskip when #21 lands.
+  // Before the link record (#21) a miss wrote a shared marker per referenced digest: 6 records for a one-layer
+  // manifest, 17 for a twelve-layer one.
   it(`writes at most ${MAX_WRITES} Cache API records, however many digests the manifest names`, async () => {
     const one = await writesOfMiss(1);
     const twelve = await writesOfMiss(12);
