@@ -9,7 +9,7 @@ import { errorMessage, logEvent } from "../core/log";
 import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
-import { manifestFromFallback, refuseOtherDigest } from "./from-fallback";
+import { checkFallbackAnswer } from "./from-fallback";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
@@ -36,14 +36,19 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     if ("landed" in flight) return flight.landed;
     landing = flight.landing;
   }
-  const upstream = await fetchLeading(landing, () => cx.origin.fetch());
+  let upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const fallback = cx.trace.fallback;
   if (fallback !== undefined) {
-    await refuseOtherDigest(cx, upstream, fallback, landing);
-    if (kind === "manifests") {
-      const store = (bytes: Uint8Array, contentType: string) => storeManifest(cx, key, bytes, contentType);
-      return manifestFromFallback(cx, upstream, fills ? landing : undefined, { maxBytes: MAX_MANIFEST_BYTES, store });
+    const checked = await checkFallbackAnswer(cx, upstream, MAX_MANIFEST_BYTES).catch((error: unknown) => {
+      landing?.(false);
+      throw error;
+    });
+    if (checked.manifest) {
+      const { bytes, contentType } = checked.manifest;
+      if (landing) cx.defer(settleWith(landing, storeManifest(cx, key, bytes, contentType)));
+      return { source: "upstream", response: checked.response, status: "MISS" };
     }
+    upstream = checked.response;
   }
   const size = declaredSize(upstream.headers).size;
   if (

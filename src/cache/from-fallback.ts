@@ -1,75 +1,66 @@
 /**
  * What a fallback (UPSTREAM_FALLBACKS) may answer for a digest. A fallback is another registry: its answer is
  * accepted only if it is the digest asked for. A Docker-Content-Digest naming another is refused (502) before the
- * client sees a byte; a manifest (small, bounded) is read whole and hashed first; a blob's bytes are checked by the
- * fill (by-digest.ts storesFallbackFill) and by the client, which verifies what it asked for by digest.
+ * client sees a byte; a manifest (small, bounded) is read whole and hashed first, and a HEAD must name the digest; a
+ * blob's bytes are checked by the fill (by-digest.ts storesFallbackFill) and by the client, which verifies what it
+ * asked for by digest. The same check holds with the cache off.
  */
 import { upstreamError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
-import type { Answer, CacheRequest } from "./context";
-import { type Landing, settleWith } from "./flight";
+import type { RoutedRequest } from "../routing/routed";
+import type { ObjectTarget } from "../routing/target";
 import { DigestMismatch, readVerified } from "./verify";
 
-/** Refuses (502) a fallback's answer whose Docker-Content-Digest names another digest than the one asked for. */
-export async function refuseOtherDigest(
-  cx: CacheRequest,
-  upstream: Response,
-  fallback: string,
-  landing: Landing | undefined,
-): Promise<void> {
-  const named = upstream.headers.get("docker-content-digest");
-  if (!upstream.ok || named === null || named === cx.target.reference) return;
-  landing?.(false);
-  await upstream.body?.cancel();
-  throw refusedFromFallback(cx, fallback, named);
+/** A fallback's answer, checked: the response to pass on, and a manifest's bytes, hashed to the digest (to store). */
+export interface CheckedAnswer {
+  response: Response;
+  manifest?: { bytes: Uint8Array; contentType: string };
 }
 
 /**
- * A manifest by digest from a fallback: small and bounded, so read whole and hashed before the client gets it (a
- * HEAD must name the digest). Then `fill.store`d under the route's registry (hashed as it is) when the request leads a
- * fill (`landing`).
+ * Checks an answer to a request by digest when a fallback gave it (`trace.fallback`); throws a 502 when it is not
+ * that digest. An answer of the route's own registry, or a refusal, passes as it is.
  */
-export async function manifestFromFallback(
-  cx: CacheRequest,
+export async function checkFallbackAnswer(
+  routed: RoutedRequest<ObjectTarget>,
   upstream: Response,
-  landing: Landing | undefined,
-  fill: { maxBytes: number; store: (bytes: Uint8Array, contentType: string) => Promise<boolean> },
-): Promise<Answer> {
-  const fallback = cx.trace.fallback ?? "";
-  const digest = cx.target.reference;
-  if (!upstream.ok || !upstream.body || cx.request.method === "HEAD") {
-    landing?.(false);
-    const named = upstream.headers.get("docker-content-digest");
-    if (upstream.ok && named !== digest) {
-      await upstream.body?.cancel();
-      throw refusedFromFallback(cx, fallback, named ?? "no digest");
-    }
-    return { source: "upstream", response: upstream, status: "MISS" };
+  maxManifestBytes: number,
+): Promise<CheckedAnswer> {
+  const fallback = routed.trace.fallback;
+  if (fallback === undefined || !upstream.ok) return { response: upstream };
+  const digest = routed.target.reference;
+  const named = upstream.headers.get("docker-content-digest");
+  const manifest = routed.target.kind === "manifest";
+  const body = routed.request.method === "HEAD" ? null : upstream.body;
+  if ((named !== null && named !== digest) || (manifest && body === null && named !== digest)) {
+    await upstream.body?.cancel();
+    throw refused(routed, fallback, named ?? "no digest");
   }
+  if (!manifest || body === null) return { response: upstream };
   let bytes: Uint8Array;
   try {
-    ({ bytes } = await readVerified(upstream.body, digest, fill.maxBytes));
+    ({ bytes } = await readVerified(body, digest, maxManifestBytes));
   } catch (error) {
-    landing?.(false);
-    throw refusedFromFallback(cx, fallback, error instanceof DigestMismatch ? error.actual : errorMessage(error));
+    throw refused(routed, fallback, error instanceof DigestMismatch ? error.actual : errorMessage(error));
   }
-  const contentType = upstream.headers.get("content-type") ?? "application/octet-stream";
-  if (landing) cx.defer(settleWith(landing, fill.store(bytes, contentType)));
   const headers = new Headers(upstream.headers);
   headers.set("content-length", String(bytes.byteLength));
   headers.delete("content-encoding"); // the runtime decoded it: these are the bytes that hash to the digest
-  return { source: "upstream", response: new Response(bytes, { status: upstream.status, headers }), status: "MISS" };
+  return {
+    response: new Response(bytes, { status: upstream.status, headers }),
+    manifest: { bytes, contentType: upstream.headers.get("content-type") ?? "application/octet-stream" },
+  };
 }
 
-function refusedFromFallback(cx: CacheRequest, fallback: string, answered: string) {
+function refused(routed: RoutedRequest<ObjectTarget>, fallback: string, answered: string) {
   logEvent("error", "fallback answered another digest: refused", {
-    route: cx.target.upstream.name,
+    route: routed.target.upstream.name,
     fallback,
-    repository: cx.target.repository,
-    object: cx.target.reference,
+    repository: routed.target.repository,
+    object: routed.target.reference,
     answered,
   });
-  return upstreamError("UNAVAILABLE", `fallback ${fallback} did not answer ${cx.target.reference}`, fallback, {
+  return upstreamError("UNAVAILABLE", `fallback ${fallback} did not answer ${routed.target.reference}`, fallback, {
     status: 502,
   });
 }
