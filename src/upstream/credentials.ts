@@ -111,11 +111,10 @@ async function fetchAuthorised(
   } else {
     const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
     response = await fetchUpstream(direct, client.limits(config));
-    // A client's own account's quota is the client's business, not the page's.
     if (!direct.headers.has("authorization")) whose = "anonymous";
   }
   logRateLimit(target, response);
-  if (whose !== undefined) noteRateLimit(target.upstream.name, response.headers, whose);
+  noteRateLimit(target.upstream.name, response.headers, whose);
   return response;
 }
 

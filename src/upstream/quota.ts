@@ -22,16 +22,23 @@ export interface RateLimitSeen {
   whose: QuotaOwner;
 }
 
+/** An IPv4 or IPv6 address, as Docker Hub names the source of an anonymous pull. */
+const IP_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-f]*:[0-9a-f:.]*)$/i;
 /** Route name -> what its upstream last said; a few dozen routes at most. */
 const seen = isolate.memory<string, RateLimitSeen>("rate limits seen", 100);
 
-/** Remembers the rate-limit values of an upstream answer for `route`, if it carried any; returns them. */
-export function noteRateLimit(route: string, headers: Headers, whose: QuotaOwner): RateLimitSeen | undefined {
+/**
+ * Remembers the rate-limit values of an upstream answer for `route`, if it carried any, and whose quota they count:
+ * `worker` when the Worker chose the credentials (the owner's, or none); else (the client's own token) only what
+ * Docker Hub's `docker-ratelimit-source` shows to be anonymous (an IP address, where an account shows its id): a
+ * client's account is nobody else's business.
+ */
+export function noteRateLimit(route: string, headers: Headers, worker: QuotaOwner | undefined): void {
   const values = parseRateLimit(headers);
-  if (values === undefined) return undefined;
-  const noted = { ...values, seenAt: new Date().toISOString(), whose };
-  seen.set(route, noted);
-  return noted;
+  const source = headers.get("docker-ratelimit-source")?.trim() ?? "";
+  const whose = worker ?? (IP_ADDRESS.test(source) ? "anonymous" : undefined);
+  if (values === undefined || whose === undefined) return;
+  seen.set(route, { ...values, seenAt: new Date().toISOString(), whose });
 }
 
 /** What `route`'s upstream last said about its quota in this isolate, if anything. */
