@@ -9,6 +9,13 @@ import { FALLBACK_TOKEN, fakeFallback } from "../support/fake-fallback";
 import { ACCOUNT, AUTH, fakeHub, freshRepository, HUB, makeImage, TESTER } from "../support/fake-registry";
 import { callWorker } from "../support/fake-upstream";
 
+/** The owner's Docker Hub credentials, on a mirror whose owner vouches they read public repositories only. */
+const OWNER = {
+  DOCKERHUB_USERNAME: ACCOUNT.username,
+  DOCKERHUB_TOKEN: ACCOUNT.password,
+  SHARE_UPSTREAM_CREDENTIALS: "true",
+};
+
 /** The Hub refusing every registry request but its /v2/ check with `status`. */
 const refusing =
   (status = 429, retryAfter = "90") =>
@@ -87,22 +94,41 @@ describe("a route's chain of fallbacks", () => {
   });
 
   it.each([
-    ["answers 503", { registry: refusing(503) }],
+    ["answers 503", {}],
     ["cannot be reached", {}],
-    ["has its token service answer 429", { extra: { [AUTH]: () => new Response(null, { status: 429 }) } }],
-    ["answers its /v2/ check with 429", { registry: () => new Response(null, { status: 429 }) }],
-  ])("moves on to the fallbacks when the Hub %s", async (label, hubOptions) => {
-    const { image, hub, get } = await setUp({ hub: hubOptions });
+  ])("moves on to the fallbacks when the Hub %s", async (label) => {
+    const { image, hub, get } = await setUp({ hub: { registry: refusing(503) } });
     if (label === "cannot be reached") hub.state.failure = "unreachable";
     const response = await get();
     expect(await response.text()).toBe(image.manifest);
     expect(response.headers.get("x-edgehub-upstream")).toBe("mirror.gcr.io");
   });
 
+  // The Worker asks the token service and /v2/ itself when it authenticates: with the owner's credentials.
+  it.each([
+    [
+      "its token service answers 429",
+      { registry: () => undefined, extra: { [AUTH]: () => new Response(null, { status: 429 }) } },
+    ],
+    [
+      "its /v2/ check answers 429",
+      {
+        registry: (_r: Request, url: URL) =>
+          url.pathname === "/v2/" ? new Response(null, { status: 429 }) : undefined,
+      },
+    ],
+  ])("moves on to the fallbacks when the Hub's %s", async (_label, hubOptions) => {
+    const { image, hub, get } = await setUp({ hub: hubOptions });
+    const response = await get(OWNER);
+    expect(await response.text()).toBe(image.manifest);
+    expect(response.headers.get("x-edgehub-upstream")).toBe("mirror.gcr.io");
+    expect(hub.registryRequests()).toEqual([]);
+    expectOnlyOwnTokens(hub, "mirror.gcr.io");
+  });
+
   it("with the owner's credentials, the Hub is asked with them first; the fallback never sees them", async () => {
     const { image, hub, get } = await setUp();
-    const owner = { DOCKERHUB_USERNAME: ACCOUNT.username, DOCKERHUB_TOKEN: ACCOUNT.password };
-    const response = await get({ ...owner, SHARE_UPSTREAM_CREDENTIALS: "true" });
+    const response = await get(OWNER);
     expect(await response.text()).toBe(image.manifest);
     expect(hub.identityOf(hub.registryRequests()[0]!)).toBe(TESTER);
     expectOnlyOwnTokens(hub, "mirror.gcr.io");
