@@ -139,18 +139,10 @@ describe.skipIf(skips.containerd)("containerd", () => {
 });
 
 describe.skipIf(skips.dockerd)("dockerd", () => {
-  let daemon: dockerd.Dockerd;
-  beforeAll(async () => {
-    daemon = await dockerd.startDockerd({ ...client() });
-  });
-  afterAll(async () => {
-    await daemon?.stop();
-  });
-
   it("docker pull library/multi gets this platform's manifest by digest from the fallback, hashed", async () => {
     const pushed = stack.upstream.images.multi;
     const arch = process.arch === "arm64" ? "arm64" : "amd64";
-    const result = await daemon.pull(`${stack.worker.host}/library/multi:latest`);
+    const result = await dockerd.pull({ ...client(), reference: `${stack.worker.host}/library/multi:latest` });
     expect(result.digest).toBe(pushed.digest);
     expect(result.configDigest).toBe(manifestFor(pushed, arch).config.digest);
     expectServedByFallback();

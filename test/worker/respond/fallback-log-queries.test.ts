@@ -6,30 +6,11 @@ import doc from "../../../docs/upstreams.md?raw";
 import { fakeFallback } from "../support/fake-fallback";
 import { fakeHub, freshRepository, makeImage } from "../support/fake-registry";
 import { callWorker } from "../support/fake-upstream";
-
-/** The fields each ```text block with a Visualization line names. */
-function queryFields(): string[][] {
-  return [...doc.matchAll(/```text\n([\s\S]*?)```/g)]
-    .map((m) => m[1]!)
-    .filter((text) => text.startsWith("Visualization:"))
-    .map((text) => {
-      const line = (name: string) => text.match(new RegExp(`^${name}: (.*)$`, "m"))?.[1] ?? "";
-      const aggregated = [...line("Visualization").matchAll(/\w+\((\w+)\)/g)].map((m) => m[1]!);
-      const filtered = line("Filter")
-        .split(" AND ")
-        .filter(Boolean)
-        .map((clause) => clause.split(" ")[0]!);
-      const grouped = line("Group by")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      return [...aggregated, ...filtered, ...grouped];
-    });
-}
+import { logQueriesIn } from "../support/log-queries";
 
 describe("docs/upstreams.md's Workers Logs queries", () => {
   it("are there, and name only fields the log lines emit when a fallback answers", async () => {
-    const queries = queryFields();
+    const queries = logQueriesIn(doc);
     expect(queries.length).toBeGreaterThanOrEqual(2);
     const logs = vi.spyOn(console, "log").mockImplementation(() => undefined);
     const image = await makeImage(freshRepository(), "1");
@@ -40,6 +21,10 @@ describe("docs/upstreams.md's Workers Logs queries", () => {
     await (await callWorker(`https://example.com/v2/${image.repository}/manifests/${image.digest}`)).arrayBuffer();
     const fields = new Set(logs.mock.calls.flatMap(([text]) => Object.keys(JSON.parse(String(text)) as object)));
     expect(fields).toContain("fallback");
-    for (const query of queries) expect(query.filter((field) => !fields.has(field))).toEqual([]);
+    for (const query of queries)
+      expect(
+        query.fields.filter((field) => !fields.has(field)),
+        query.text,
+      ).toEqual([]);
   });
 });
