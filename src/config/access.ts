@@ -136,6 +136,11 @@ function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
   return credentials;
 }
 
+/**
+ * Fallbacks per route at most: each may cost a `/v2/` check, a token, the request and its redirect hops, and a request
+ * gets 50 subrequests on the free plan, the route's own registry's included.
+ */
+const MAX_FALLBACKS = 4;
 /** What Docker Hub falls back to when UPSTREAM_FALLBACKS does not name it: Google's public cache of popular images. */
 export const DOCKER_HUB_FALLBACKS: readonly string[] = ["https://mirror.gcr.io"];
 
@@ -164,6 +169,8 @@ function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, re
       throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
     if (new Set(origins).size !== origins.length)
       throw configError("UPSTREAM_FALLBACKS", `"${key}" lists one origin twice`);
+    if (origins.length > MAX_FALLBACKS)
+      throw configError("UPSTREAM_FALLBACKS", `"${key}" lists more than ${MAX_FALLBACKS} fallbacks`);
     if (origins.length === 0) fallbacks.delete(identity);
     else fallbacks.set(identity, origins as string[]);
   }

@@ -35,6 +35,7 @@ describe("UPSTREAM_FALLBACKS: one origin or an ordered list per route, keyed by 
     ['{"docker": ["https://registry-1.docker.io"]}', "the route's own registry"],
     ['{"docker": [], "docker.io": ["https://mirror.gcr.io"]}', "listed under another key"],
     ['["https://mirror.gcr.io"]', "must be a JSON object"],
+    [JSON.stringify({ docker: [1, 2, 3, 4, 5].map((n) => `https://m${n}.example`) }), "more than 4 fallbacks"],
   ])("%s is refused: %s", (value, problem) => {
     expect(() => parseConfig({ UPSTREAM_FALLBACKS: value })).toThrow(problem);
   });
