@@ -6,7 +6,8 @@ const { unstable_startWorker } = await import("wrangler");
 
 /**
  * Starts the Worker on host:port (HTTPS when key and cert paths are given). `vars` override wrangler.toml's [vars]
- * and .dev.vars; `r2Bucket` binds a local bucket as BLOBS. Returns wrangler's handle; call dispose() to stop it.
+ * and .dev.vars; `r2Bucket` binds a local bucket as BLOBS; `config` names another wrangler config (the bench's
+ * known-cost Worker). Returns wrangler's handle; call dispose() to stop it.
  */
 export async function startLocalWorker({
   hostname = "127.0.0.1",
@@ -15,6 +16,7 @@ export async function startLocalWorker({
   httpsCertPath,
   vars = {},
   r2Bucket,
+  config = defaultConfigPath,
 } = {}) {
   const secure = Boolean(httpsKeyPath && httpsCertPath);
   const bindings = Object.fromEntries(
@@ -23,7 +25,7 @@ export async function startLocalWorker({
   // A local (in-memory, persist: false) R2 bucket as BLOBS, for runs that measure the R2-backed cache.
   if (r2Bucket) bindings.BLOBS = { type: "r2_bucket", bucket_name: r2Bucket };
   const worker = await unstable_startWorker({
-    config: defaultConfigPath,
+    config,
     bindings,
     sendMetrics: false,
     dev: {

@@ -94,6 +94,7 @@ export const ENGLISH: Words = {
     defaultRoute: "default route",
     searchable: "searchable",
     also: (hosts) => `also ${hosts}`,
+    fallsBackTo: (hosts) => `falls back to ${hosts}`,
   },
   footer: (version) => `edgehub ${version} · pull-only: pushes are refused.`,
 };

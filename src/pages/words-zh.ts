@@ -86,6 +86,7 @@ export const CHINESE: Words = {
     defaultRoute: "默认路由",
     searchable: "可搜索",
     also: (hosts) => `也可用 ${hosts}`,
+    fallsBackTo: (hosts) => `备用镜像站：${hosts.replaceAll(", then ", " → ")}`,
   },
   footer: (version) => `edgehub ${version} · 只读镜像站：不接受推送。`,
 };

@@ -58,6 +58,7 @@ export interface Words {
     defaultRoute: string;
     searchable: string;
     also: (hosts: string) => string;
+    fallsBackTo: (hosts: string) => string;
   };
   footer: (version: string) => string;
 }

@@ -14,7 +14,7 @@ import { type FaultRule, FaultSwitch, startStranger } from "./faults";
 import type { Visibility } from "./grants";
 import { buildImages, buildSecondImages, type FixtureImage, type Fixtures, type SecondFixtures } from "./images";
 import { type LogEntry, RequestLog } from "./log";
-import { pushImages } from "./push";
+import { pushImages, pushRaw } from "./push";
 import { startRegistry } from "./registry";
 import { startSearchIndex } from "./search-index";
 import { type Account, startTokenServer } from "./token-server";
@@ -46,6 +46,8 @@ export interface UpstreamOptions {
   largeMb?: number;
   /** Lifetime of issued tokens; defaults to 300 s, like Docker Hub. */
   tokenTtlSeconds?: number;
+  /** Public repositories besides the fixtures' (empty until a test pushes to them with `pushRaw`). */
+  publicRepositories?: string[];
 }
 
 /** A username and password. */
@@ -78,6 +80,12 @@ export interface Upstream<I = Fixtures> {
   resetLog(): void;
   /** Fault switches on the registry's front proxy, the CDN and the token server (test/e2e/upstream/faults.ts). */
   faults: { set(rule: FaultRule): void; clear(): void };
+  /** Pushes in-memory blobs and a manifest into a repository as the fixture admin; resolves the registry's answer. */
+  pushRaw(
+    repository: string,
+    blobs: Buffer[],
+    manifest: { reference: string; mediaType: string; body: string },
+  ): Promise<{ status: number; text: string }>;
   /** Stops every server and the registry process. */
   stop(): Promise<void>;
 }
@@ -113,11 +121,22 @@ const SECOND: Identity = {
   index: false,
 };
 
+/** A Docker Hub fallback like mirror.gcr.io: the same images, behind a token service of its own. */
+const FALLBACK: Identity = {
+  issuer: "fallback-auth.test",
+  service: "fallback.test",
+  tester: { username: "fallback-tester", password: "fallback-s3cret", role: "tester" },
+  privatePrefix: "private/",
+  index: false,
+};
+
 /** The directories of one run under the work directory. */
 interface Dirs {
   cache: string;
   storage: string;
   run: string;
+  /** The storage is another registry's, its images already pushed: nothing to push. */
+  pushed?: boolean;
 }
 
 /** The Docker Hub imitation: builds (or reuses) the fixture images, starts every part, pushes the fixtures. */
@@ -130,13 +149,33 @@ export async function startSecondUpstream(options: Omit<UpstreamOptions, "largeM
   return startWorld(options, SECOND, buildSecondImages);
 }
 
+/**
+ * A fallback for the Docker Hub imitation (UPSTREAM_FALLBACKS), like mirror.gcr.io: a registry of its own (token
+ * service, signing key, issuer, service name, CDN) serving the very images `hub` holds, read from `hub`'s storage in
+ * `hubWorkDir` (nothing is pushed). It refuses the Hub's tokens and the Hub refuses its own.
+ */
+export async function startFallbackUpstream(
+  options: Omit<UpstreamOptions, "largeMb">,
+  hub: Upstream,
+  hubWorkDir: string,
+): Promise<Upstream> {
+  const shared = { storage: join(resolve(hubWorkDir), "registry") };
+  return startWorld(options, FALLBACK, async () => hub.images, shared);
+}
+
 async function startWorld<I extends Record<string, FixtureImage>>(
   options: UpstreamOptions,
   identity: Identity,
   build: (cacheDir: string) => Promise<I>,
+  shared?: { storage: string },
 ): Promise<Upstream<I>> {
   const workDir = resolve(options.workDir);
-  const dirs: Dirs = { cache: join(workDir, "images"), storage: join(workDir, "registry"), run: "" };
+  const dirs: Dirs = {
+    cache: join(workDir, "images"),
+    storage: shared?.storage ?? join(workDir, "registry"),
+    run: "",
+    pushed: shared !== undefined,
+  };
   await Promise.all([dirs.cache, dirs.storage].map((dir) => mkdir(dir, { recursive: true })));
   // A fresh run directory (config, certificate, registry log) per start, so two upstreams never share one.
   dirs.run = await mkdtemp(join(workDir, "run-"));
@@ -165,7 +204,7 @@ async function startParts(
   const admin: Account = { username: "admin", password: randomBytes(16).toString("hex"), role: "admin" };
   // A certificate (and key) per run and registry: each registry's rootcertbundle holds only its own token service's.
   const cert = makeCertificate(dirs.run, "token");
-  const repositories = new Set(images.map((image) => image.repository));
+  const repositories = new Set([...images.map((image) => image.repository), ...(options.publicRepositories ?? [])]);
   const visibility: Visibility = (name) =>
     !repositories.has(name) ? undefined : name.startsWith(identity.privatePrefix) ? "private" : "public";
   const stranger = await startStranger(log);
@@ -210,7 +249,7 @@ async function startParts(
   const auth = { realmUrl: tokens.realm, service: identity.service };
   const token = (repository: string): Promise<string> =>
     fetchToken(auth, [`repository:${repository}:pull,push`], admin);
-  await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, images);
+  if (dirs.pushed !== true) await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, images);
   log.reset();
   return {
     ...auth,
@@ -223,6 +262,8 @@ async function startParts(
     log: () => log.entries(),
     resetLog: () => log.reset(),
     faults: { set: (rule) => faults.set(rule), clear: () => faults.clear() },
+    pushRaw: (repository, blobs, manifest) =>
+      pushRaw({ socketPath: registry.socketPath, token }, repository, blobs, manifest),
   };
 }
 
