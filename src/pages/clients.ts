@@ -77,7 +77,6 @@ export function verifySection(site: Site, words: Words): Section {
 /** What a user of the mirror sees when something is wrong, and what it means. */
 export function troubleshootSection(site: Site, words: Words): Section {
   const t = words.troubleshoot;
-  // placeholder (upstream fallback chain): what a 429 means once a fallback mirror stands in goes with rateLimited.
   const items = [t.rateLimited, t.certificate(site.origin), t.direct, t.slow, t.broken];
   if (site.login) items.splice(1, 0, t.unauthorized);
   if (site.host.split(":")[0]?.endsWith(".workers.dev")) items.push(t.blocked);

@@ -72,7 +72,7 @@ export const ENGLISH: Words = {
   troubleshoot: {
     title: "Troubleshoot",
     rateLimited:
-      "`toomanyrequests` or 429: Docker Hub limits the addresses the mirror pulls from; its owner can pull with a Docker Hub account.",
+      "`toomanyrequests` or 429: Docker Hub limits the addresses the mirror pulls from, and its fallbacks did not have the image; its owner can pull with a Docker Hub account.",
     unauthorized:
       "`unauthorized`: log in to the mirror with the account its owner gave you, not with your Docker Hub account.",
     certificate: (origin) =>

@@ -67,7 +67,7 @@ export const CHINESE: Words = {
   troubleshoot: {
     title: "故障排查",
     rateLimited:
-      "`toomanyrequests` 或 429：Docker Hub 限制了镜像站的出口地址；镜像站所有者可以改用 Docker Hub 账号拉取。",
+      "`toomanyrequests` 或 429：Docker Hub 限制了镜像站的出口地址，备用仓库中也没有这个镜像；镜像站所有者可以改用 Docker Hub 账号拉取。",
     unauthorized: "`unauthorized`：用镜像站所有者给你的账号登录镜像站，而不是你的 Docker Hub 账号。",
     certificate: (origin) => `\`x509\` 错误，或客户端要求配置 insecure registry：镜像站地址请严格写成 \`${origin}\`。`,
     direct:
