@@ -1,0 +1,76 @@
+// The secrets edgehub reads, where each environment gets them (.dev.vars for `npm start`, `wrangler secret list` for a
+// deployed Worker), and which secret each feature setup can turn on cannot work without.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { root } from "./wrangler-config.mjs";
+
+/** The secrets edgehub reads (wrangler.toml's comment and README list them); never in wrangler.toml. */
+export const SECRETS = [
+  "DOCKERHUB_USERNAME",
+  "DOCKERHUB_TOKEN",
+  "UPSTREAM_CREDENTIALS",
+  "MIRROR_USERS",
+  "MIRROR_TOKEN_SECRET",
+  "STATS_TOKEN",
+];
+
+/**
+ * Stand-ins for a secret known by name only: well-formed, so that what is checked is how the secrets combine with
+ * the variables (a Docker Hub token without users or an allow list, say), not values nobody here can read.
+ */
+export const PLACEHOLDERS = {
+  DOCKERHUB_USERNAME: "placeholder",
+  DOCKERHUB_TOKEN: "placeholder",
+  UPSTREAM_CREDENTIALS: "{}",
+  MIRROR_USERS: "placeholder:placeholder-password",
+  MIRROR_TOKEN_SECRET: "placeholder-".repeat(4),
+  STATS_TOKEN: "placeholder-".repeat(4),
+};
+
+/** Per setup flag, the secrets it needs and what happens without each: `npm run check` fails with that line. */
+export const NEEDED_BY = {
+  users: [
+    ["MIRROR_USERS", "the mirror would be open to anyone"],
+    ["MIRROR_TOKEN_SECRET", "the mirror could not sign its tokens, so no docker login would work"],
+  ],
+  dockerhub: [
+    ["DOCKERHUB_USERNAME", "pulls would be anonymous, within Docker Hub's rate limit"],
+    ["DOCKERHUB_TOKEN", "pulls would be anonymous, within Docker Hub's rate limit"],
+  ],
+  stats: [["STATS_TOKEN", "nobody could read /stats"]],
+};
+
+/** KEY=value lines of a .dev.vars file (dotenv syntax: optional quotes, # comments), or undefined when absent. */
+export function readDevVars(path) {
+  if (!existsSync(path)) return undefined;
+  const found = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/);
+    if (!match) continue;
+    const raw = match[2];
+    found[match[1]] = /^(['"]).*\1$/.test(raw) ? raw.slice(1, -1) : raw.replace(/\s+#.*$/, "");
+  }
+  return found;
+}
+
+/**
+ * The names of the secrets a deployed environment has, from `wrangler secret list` ({ names }), or why they cannot be
+ * had ({ unavailable }). EDGEHUB_WRANGLER names another wrangler to ask (the tests' fake); in CI nothing is asked.
+ */
+export function listDeployedSecrets(configPath, env) {
+  if (process.env.CI && !/^(false|0)$/i.test(process.env.CI))
+    return { unavailable: "in CI, `wrangler secret list` is not asked" };
+  const wrangler = process.env.EDGEHUB_WRANGLER || `${root}node_modules/.bin/wrangler`;
+  const listed = spawnSync(wrangler, ["secret", "list", "--format", "json", "--config", configPath, `--env=${env}`], {
+    encoding: "utf8",
+    timeout: 30_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  try {
+    return { names: JSON.parse(listed.stdout).map((secret) => secret.name) };
+  } catch {
+    // A Worker not deployed yet has no secrets: Cloudflare's "does not exist" (code 10007) is an answer, not a failure.
+    if (/\b10007\b|does not exist/i.test(`${listed.stdout}${listed.stderr}`)) return { names: [] };
+    return { unavailable: "`wrangler secret list` could not reach Cloudflare (offline, or not logged in)" };
+  }
+}
