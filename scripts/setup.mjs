@@ -72,16 +72,16 @@ if (domain === null)
   for (const flag of ["subdomains", "zone", "routes"])
     if (values[flag]) fail(`--${flag} needs a domain; on workers.dev every registry is reached by path prefix`);
 const zone = domain === null ? null : parseZone(domain);
-const raw = await readRawConfig(values.config);
-const subdomains = await parseSubdomains(values.subdomains, raw.vars?.UPSTREAMS);
 const bucket = values.r2 === undefined ? null : values.r2 || DEFAULT_BUCKET;
 if (bucket !== null && !isBucketName(bucket))
   fail(
-    `--r2 "${bucket}" is not an R2 bucket name: 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit`,
+    `--r2 ${JSON.stringify(bucket)} is not an R2 bucket name: 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit`,
   );
 const rateLimit = values["rate-limit"] === undefined ? null : Number(values["rate-limit"]);
 if (rateLimit !== null && !(/^\d+$/.test(values["rate-limit"]) && rateLimit > 0))
-  fail(`--rate-limit "${values["rate-limit"]}" is not a whole number of requests per minute`);
+  fail(`--rate-limit ${JSON.stringify(values["rate-limit"])} is not a whole number of requests per minute`);
+const raw = await readRawConfig(values.config);
+const subdomains = await parseSubdomains(values.subdomains, raw.vars?.UPSTREAMS);
 
 let previousVars = {};
 try {
