@@ -19,9 +19,11 @@ export async function checkConfiguration({ configPath, local = true, envs, askCl
   const { path, raw, setup } = await effectiveConfig(configPath);
   const { parseConfig } = await loadWorkerConfig();
   const neededIn = (env) => (setup && setupEnvironment(setup) === env ? neededSecrets(setup) : []);
-  const base = setup ? "wrangler.toml [vars] with edgehub.setup.json" : "wrangler.toml [vars]";
+  // Name edgehub.setup.json as a source only where its choices apply.
+  const base = (env) =>
+    setup && setupEnvironment(setup) === env ? "wrangler.toml [vars] with edgehub.setup.json" : "wrangler.toml [vars]";
   const targets = [];
-  if (local) targets.push(localTarget(configPath, raw, base, neededIn("")));
+  if (local) targets.push(localTarget(configPath, raw, base(""), neededIn("")));
   for (const { name, vars } of environments(raw)) {
     if (envs && !envs.includes(name)) continue;
     const rawEnv = name ? raw.env[name] : raw;
@@ -34,7 +36,7 @@ export async function checkConfiguration({ configPath, local = true, envs, askCl
       values: { ...vars, ...Object.fromEntries(names.map((secret) => [secret, PLACEHOLDERS[secret]])) },
       bindings: bindingsOf(rawEnv),
       needed: listed.names ? neededIn(name) : [],
-      sources: `${Object.keys(vars).length} variables; ${listed.names ? `secrets (from \`wrangler secret list\`): ${names.join(", ") || "none"}` : "secrets unknown"}`,
+      sources: `${Object.keys(vars).length} variables (${base(name)}); ${listed.names ? `secrets (from \`wrangler secret list\`): ${names.join(", ") || "none"}` : "secrets unknown"}`,
       notChecked: listed.unavailable && describeUnchecked(listed.unavailable, neededIn(name)),
     });
   }
