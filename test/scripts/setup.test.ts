@@ -94,6 +94,21 @@ describe("npm run setup with a domain", () => {
   });
 });
 
+describe("a wrangler.toml an earlier setup appended to", () => {
+  it("is left alone, and setup says how to drop the old section so git pull merges again", async () => {
+    const old = `${readFileSync(copyConfig(), "utf8")}\n# ---- [env.production]: written by \`npm run setup\` (npm run setup -- old.example.com); run it again to change. ----\n[env.production]\nworkers_dev = false\n`;
+    const path = copyConfig(old);
+    const result = await setup(path, "mirror.example.com");
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain("still has the [env.production] section an earlier setup appended");
+    expect(result.output).toContain("run git checkout -- wrangler.toml to drop it");
+    expect(readFileSync(path, "utf8")).toBe(old);
+    expect(unstable_readConfig({ config: effectivePath(path), env: "production" }).vars).toMatchObject({
+      MIRROR_HOST: "mirror.example.com",
+    });
+  });
+});
+
 describe("what setup writes", () => {
   // #21: a bucket name with quotes and newlines used to be written into wrangler.toml as is, injecting secrets.
   it("refuses a bucket name R2 would refuse, and writes nothing", async () => {
