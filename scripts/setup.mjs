@@ -32,7 +32,7 @@ const HELP = `${USAGE}
   --rate-limit   a per-client limit, requests per minute
   --users        mirror users: clients must docker login (prints the secrets to set)
   --dockerhub    pull with your Docker Hub account (prints the secrets to set)
-  --stats        the /stats page of request counts (prints the secret to set)`;
+  --stats        /stats, the mirror's usage counts, in a Durable Object (prints the secret to set)`;
 const OLD_MARKER = "# ---- [env.production]: written by `npm run setup`";
 
 const fail = (mistake) => usageError("setup", mistake, USAGE);
