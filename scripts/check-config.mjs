@@ -7,7 +7,7 @@
 // anyone"). Every line says which sources it used; what could not be checked is said in one line, not passed over.
 import { dirname, join } from "node:path";
 import { effectiveConfig, setupEnvironment } from "./effective-config.mjs";
-import { listDeployedSecrets, NEEDED_BY, PLACEHOLDERS, readDevVars, SECRETS } from "./secrets.mjs";
+import { listDeployedSecrets, NEEDED_BY, PLACEHOLDERS, readDevVars, SECRETS, secretCommand } from "./secrets.mjs";
 import { loadWorkerConfig } from "./worker-config.mjs";
 import { environments } from "./wrangler-config.mjs";
 
@@ -36,6 +36,7 @@ export async function checkConfiguration({ configPath, local = true, envs, askCl
       values: { ...vars, ...Object.fromEntries(names.map((secret) => [secret, PLACEHOLDERS[secret]])) },
       bindings: bindingsOf(rawEnv),
       needed: listed.names ? neededIn(name) : [],
+      fix: (secret) => secretCommand(secret, name, path),
       sources: `${Object.keys(vars).length} variables (${base(name)}); ${listed.names ? `secrets (from \`wrangler secret list\`): ${names.join(", ") || "none"}` : "secrets unknown"}`,
       notChecked: listed.unavailable && describeUnchecked(listed.unavailable, neededIn(name)),
     });
@@ -59,14 +60,15 @@ function localTarget(configPath, raw, base, needed) {
     values: { ...raw.vars, ...devVars, ...edgehubVars },
     bindings: bindingsOf(raw),
     needed,
+    fix: (secret) => `add ${secret}=… to .dev.vars`,
     sources,
   };
 }
 
 /** One target: its missing secrets, then the Worker's parser; prints the verdict, returns 1 on failure. */
-function checkTarget(parseConfig, { label, values, bindings, needed, sources, notChecked }) {
+function checkTarget(parseConfig, { label, values, bindings, needed, fix, sources, notChecked }) {
   const missing = needed.filter(([name]) => !values[name]);
-  const errors = missing.map(([name, consequence]) => `${name} is not set: ${consequence}`);
+  const errors = missing.map(([name, consequence]) => `${name} is not set: ${consequence} (${fix(name)})`);
   if (errors.length === 0) {
     try {
       parseConfig({ ...values, ...bindings });

@@ -2,6 +2,7 @@
 // deployed Worker), and which secret each feature setup can turn on cannot work without.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { root } from "./wrangler-config.mjs";
 
 /** The secrets edgehub reads (wrangler.toml's comment and README list them); never in wrangler.toml. */
@@ -39,6 +40,15 @@ export const NEEDED_BY = {
   ],
   stats: [["STATS_TOKEN", "nobody could read /stats"]],
 };
+
+/**
+ * The command that sets a secret of a deployed environment. wrangler.toml has no [env.production] (setup's choices
+ * live elsewhere), so for it the command names the effective configuration, where that environment is defined.
+ */
+export function secretCommand(name, env, effectivePath) {
+  const near = relative(process.cwd(), effectivePath);
+  return `npx wrangler secret put ${name}${env ? ` --env ${env} --config ${near.startsWith("..") ? effectivePath : near}` : ""}`;
+}
 
 /** KEY=value lines of a .dev.vars file (dotenv syntax: optional quotes, # comments), or undefined when absent. */
 export function readDevVars(path) {

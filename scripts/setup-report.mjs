@@ -2,7 +2,7 @@
 // certificate covers them, and the exact commands left to run (secrets are never written anywhere by setup).
 import { relative } from "node:path";
 import { subdomainHosts } from "./effective-config.mjs";
-import { NEEDED_BY } from "./secrets.mjs";
+import { NEEDED_BY, secretCommand } from "./secrets.mjs";
 import { setupPath } from "./setup-file.mjs";
 
 const HINTS = {
@@ -15,15 +15,13 @@ const HINTS = {
 export function setupReport(choices, { configPath, effectivePath }, env) {
   const saved = `Saved to ${shown(setupPath(configPath))} (wrangler.toml is unchanged, so git pull merges cleanly)`;
   const where = choices.domain === null ? workersDevLines(choices) : domainLines(choices);
-  // wrangler.toml has no [env.production]: the secret commands name the effective config, where it is defined.
-  const target = env ? ` --env ${env} --config ${shown(effectivePath)}` : "";
   const secrets = Object.entries(NEEDED_BY)
     .filter(([flag]) => choices[flag])
     .flatMap(([, needed]) => needed.map(([name]) => name))
     .filter((name, i, all) => all.indexOf(name) === i)
     .map((name) => {
       const hint = name === "DOCKERHUB_TOKEN" ? dockerHubHint(choices) : HINTS[name];
-      return `  npx wrangler secret put ${name}${target}${hint ? `   # ${hint}` : ""}`;
+      return `  ${secretCommand(name, env, effectivePath)}${hint ? `   # ${hint}` : ""}`;
     });
   return [
     `${saved}: ${choices.domain === null ? "the default environment, on workers.dev" : "the Worker edgehub-production"}`,
