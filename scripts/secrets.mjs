@@ -3,30 +3,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
+import { loadVariables } from "./variables.mjs";
 import { root } from "./wrangler-config.mjs";
 
-/** The secrets edgehub reads (wrangler.toml's comment and README list them); never in wrangler.toml. */
-export const SECRETS = [
-  "DOCKERHUB_USERNAME",
-  "DOCKERHUB_TOKEN",
-  "UPSTREAM_CREDENTIALS",
-  "MIRROR_USERS",
-  "MIRROR_TOKEN_SECRET",
-  "STATS_TOKEN",
-];
-
-/**
- * Stand-ins for a secret known by name only: well-formed, so that what is checked is how the secrets combine with
- * the variables (a Docker Hub token without users or an allow list, say), not values nobody here can read.
- */
-export const PLACEHOLDERS = {
-  DOCKERHUB_USERNAME: "placeholder",
-  DOCKERHUB_TOKEN: "placeholder",
-  UPSTREAM_CREDENTIALS: "{}",
-  MIRROR_USERS: "placeholder:placeholder-password",
-  MIRROR_TOKEN_SECRET: "placeholder-".repeat(4),
-  STATS_TOKEN: "placeholder-".repeat(4),
-};
+const described = (await loadVariables()).filter((variable) => variable.kind === "secret");
 
 /** Per setup flag, the secrets it needs and what happens without each: `npm run check` fails with that line. */
 export const NEEDED_BY = {
@@ -49,6 +29,26 @@ export function secretCommand(name, env, effectivePath) {
   const near = relative(process.cwd(), effectivePath);
   return `npx wrangler secret put ${name}${env ? ` --env ${env} --config ${near.startsWith("..") ? effectivePath : near}` : ""}`;
 }
+
+/**
+ * The secrets edgehub reads: those src/config/variables.ts describes, and those a setup flag needs (STATS_TOKEN may
+ * reach that table later than the flag that needs it). Never in wrangler.toml.
+ */
+export const SECRETS = [
+  ...new Set([
+    ...described.map((variable) => variable.name),
+    ...Object.values(NEEDED_BY).flatMap((needed) => needed.map(([name]) => name)),
+  ]),
+];
+
+/**
+ * Stand-ins for a secret known by name only: its example from src/config/variables.ts, well-formed, so that what is
+ * checked is how the secrets combine with the variables (a Docker Hub token without users or an allow list, say), not
+ * values nobody here can read. A secret without one gets a long token.
+ */
+export const PLACEHOLDERS = Object.fromEntries(
+  SECRETS.map((name) => [name, described.find((v) => v.name === name)?.example ?? "placeholder-".repeat(4)]),
+);
 
 /** KEY=value lines of a .dev.vars file (dotenv syntax: optional quotes, # comments), or undefined when absent. */
 export function readDevVars(path) {
