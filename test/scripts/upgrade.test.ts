@@ -42,10 +42,10 @@ describe("git pull after npm run setup", () => {
 
     // Upstream, a new version changes a default and adds a variable.
     const toml = readFileSync(join(origin, "wrangler.toml"), "utf8");
-    expect(toml).toContain('TAG_TTL_SECONDS = "300"');
+    expect(toml).toMatch(/^TAG_TTL_SECONDS = "300"$/m);
     writeFileSync(
       join(origin, "wrangler.toml"),
-      toml.replace('TAG_TTL_SECONDS = "300"', 'TAG_TTL_SECONDS = "600"\nA_NEW_OPTION = "yes"'),
+      toml.replace(/^TAG_TTL_SECONDS = "300"$/m, 'TAG_TTL_SECONDS = "600"\nA_NEW_OPTION = "yes"'),
     );
     git(origin, "commit", "-q", "-am", "0.2.0");
     git(clone, "pull", "-q", "--no-rebase");
