@@ -127,9 +127,13 @@ function withoutAuthorization(headers: Record<string, string>): Record<string, s
  * Samples the summed RSS of the Worker runtime's processes in a process group until stopped; `stop` returns the peak
  * in MiB, `samples` every sample so far (MiB, oldest first).
  */
-export function sampleGroupRss(pgid: number, intervalMs = 50): { stop: () => number; samples: () => number[] } {
+export function sampleGroupRss(
+  pgid: number,
+  intervalMs = 50,
+  pattern = /workerd/,
+): { stop: () => number; samples: () => number[] } {
   const samples: number[] = [];
-  const timer = setInterval(() => samples.push(groupRssKiB(pgid, /workerd/) / 1024), intervalMs);
+  const timer = setInterval(() => samples.push(groupRssKiB(pgid, pattern) / 1024), intervalMs);
   return {
     stop: () => {
       clearInterval(timer);

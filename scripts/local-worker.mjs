@@ -7,8 +7,9 @@ const { unstable_startWorker } = await import("wrangler");
 
 /**
  * Starts the Worker on host:port (HTTPS when key and cert paths are given). `vars` override wrangler.toml's [vars]
- * and .dev.vars; `r2Bucket` binds a local bucket as BLOBS; `config` and `envFiles` name another configuration and the
- * .dev.vars it reads (npm start passes setup's). Returns wrangler's handle; call dispose() to stop it.
+ * and .dev.vars; `r2Bucket` binds a local bucket as BLOBS; `config` names another wrangler config (setup's, for
+ * npm start; the bench's known-cost Worker) and `envFiles` the .dev.vars it reads. Returns wrangler's handle; call
+ * dispose() to stop it.
  */
 export async function startLocalWorker({
   hostname = "127.0.0.1",

@@ -1,42 +1,53 @@
 /**
- * The CPU a cache fill costs the Worker, estimated before it starts. Cloudflare kills a request that goes over its
- * plan's CPU limit (10 ms on the free plan), and the client's stream dies with it; streaming bytes through costs the
- * Worker almost nothing (the runtime pipes them natively), but hashing them in the Worker costs per megabyte. So a
- * fill whose estimate exceeds the budget (CACHE_CPU_BUDGET_MS) is not made: the bytes stream through uncached.
- * The rates are upper bounds from `npm run bench` (README, "Cache: what is shared, and the CPU budget"), measured
- * as the local runtime's process CPU, which includes work the edge does outside the Worker.
+ * How a fetched object may be kept, decided once per fill (fillPlan), from the CPU it would cost the Worker.
+ * Cloudflare stops a request that goes over its plan's CPU limit (10 ms on the free plan), and the client's stream
+ * dies with it. Bytes the runtime pipes natively (a tee() branch handed to cache.put or to R2) cost the Worker about
+ * the same at 1 MB or 500 MB; bytes JavaScript touches (hashing in the Worker) cost per megabyte. So:
+ * - "r2": R2 is bound: R2 checks the sha256 itself; no Worker CPU per byte, any size;
+ * - "hash": the Worker hashes a tee() branch, when that fits CACHE_CPU_BUDGET_MS;
+ * - "length": beyond the budget, the bytes are stored natively and kept only once the stored entry is known to hold
+ *   exactly the declared length (cache-api-store.ts); marked so, kept days not a year, and hashed by any later read
+ *   that can afford it (fill.ts);
+ * - "none": not stored (no known length, over the Cache API's 512 MB without R2, or an unhashed fallback object).
+ * The rates are the Worker's own CPU (bench/cpu.ts, time on CPU under its isolate's lock), not the process CPU of the
+ * local runtime, which also counts the Cache API simulator and HTTP handling.
  */
 import type { Config } from "../config/config";
+import { CACHE_API_MAX_BYTES } from "./store";
+
+/** How a fill keeps its bytes; "none" keeps nothing. */
+export type FillPlan = "hash" | "length" | "r2" | "none";
 
 /**
- * A fill's fixed work besides the bytes (pointer and marker writes). The request's own work is not counted: it is
- * spent whether or not the cache is filled, so refusing the fill would not save it.
+ * The Worker's own CPU of a blob miss that hashes its fill, besides the bytes: the request itself (about 1.4 ms on a
+ * blob miss), the tee(), the Cache API write and the pointer. Measured (bench/cpu.ts): a 1 MB hashed miss 2-4 ms.
  */
-export const FILL_BASE_CPU_MS = 1.5;
+export const FILL_BASE_CPU_MS = 2;
 /**
- * Per MB when the Worker hashes what it stores (DigestStream on a tee() branch): no R2 bound. The bench's "blob miss
- * with a verified fill" less "streamed through without a fill" (5.5 - 0.8 ms/MB): an upper bound, as it includes
- * the local Cache API's own write.
+ * Per MB when the Worker hashes what it stores (crypto.DigestStream over 1 MiB reads into one reused buffer).
+ * Measured: 0.99 ms per MB over a 42 MB miss, 1.1 over a 10 MB one (12.5 ms in all); the higher rate is kept.
  */
-export const HASHED_FILL_CPU_MS_PER_MB = 4.7;
-/**
- * Per MB when R2 checks the digest itself (the sha256 put option): none. The Worker only hands a tee() branch to R2
- * and copies R2's verified object to the Cache API, both native pipes. (The bench's R2 row measures the local R2
- * simulator, which runs inside the same process; at the edge R2 is a separate service.)
- */
-export const R2_FILL_CPU_MS_PER_MB = 0;
+export const HASHED_FILL_CPU_MS_PER_MB = 1.1;
 
 const MB = 1_000_000;
 
-/** The estimated CPU (ms) that filling the cache with `size` bytes adds to a request. */
-export function fillCpuMs(size: number, r2: boolean): number {
-  return FILL_BASE_CPU_MS + (size / MB) * (r2 ? R2_FILL_CPU_MS_PER_MB : HASHED_FILL_CPU_MS_PER_MB);
+/** Whether hashing `size` bytes in the Worker fits the budget. */
+export function hashFits(config: Pick<Config, "cacheCpuBudgetMs">, size: number): boolean {
+  return FILL_BASE_CPU_MS + (size / MB) * HASHED_FILL_CPU_MS_PER_MB <= config.cacheCpuBudgetMs;
 }
 
 /**
- * Whether filling the cache with a body of `size` bytes fits the budget. A body of unknown length does not: nothing
- * bounds its cost (and R2 needs the length up front anyway).
+ * The one fill decision, for an object of `size` bytes (undefined: length unknown). `fromFallback`: the object came
+ * from a fallback registry and would be stored under the primary's key, so only a hash (or R2's) may vouch for it.
  */
-export function fillFits(config: Pick<Config, "cacheCpuBudgetMs" | "blobs">, size: number | undefined): boolean {
-  return size !== undefined && fillCpuMs(size, config.blobs !== undefined) <= config.cacheCpuBudgetMs;
+export function fillPlan(
+  cx: { config: Pick<Config, "cacheCpuBudgetMs" | "blobs"> },
+  size: number | undefined,
+  options: { fromFallback?: boolean } = {},
+): FillPlan {
+  if (size === undefined) return "none";
+  if (cx.config.blobs !== undefined) return "r2";
+  if (size > CACHE_API_MAX_BYTES) return "none";
+  if (hashFits(cx.config, size)) return "hash";
+  return options.fromFallback ? "none" : "length";
 }

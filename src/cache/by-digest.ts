@@ -6,13 +6,14 @@
  */
 import { registryIdentity } from "../config/registries";
 import { errorMessage, logEvent } from "../core/log";
-import { fillFits } from "./budget";
+import type { StoredPlan } from "./content";
 import type { Answer, CacheRequest } from "./context";
+import { blobFillPlan, verifyingRead } from "./fill";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
-import { CACHE_API_MAX_BYTES } from "./store";
+import { probeAhead, type Reference, referencesOf } from "./references";
 import { DigestMismatch, readVerified } from "./verify";
-import { clientMayRead, isShared, referencesOf, shareIfPublic } from "./visibility";
+import { clientMayRead, isLinked, shareIfPublic } from "./visibility";
 
 /** distribution's default limit on a manifest body; a larger "manifest" is not kept (nor read into memory). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -26,7 +27,8 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   const kind: ContentKind = cx.target.kind === "blob" ? "blobs" : "manifests";
   const key = contentKey(registryIdentity(cx.target.upstream), kind, digest);
   const cached = await fromCache(cx, key);
-  if (cached) return cached;
+  if (cached)
+    return cached.source === "cache" ? { ...cached, content: verifyingRead(cx, key, cached.content) } : cached;
   const fills =
     cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
   let landing: Landing | undefined;
@@ -36,19 +38,16 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
+  // Manifests are always hashed (read whole, at most 4 MB); a blob's plan weighs its size against the CPU budget.
   const size = declaredSize(upstream.headers).size;
-  if (
-    !fills ||
-    upstream.status !== 200 ||
-    !upstream.body ||
-    !storable(cx, size) ||
-    !fillFits(cx.config, kind === "manifests" ? (size ?? MAX_MANIFEST_BYTES) : size)
-  ) {
+  const plan =
+    kind === "manifests" ? (manifestFillFits(size) ? "hash" : "none") : blobFillPlan(cx, upstream.headers, size);
+  if (!fills || upstream.status !== 200 || !upstream.body || plan === "none") {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers).catch((error: unknown) => {
+  const fill = storeContent(cx, key, kind, copy, upstream.headers, plan).catch((error: unknown) => {
     logStoreFailure(cx, error);
     return false;
   });
@@ -56,16 +55,19 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 
-/** The cached bytes, if held and this client may have them: shared, or confirmed by the upstream for this client. */
+/**
+ * The cached bytes, if held and this client may have them under this repository: linked to it (visibility.ts), or
+ * confirmed by the upstream, in this repository, for this client.
+ */
 async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefined> {
   const digest = cx.target.reference;
   const head = cx.request.method === "HEAD";
-  const [cached, shared] = await Promise.all([
+  const [cached, linked] = await Promise.all([
     cx.cache.getContent(key, { head, range: cx.request.headers.get("range") }),
-    isShared(cx, digest),
+    isLinked(cx, digest),
   ]);
   if (!cached) return undefined;
-  if (shared) return { source: "cache", content: cached, digest, status: "HIT" };
+  if (linked) return { source: "cache", content: cached, digest, status: "HIT" };
   const expected = { digest, ...sizeOf(cached.headers) };
   if (await clientMayRead(cx, expected)) {
     cx.defer(shareIfPublic(cx, expected));
@@ -75,13 +77,17 @@ async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefi
   return undefined;
 }
 
-/** Stores a fetched body under its digest once verified, then marks it shareable if the upstream serves it to all. */
+/**
+ * Stores a fetched body under its digest once verified, then links it to this repository if the upstream serves it
+ * there to everyone; a linked manifest's references are then probed ahead (bounded), never linked on its word.
+ */
 async function storeContent(
   cx: CacheRequest,
   key: string,
   kind: ContentKind,
   body: ReadableStream<Uint8Array>,
   headers: Headers,
+  plan: StoredPlan,
 ): Promise<boolean> {
   const digest = cx.target.reference;
   const meta = {
@@ -89,21 +95,32 @@ async function storeContent(
     contentType: headers.get("content-type") ?? "application/octet-stream",
     ...declaredSize(headers),
   };
-  let references: string[] = [];
+  let references: Reference[] = [];
   try {
     if (kind === "manifests") {
       const { bytes } = await readVerified(body, digest, MAX_MANIFEST_BYTES);
       await cx.cache.putBytes(key, bytes, meta);
       references = referencesOf(bytes);
     } else {
-      await cx.cache.putContent(key, body, meta);
+      await cx.cache.putContent(key, body, meta, plan);
     }
   } catch (error) {
     logStoreFailure(cx, error);
     return false;
   }
-  await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) }, references);
+  const linked = await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
+  // Apart from the fill: requests waiting for this fill to land must not wait for the probes too.
+  if (linked && references.length > 0) cx.defer(probeAhead(cx, references));
   return true;
+}
+
+/**
+ * Whether a manifest of `size` bytes is stored: one rule for a manifest fetched by digest and by tag. Both are read
+ * whole (at most MAX_MANIFEST_BYTES, checked as they are read) and hashed, which any budget affords: hashing runs
+ * about 1 ms per MB of the Worker's own CPU (budget.ts), and a manifest is a few KB.
+ */
+export function manifestFillFits(size: number | undefined): boolean {
+  return size === undefined || size <= MAX_MANIFEST_BYTES;
 }
 
 /** An object's full size from cached headers: Content-Range's total for a range, else Content-Length. */
@@ -112,11 +129,6 @@ function sizeOf(headers: Headers): { size?: number } {
     /\/(\d+)$/.exec(headers.get("content-range") ?? "")?.[1] ??
     (headers.has("content-range") ? undefined : headers.get("content-length"));
   return total ? { size: Number(total) } : {};
-}
-
-/** Whether there is anywhere to keep this body: without R2, the Cache API takes nothing over 512 MB. */
-function storable(cx: CacheRequest, size: number | undefined): boolean {
-  return cx.config.blobs !== undefined || (size ?? 0) <= CACHE_API_MAX_BYTES;
 }
 
 /** The body length the upstream declared, unless the runtime decoded a compressed body (then it describes other bytes). */

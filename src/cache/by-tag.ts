@@ -9,13 +9,14 @@ import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
 import { isDigest } from "../routing/reference";
 import type { CacheStatus } from "../routing/routed";
-import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
+import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES, manifestFillFits } from "./by-digest";
 import type { CachedContent } from "./content";
 import type { Answer, CacheRequest } from "./context";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { contentKey, tagKey } from "./keys";
+import { probeAhead, referencesOf } from "./references";
 import { readVerified } from "./verify";
-import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
+import { isLinked, link, servedToEveryone } from "./visibility";
 
 /** What a tag named when last checked. */
 interface TagRecord {
@@ -128,6 +129,11 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
+  // The same fill rule as a manifest by digest: a fill it does not allow streams through, unrecorded.
+  if (!manifestFillFits(declaredSize(upstream.headers).size)) {
+    landing?.(false);
+    return { source: "upstream", response: upstream, status: "MISS" };
+  }
   if (upstream.status !== 200 || !mediaType || cx.request.method === "HEAD" || !upstream.body) {
     landing?.(false);
     const size = declaredSize(upstream.headers).size;
@@ -163,8 +169,12 @@ async function storeTagged(
     return false;
   }
   // The tag itself must be served to everyone (its digest being public is not enough: a private tag may name it).
+  // Then the manifest is linked to this repository, and its references probed ahead, never linked on its word.
   const shared = await servedToEveryone(cx, { digest: stored.digest, size: stored.bytes.byteLength });
-  if (shared) await markShared(cx, [stored.digest, ...referencesOf(stored.bytes)]);
+  if (shared) {
+    await link(cx, stored.digest);
+    cx.defer(probeAhead(cx, referencesOf(stored.bytes))); // apart from the fill its followers wait for
+  }
   const record = { digest: stored.digest, mediaType, size: stored.bytes.byteLength, checkedAt: Date.now(), shared };
   await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
   return true;
@@ -172,14 +182,15 @@ async function storeTagged(
 
 /**
  * Writes a record, deciding afresh whether the tag is served to everyone (a repository can turn private, or public):
- * when an anonymous HEAD of the tag names this very digest. A shared tag that still names the same digest, while
- * that digest's shared marker lasts, needs no new probe: so a tag stays public at most SHARED_TTL_SECONDS plus
- * TAG_TTL_SECONDS after its repository turns private.
+ * when an anonymous HEAD of the tag names this very digest (which links that manifest to the repository). A shared
+ * tag that still names the same digest, while that manifest's link lasts, needs no new probe: so a tag stays public
+ * at most SHARED_TTL_SECONDS plus TAG_TTL_SECONDS after its repository turns private.
  */
 async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, previous?: TagRecord): Promise<void> {
   const unchanged =
-    previous?.shared === true && previous.digest === record.digest && (await isShared(cx, record.digest));
+    previous?.shared === true && previous.digest === record.digest && (await isLinked(cx, record.digest));
   const shared = unchanged || (await servedToEveryone(cx, { digest: record.digest, size: record.size }));
+  if (shared && !unchanged) await link(cx, record.digest);
   await cx.cache.putRecord(key, { ...record, shared }, RECORD_MAX_AGE_SECONDS);
 }
 

@@ -3,6 +3,16 @@
  * over the Cache API and R2; tests implement it with fakes that count calls).
  */
 
+/**
+ * Who vouched for stored bytes (the content record's `check`): "sha256", the Worker hashed them; "r2", R2 checked
+ * their sha256 on the put (a Cache API copy filled from that object says so too); "length", only completeness was
+ * established (exactly the declared length, stored without a hash because the CPU budget has none for it).
+ */
+export type ContentCheck = "sha256" | "r2" | "length";
+
+/** How a fill keeps its bytes (budget.ts fillPlan, less "none"): hashed by the Worker, by R2, or length-checked. */
+export type StoredPlan = "hash" | "r2" | "length";
+
 /** Bytes from the cache, ready to answer with: status 200 or 206 (Range), headers for the bytes, and the body. */
 export interface CachedContent {
   status: number;
@@ -10,6 +20,8 @@ export interface CachedContent {
   headers: Headers;
   /** Null when only the headers were asked for (HEAD). */
   body: ReadableStream | null;
+  /** Who vouched for the bytes (what a store returns; a tag's HEAD answered from its record has no bytes to vouch for). */
+  check?: ContentCheck;
 }
 
 /** What is stored with a digest's bytes. */
@@ -29,8 +41,13 @@ export interface ContentMeta {
 export interface CacheStore {
   /** Content by key; `range` is the client's Range header, `head` skips the body. */
   getContent(key: string, request: { head: boolean; range: string | null }): Promise<CachedContent | undefined>;
-  /** Streams a digest's bytes in, verifying them; rejects (keeping nothing) on a short, broken or wrong body. */
-  putContent(key: string, body: ReadableStream<Uint8Array>, meta: ContentMeta): Promise<void>;
+  /**
+   * Streams a digest's bytes in as `plan` says (hashed, by R2, or length-checked); rejects, keeping nothing, on a
+   * body that breaks, ends short of or runs past its declared size, or (when hashed) is not the digest.
+   */
+  putContent(key: string, body: ReadableStream<Uint8Array>, meta: ContentMeta, plan: StoredPlan): Promise<void>;
+  /** Deletes a key's content everywhere it is kept: its bytes were found not to be its digest. */
+  evict(key: string): Promise<void>;
   /** Keeps bytes the caller has already verified (manifests, read whole). */
   putBytes(key: string, bytes: Uint8Array, meta: ContentMeta): Promise<void>;
   /** A JSON record; with `global`, one kept for every data centre (R2, when bound). */

@@ -11,10 +11,11 @@ export interface Origin {
   /** The target from its upstream as this client may have it, redirects followed; `method: "HEAD"` checks. */
   fetch(options?: { method?: "HEAD" }): Promise<Response>;
   /**
-   * A HEAD of the target as a client without credentials would ask it (with the anonymous token the upstream's
-   * realm hands out), redirects followed without credentials: does the upstream serve it to everyone?
+   * A HEAD of the target (or of `object`, another blob or manifest in the same repository) as a client without
+   * credentials would ask it (with the anonymous token the upstream's realm hands out), redirects followed without
+   * credentials: does the upstream serve it to everyone, in this repository?
    */
-  fetchAnonymously(): Promise<Response>;
+  fetchAnonymously(object?: { kind: "blob" | "manifest"; digest: string }): Promise<Response>;
   /** Whether this request goes upstream with credentials (the client's own, or the Worker's). */
   sendsCredentials(): boolean;
 }

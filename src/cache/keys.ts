@@ -10,7 +10,7 @@ import { type DigestAlgorithm, parseDigest } from "../routing/reference";
 export type ContentKind = "blobs" | "manifests";
 
 /** Bump to orphan every old entry at once if the stored format changes. */
-const VERSION = "v1";
+const VERSION = "v2";
 /** The digest algorithms registered in the image spec, with the name WebCrypto, DigestStream and R2 know them by. */
 const HASHES: Record<DigestAlgorithm, Hash> = {
   sha256: { name: "SHA-256", r2: "sha256" },
@@ -40,9 +40,12 @@ export function contentKey(registry: string, kind: ContentKind, digest: string):
   return `${VERSION}/${registry}/${kind}/${digest.replace(":", "/")}`;
 }
 
-/** The marker saying a digest's bytes were served to anonymous clients, so any client may have them from cache. */
-export function sharedKey(registry: string, digest: string): string {
-  return `${VERSION}/${registry}/shared/${digest.replace(":", "/")}`;
+/**
+ * The link record saying a digest was served to everyone in one repository (visibility.ts), so any client may have
+ * its bytes from cache under that repository's name, and under no other.
+ */
+export function linkKey(registry: string, repository: string, digest: string): string {
+  return `${VERSION}/${registry}/links/${repository}/${digest.replace(":", "/")}`;
 }
 
 /** Whether a repository was readable anonymously when last asked. */

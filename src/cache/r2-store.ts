@@ -64,6 +64,11 @@ export class R2Store {
     });
   }
 
+  /** Deletes an object (content found not to be its digest). */
+  async delete(key: string): Promise<void> {
+    await this.bucket.delete(key);
+  }
+
   /** A record's text, or undefined when not held. */
   async getText(key: string): Promise<string | undefined> {
     const object = await this.bucket.get(key);

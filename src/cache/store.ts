@@ -2,12 +2,13 @@
  * The tiered store: the two stores behind CacheStore (content.ts), for one request. Content by digest goes to the data centre's Cache API
  * (cache-api-store.ts, objects up to 512 MB) and, when a bucket is bound, to R2 (r2-store.ts, any size, every data
  * centre); small JSON records (tags, markers, pointers) go to the Cache API, and with `global` to R2 too. Nothing is
- * kept unless its digest checks out: R2 checks it itself, and without R2 the Worker hashes a tee() branch.
+ * kept unless it is known whole, and each object says who vouched for it: R2 checks the digest itself; without R2 the
+ * Worker hashes a tee() branch where the CPU budget allows, and beyond it the stored length is checked (budget.ts).
  */
 
 import { parseJson } from "../core/parse";
 import { CacheApiStore, CONTENT_MAX_AGE_SECONDS } from "./cache-api-store";
-import type { CachedContent, CacheStore, ContentMeta } from "./content";
+import type { CachedContent, CacheStore, ContentMeta, StoredPlan } from "./content";
 import { digestAlgorithm } from "./keys";
 import { R2Store } from "./r2-store";
 import { hashStream } from "./verify";
@@ -36,45 +37,57 @@ export class TieredStore implements CacheStore {
     const found = await this.bucket.getContent(key, request);
     if (!found) return undefined;
     const { status, headers, body, size, whole } = found;
-    if (!whole || !body || size > CACHE_API_MAX_BYTES) return { status, headers, body };
+    if (!whole || !body || size > CACHE_API_MAX_BYTES) return { status, headers, body, check: "r2" };
     // Found in R2 but not here: keep a copy in this data centre's cache as the client reads.
     const [client, copy] = body.tee();
-    this.defer(
-      this.edge.putContent(key, copy, { contentType: headers.get("content-type") ?? "application/octet-stream", size }),
-    );
-    return { status, headers, body: client };
+    const contentType = headers.get("content-type") ?? "application/octet-stream";
+    this.defer(this.edge.putContent(key, copy, { contentType, size }, "r2"));
+    return { status, headers, body: client, check: "r2" };
   }
 
   /**
-   * Stores a digest's bytes, streamed, and resolves once they are kept; rejects, keeping nothing, when the stream
-   * breaks, ends early or hashes to anything but `meta.digest`. With R2, R2 checks the hash (no Worker CPU spent on
-   * it) and this data centre's cache is then filled from the verified R2 copy.
+   * Stores a digest's bytes, streamed, as `plan` says (budget.ts fillPlan), and resolves once they are kept; rejects,
+   * keeping nothing, when the stream breaks, ends short of or runs past `meta.size`, or (hashed) is not
+   * `meta.digest`. "r2": R2 checks the hash (no Worker CPU spent on it) and this data centre's cache is then filled
+   * from the verified R2 copy. "hash": the Worker hashes a tee() branch. "length": the bytes go to the Cache API as
+   * they come (natively, no per-MB work) and count once the stored entry holds exactly `meta.size` bytes.
    */
-  async putContent(key: string, body: ReadableStream<Uint8Array>, meta: ContentMeta): Promise<void> {
+  async putContent(key: string, body: ReadableStream<Uint8Array>, meta: ContentMeta, plan: StoredPlan): Promise<void> {
     if (!digestAlgorithm(meta.digest)) throw new Error(`cannot verify ${meta.digest}`);
-    if (this.bucket && meta.size !== undefined) {
+    if (plan === "r2") {
+      if (!this.bucket || meta.size === undefined) throw new Error("an R2 fill needs a bucket and a declared size");
       // R2 wants a stream of known length: a fetched body with Content-Length has one, and so do its tee() branches.
       await this.bucket.putContent(key, body, meta);
       const stored =
         meta.size <= CACHE_API_MAX_BYTES ? await this.bucket.getContent(key, { head: false, range: null }) : undefined;
-      if (stored?.body) await this.edge.putContent(key, stored.body, { ...meta, size: stored.size });
+      if (stored?.body) await this.edge.putContent(key, stored.body, { ...meta, size: stored.size }, "r2");
       return;
     }
     if (meta.size !== undefined && meta.size > CACHE_API_MAX_BYTES) {
       await body.cancel();
       throw new Error(`${meta.size} bytes is over the Cache API's limit and no R2 bucket is bound`);
     }
+    if (plan === "length") {
+      if (meta.size === undefined) throw new Error("a length-checked fill needs a declared size");
+      await this.edge.putContent(key, body, meta, "length");
+      return;
+    }
     // One branch to the cache as is (native, fast), one through the hash; the entry counts only if both finish.
     const [toCache, toHash] = body.tee();
     const hashed = hashStream(toHash, meta.digest);
     hashed.catch(() => undefined); // awaited by putContent; a failed put must not leave it unhandled
-    await this.edge.putContent(key, toCache, meta, () => hashed);
+    await this.edge.putContent(key, toCache, meta, "sha256", () => hashed);
+  }
+
+  /** Deletes a key's content here and in R2: its bytes were found not to be its digest. */
+  async evict(key: string): Promise<void> {
+    await Promise.all([this.edge.evict(key), this.bucket?.delete(key)]);
   }
 
   /** Stores bytes the caller has already verified (manifests, read whole): Cache API, and R2 when bound. */
   async putBytes(key: string, bytes: Uint8Array, meta: ContentMeta): Promise<void> {
     await Promise.all([
-      this.edge.putContent(key, bytes, { ...meta, size: bytes.byteLength }),
+      this.edge.putContent(key, bytes, { ...meta, size: bytes.byteLength }, "sha256"),
       this.bucket?.putContent(key, bytes, meta),
     ]);
   }

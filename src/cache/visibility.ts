@@ -1,10 +1,13 @@
 /**
- * Who may be served what from the cache. Shareability belongs to an object, not to a repository: a digest's bytes go
- * to any client only while a marker says the upstream served *that object* to a request without credentials (or an
- * anonymous probe of that object, redirects followed, got it), or served anonymously a manifest that references it.
- * Markers expire after SHARED_TTL_SECONDS, in the edge cache and in R2. Anything else is served from cache only
- * after the upstream has confirmed, with a HEAD carrying this client's own credentials, that it would serve it to
- * this client; when that check cannot be made, the request goes upstream as if nothing were cached.
+ * Who may be served what from the cache: one link record per repository and digest, as distribution links a blob
+ * or manifest to each repository that holds it and answers 404 for it under any other. Cached bytes go to any client
+ * under repository R only while a link says the upstream served *that object in R* to a request without credentials
+ * (neither the client's nor the owner's), or an anonymous probe of that object in R (redirects followed) got it.
+ * A manifest's word links nothing: anyone can publish a manifest naming a digest they do not hold (a foreign layer,
+ * an index's child); its references are at most probed ahead, each on its own evidence (references.ts).
+ * Links expire after SHARED_TTL_SECONDS, in the edge cache and in R2. Without a link, cached bytes are served under R
+ * only after the upstream has confirmed, with a HEAD in R carrying this client's own credentials (or none), that it
+ * would serve them to this client; when that check cannot be made, the request goes upstream as if nothing were cached.
  * A repository's "private" verdict is remembered only to skip probes: it can narrow what is shared, never widen it.
  */
 
@@ -12,22 +15,20 @@ import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
 import { type Flights, join } from "../core/flight";
 import { isolate } from "../core/isolate";
-import { isRecord, parseJson } from "../core/parse";
-import { isDigest } from "../routing/reference";
 import type { CacheRequest } from "./context";
-import { sharedKey, visibilityKey } from "./keys";
+import { linkKey, visibilityKey } from "./keys";
 
-/** How long a digest stays shareable after the upstream last served it to everyone (README states this). */
+/** How long a link lasts after the upstream last served the object to everyone in its repository (README). */
 export const SHARED_TTL_SECONDS = 86_400;
 /** How long a repository's "private" verdict spares anonymous probes of its objects. */
-const PRIVATE_HINT_TTL_SECONDS = 3600;
+export const PRIVATE_HINT_TTL_SECONDS = 3600;
 /** Repositories found private: key -> until when (ms). A hint only: it can make a probe unnecessary, never a share. */
 const privateHints = isolate.memory<string, number>("private repositories", 1000);
 /** Anonymous probes under way in this isolate: concurrent misses of one object share one probe. */
 const probes: Flights<boolean> = isolate.memory("probes under way", 1000);
 
-/** A shared marker: until when (ms since the epoch) the digest may go to any client. */
-interface SharedMarker {
+/** A link record: until when (ms since the epoch) the object may go to any client under its repository. */
+interface LinkRecord {
   until: number;
 }
 
@@ -37,12 +38,16 @@ export interface Expected {
   size?: number;
 }
 
-/** Whether a digest's bytes may be served from cache to any client now. */
-export async function isShared(cx: CacheRequest, digest: string): Promise<boolean> {
-  const marker = await cx.cache.getRecord<SharedMarker>(sharedKey(registryIdentity(cx.target.upstream), digest), {
-    global: true,
-  });
-  return typeof marker?.until === "number" && marker.until > Date.now();
+/** Whether the object may be served from cache to any client under the request's repository now. */
+export async function isLinked(cx: CacheRequest, digest: string): Promise<boolean> {
+  const record = await cx.cache.getRecord<LinkRecord>(linkOf(cx, digest), { global: true });
+  return typeof record?.until === "number" && record.until > Date.now();
+}
+
+/** Writes the link of an object the upstream was just seen serving to everyone in the request's repository. */
+export async function link(cx: CacheRequest, digest: string): Promise<void> {
+  const record: LinkRecord = { until: Date.now() + SHARED_TTL_SECONDS * 1000 };
+  await cx.cache.putRecord(linkOf(cx, digest), record, SHARED_TTL_SECONDS, { global: true });
 }
 
 /**
@@ -60,8 +65,8 @@ export async function clientMayRead(cx: CacheRequest, expected: Expected): Promi
 }
 
 /**
- * Whether the upstream serves this object to everyone: yes when no credentials went upstream with this request
- * (neither the client's nor the Worker's own), otherwise only if an anonymous probe of the same object gets it.
+ * Whether the upstream serves this object in this repository to everyone: yes when no credentials went upstream
+ * with this request (neither the client's nor the Worker's own), otherwise only if an anonymous probe gets it.
  */
 export async function servedToEveryone(cx: CacheRequest, expected: Expected): Promise<boolean> {
   if (!cx.origin.sendsCredentials()) return true;
@@ -76,44 +81,26 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected): Pr
   return open;
 }
 
-/**
- * Marks a digest, and the digests its manifest references, as shareable when the upstream serves this object to
- * everyone; returns whether it did. A manifest served anonymously makes its config, layers and child manifests
- * public too: a registry serves a repository's blobs to whoever may read its manifests.
- */
-export async function shareIfPublic(cx: CacheRequest, expected: Expected, references: string[] = []): Promise<boolean> {
-  // Already shared (a public manifest named it): nothing to ask, and the marker keeps the expiry it was given.
-  if (await isShared(cx, expected.digest)) return true;
+/** Links the object to the request's repository when the upstream serves it there to everyone; returns whether linked. */
+export async function shareIfPublic(cx: CacheRequest, expected: Expected): Promise<boolean> {
+  // Already linked: nothing to ask, and the link keeps the expiry it was given.
+  if (await isLinked(cx, expected.digest)) return true;
   if (!(await servedToEveryone(cx, expected))) return false;
-  await markShared(cx, [expected.digest, ...references]);
+  await link(cx, expected.digest);
   return true;
 }
 
-/** Writes shared markers for digests the upstream was just seen serving to everyone; they expire in SHARED_TTL_SECONDS. */
-export async function markShared(cx: CacheRequest, digests: string[]): Promise<void> {
-  const registry = registryIdentity(cx.target.upstream);
-  const marker: SharedMarker = { until: Date.now() + SHARED_TTL_SECONDS * 1000 };
-  await Promise.all(
-    [...new Set(digests)].map((digest) =>
-      cx.cache.putRecord(sharedKey(registry, digest), marker, SHARED_TTL_SECONDS, { global: true }),
-    ),
-  );
-}
-
-/** The digests a manifest or index names (config, layers, child manifests); none for bytes that are not one. */
-export function referencesOf(manifest: Uint8Array): string[] {
-  const parsed = parseJson(manifest) as
-    | { config?: { digest?: unknown }; layers?: { digest?: unknown }[]; manifests?: { digest?: unknown }[] }
-    | undefined;
-  if (!isRecord(parsed)) return [];
-  const named = [
-    parsed.config,
-    ...(Array.isArray(parsed.layers) ? parsed.layers : []),
-    ...(Array.isArray(parsed.manifests) ? parsed.manifests : []),
-  ];
-  return named
-    .map((entry) => entry?.digest)
-    .filter((digest): digest is string => typeof digest === "string" && isDigest(digest));
+/**
+ * Whether a final answer (redirects followed) is the object asked for: a 200 that names its digest, or, from blob
+ * storage (which names none), one of its exact size that is not a web page. A login page is neither, nor is a 200
+ * naming another digest.
+ */
+export function isTheObject(response: Response, expected: Expected): boolean {
+  if (response.status !== 200) return false;
+  const digest = response.headers.get("docker-content-digest");
+  if (digest !== null) return digest === expected.digest;
+  if (/^text\/html/i.test(response.headers.get("content-type") ?? "")) return false;
+  return expected.size !== undefined && response.headers.get("content-length") === String(expected.size);
 }
 
 /** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */
@@ -127,14 +114,7 @@ async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<b
   }
 }
 
-/**
- * Whether a final answer (redirects followed) is the object asked for: a 200 that names its digest, or, from blob
- * storage (which names none), one of its exact size that is not a web page. A login page is neither.
- */
-function isTheObject(response: Response, expected: Expected): boolean {
-  if (response.status !== 200) return false;
-  const digest = response.headers.get("docker-content-digest");
-  if (digest !== null) return digest === expected.digest;
-  if (/^text\/html/i.test(response.headers.get("content-type") ?? "")) return false;
-  return expected.size !== undefined && response.headers.get("content-length") === String(expected.size);
+/** The link record's key: the registry, the request's repository, the digest. */
+export function linkOf(cx: CacheRequest, digest: string): string {
+  return linkKey(registryIdentity(cx.target.upstream), cx.target.repository, digest);
 }

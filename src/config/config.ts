@@ -45,7 +45,7 @@ export interface Config {
   mirrorHost?: string;
   /** Route name -> the host name that serves it alone (MIRROR_SUBDOMAINS); empty on workers.dev. */
   subdomains: ReadonlyMap<string, string>;
-  /** CPU a request may spend filling the cache (CACHE_CPU_BUDGET_MS): a costlier fill streams through uncached. */
+  /** CPU a request may spend hashing a fill (CACHE_CPU_BUDGET_MS): beyond it a blob is only length-checked. */
   cacheCpuBudgetMs: number;
 }
 

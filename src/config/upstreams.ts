@@ -59,8 +59,8 @@ function parseOverride(name: string, entry: unknown): UpstreamOverride {
 }
 
 function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstream | undefined): Upstream {
-  const ownHost = new URL(override.registry).host;
-  const hosts = override.hosts ?? builtin?.hosts ?? [ownHost];
+  const given = override.hosts?.length ? override.hosts : undefined;
+  const hosts = given ?? builtin?.hosts ?? [prefixHost(name, override.registry)];
   // A registry pointed elsewhere must not keep the built-in realm or realm hosts (they are the old registry's token
   // service, which must never see this one's credentials) nor the built-in search index (it would search a registry
   // the route no longer pulls from).
@@ -75,6 +75,19 @@ function mergeUpstream(name: string, override: UpstreamOverride, builtin: Upstre
   if (quirks.officialNamespace !== undefined) merged.officialNamespace = quirks.officialNamespace;
   if (quirks.index !== undefined) merged.index ??= quirks.index;
   return merged;
+}
+
+/** Host names no client could resolve from outside: they name an internal address. */
+const INTERNAL_HOST = /^(?:\[.*\]|[\d.]+|[^.]+|.*\.(?:local|localhost|internal|intranet|lan|home\.arpa))$/;
+
+/**
+ * How clients name an entry without `hosts` as a path prefix (`mirror/<prefix>/team/app`), and what the page shows:
+ * its registry's host when that is a public DNS name, else its route name, so an internal address (an IP, a port, a
+ * single label, a private suffix) is never published on the page, in its JSON or in a realm handed to a client.
+ */
+function prefixHost(name: string, registry: string): string {
+  const { host, hostname, port } = new URL(registry);
+  return port !== "" || INTERNAL_HOST.test(hostname.toLowerCase()) ? name : host.toLowerCase();
 }
 
 /** A list of host names (with a port, if any), lower-cased. */

@@ -25,7 +25,7 @@ export const VARIABLES = [
     kind: "var",
     default: "",
     description:
-      'JSON object merged over the route table: `{"name": {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}}`. Adds registries (reachable as `name.` subdomain, and by their host as path prefix and `?ns=`) or points existing routes elsewhere; a route pointed elsewhere drops its built-in realm and search index unless you give them (to keep `docker search` on a repointed Docker Hub route, add `"index": "https://index.docker.io"`). Any route whose `registry` is `https://registry-1.docker.io` gets Docker Hub\'s `library/` rule and search index, whatever its name. `index` is the origin of a v1 search API. `http:` URLs are allowed (for local registries).',
+      'JSON object merged over the route table: `{"name": {"registry": URL, "realm"?: URL, "index"?: URL, "hosts"?: [names]}}`. Adds registries (reachable as `name.` subdomain, and by their host as path prefix and `?ns=`; an entry without `hosts` whose registry is an internal address (an IP, a port, a single label, `.local`, `.internal`, `.lan`, …) by its route name instead, `<domain>/name/owner/image`, so the address is never published) or points existing routes elsewhere; a route pointed elsewhere drops its built-in realm and search index unless you give them (to keep `docker search` on a repointed Docker Hub route, add `"index": "https://index.docker.io"`). Any route whose `registry` is `https://registry-1.docker.io` gets Docker Hub\'s `library/` rule and search index, whatever its name. `index` is the origin of a v1 search API. `http:` URLs are allowed (for local registries).',
     example: '{"harbor": {"registry": "https://harbor.example.com"}}',
   },
   {
@@ -57,7 +57,7 @@ export const VARIABLES = [
     kind: "var",
     default: "10",
     description:
-      "Milliseconds of CPU a request may spend filling the cache; a fill estimated above it streams through uncached (see [the CPU budget](#cache-what-is-shared-and-the-cpu-budget)). `30000` on a paid plan.",
+      "Milliseconds of CPU a request may spend hashing what it caches. Without R2, an object whose hash fits is stored hashed; a larger one is stored natively, checked for length only, and kept 7 days (see [the CPU budget](#cache-what-is-shared-and-the-cpu-budget)). `30000` on a paid plan hashes every layer.",
     example: "30000",
   },
   {
@@ -78,7 +78,8 @@ export const VARIABLES = [
     name: "MIRROR_HOST",
     kind: "var",
     default: "",
-    description: "The mirror's own domain, written by `npm run setup`; empty on `workers.dev`.",
+    description:
+      "The mirror's own domain, written by `npm run setup`; empty on `workers.dev`. It serves the default route (Docker Hub) whatever its first label: `ghcr.corp.example` is a Docker Hub mirror.",
     example: "mirror.example.com",
   },
   {

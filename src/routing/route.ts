@@ -145,10 +145,11 @@ function selectUpstream(url: URL, config: Config): { upstream: Upstream; via: Ro
 /**
  * The route the request's host names: the subdomain's (`ghcr.example.com`), else Docker Hub's (the bare host). A
  * client's own credentials are for this route's registry only: `docker login ghcr.example.com` is a GHCR login.
+ * MIRROR_HOST itself is the bare host whatever its first label: a mirror at `ghcr.corp.example` mirrors Docker Hub.
  */
 export function routeByHost(url: URL, config: Config): { upstream: Upstream; via: "subdomain" | "default" } {
-  const label = before(url.hostname, ".").toLowerCase();
-  const upstream = config.upstreams.get(label);
+  const hostname = url.hostname.toLowerCase().replace(/\.$/, "");
+  const upstream = hostname === config.mirrorHost ? undefined : config.upstreams.get(before(hostname, "."));
   return upstream ? { upstream, via: "subdomain" } : { upstream: config.defaultUpstream, via: "default" };
 }
 

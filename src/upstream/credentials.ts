@@ -86,6 +86,7 @@ async function fetchAuthorised(
   } else {
     const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
     response = await fetchUpstream(direct, client.limits(config));
+    client.heard(response); // a 401 the client follows to /token, which then needs the registry's realm
   }
   logRateLimit(target, response);
   if (response.status !== 429) return response;

@@ -10,6 +10,11 @@ import { fetchTarget, sendsCredentials } from "./credentials";
 import { clientFor } from "./registry-client";
 import { ANONYMOUS_REQUEST_HEADERS, upstreamUrl } from "./target-request";
 
+/** Another object of the target's repository, as a target names it. */
+function objectOf(object: { kind: "blob" | "manifest"; digest: string }) {
+  return { kind: object.kind, reference: object.digest };
+}
+
 /** The upstream of one routed request, for the cache. */
 export function originFor(routed: RoutedRequest): Origin {
   const { target, config } = routed;
@@ -18,11 +23,11 @@ export function originFor(routed: RoutedRequest): Origin {
     // With the anonymous token the registry's client holds (one per repository, shared by every probe of it);
     // redirects are followed as for any request: no token of ours crosses origins, a HEAD refused by storage is
     // asked again as GET (the cache reads no body), and a redirect target's challenge gets an anonymous token.
-    fetchAnonymously: () =>
+    fetchAnonymously: (object) =>
       clientFor(target.upstream).fetchAs(
         {
           method: "HEAD",
-          url: upstreamUrl(routed.url, target),
+          url: upstreamUrl(routed.url, object && namesRepository(target) ? { ...target, ...objectOf(object) } : target),
           headers: copyHeaders(routed.request.headers, ANONYMOUS_REQUEST_HEADERS),
         },
         namesRepository(target) ? target.repository : undefined,

@@ -3,11 +3,13 @@
  * holds for it, and whose credentials go to which realm. It is the only code that fetches tokens: for the Worker's own
  * requests (anonymous or the owner's), for clients' `/token` requests (relayed), and for redirect targets (anonymous).
  *
- * - The realm is configured, or learned from the registry's own `/v2/` 401 (no redirect followed) and then pinned:
- *   no answer to any other request (a redirect target's, a fallback's, a 403 or 200 with a challenge) changes it.
+ * - The realm is configured, or learned from the registry's own `/v2/` 401 (no redirect followed) and then pinned
+ *   (scheme.ts): no answer to any other request (a redirect target's, a fallback's, a 403 or 200 with a challenge)
+ *   changes it; a registry's 401 while no realm is pinned only makes `/v2/` be asked again.
  * - The owner's credentials go only to a realm on a host listed for the registry (`realmAllowed`, registries.ts).
  * - Tokens are cached per scope and identity (anonymous, or the owner's credentials by fingerprint) until shortly
- *   before they expire; concurrent requests share one fetch, each waiting with its own bound (core/flight.ts obtain).
+ *   before they expire, an anonymous one at most ANONYMOUS_TOKEN_MAX_AGE_SECONDS; concurrent requests share one
+ *   fetch, each waiting with its own bound (core/flight.ts obtain).
  * Token auth spec: https://distribution.github.io/distribution/spec/auth/token/
  */
 import type { Credential } from "../config/access";
@@ -19,11 +21,9 @@ import { forget, type ObtainOptions, obtain, type SharedEntry } from "../core/fl
 import { BoundedMap, isolate } from "../core/isolate";
 import { logEvent } from "../core/log";
 import { parseHttpUrl } from "../core/parse";
-import { type FetchLimits, fetchOnce, fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { type FetchLimits, fetchUpstream, type UpstreamRequest } from "./fetch";
 import { askRealm, basicAuthorization, type IssuedToken, type RealmAnswer, requestToken, TokenRefused } from "./realm";
-
-/** How a registry wants to be authenticated. */
-export type Scheme = { kind: "none" } | { kind: "basic" } | { kind: "bearer"; realm: string; service?: string };
+import { PinnedScheme, type Scheme } from "./scheme";
 
 /** Whom the Worker authenticates as: nobody, or the owner (the registry's configured credentials). */
 export type Identity = "anonymous" | "owner";
@@ -37,6 +37,11 @@ const clients = isolate.memory<string, UpstreamClient>("upstream clients", 100);
 const fingerprints = isolate.memory<Credential, Promise<string>>("credential fingerprints", 100);
 /** A cached token is dropped this long (at most half its life) before it expires, so none expires in flight. */
 const EXPIRY_MARGIN_SECONDS = 30;
+/**
+ * The oldest anonymous token the Worker reuses, whatever `expires_in` said: it caps the window in which a repository
+ * turned private is still read (and probed public) with a token issued while it was public. A longer pull asks again.
+ */
+export const ANONYMOUS_TOKEN_MAX_AGE_SECONDS = 60;
 
 /** The client for an upstream (a fallback mirror is one too: it learns its own realm and gets no credentials). */
 export function clientFor(upstream: ClientUpstream): UpstreamClient {
@@ -53,21 +58,22 @@ export function clientFor(upstream: ClientUpstream): UpstreamClient {
 export class UpstreamClient {
   /** The registry's identity (registries.ts), which owner credentials are keyed by. */
   readonly identity: string;
-  private readonly scheme = new BoundedMap<string, SharedEntry<Scheme>>(1);
+  private readonly scheme: PinnedScheme;
   private readonly tokens = new BoundedMap<string, SharedEntry<IssuedToken>>(500);
 
   constructor(private readonly upstream: ClientUpstream) {
     this.identity = registryIdentity(upstream);
+    this.scheme = new PinnedScheme(upstream);
   }
 
-  /** How the registry authenticates: asked once per isolate at its own `/v2/`, then pinned. */
-  async schemeOf(config: Config): Promise<Scheme> {
-    const options = this.sharing(
-      config,
-      () => this.ping(config),
-      () => Number.POSITIVE_INFINITY,
-    );
-    return (await obtain(this.scheme, "scheme", options)).value;
+  /** How the registry authenticates: asked at its own `/v2/`, then pinned until a 401 contradicts it (scheme.ts). */
+  schemeOf(config: Config): Promise<Scheme> {
+    return this.scheme.get(config, (ping) => this.sharing(config, ping, () => Number.POSITIVE_INFINITY));
+  }
+
+  /** Hears the registry's answer to a request sent with the client's own credentials: a 401 may contradict the scheme. */
+  heard(response: Response): void {
+    this.scheme.relearn(response);
   }
 
   /** The realm that gets clients' token requests: configured, or the pinned one; 404 when the registry uses none. */
@@ -90,7 +96,12 @@ export class UpstreamClient {
     const credential = who === "owner" ? config.access.credentials.get(this.identity) : undefined;
     // HTTP Basic goes to the registry itself (its own origin only: redirects drop it).
     if (scheme.kind === "basic" && credential) headers.set("authorization", basicAuthorization(credential));
-    if (scheme.kind !== "bearer") return fetchUpstream({ ...request, headers }, this.limits(config));
+    if (scheme.kind !== "bearer") {
+      const response = await fetchUpstream({ ...request, headers }, this.limits(config));
+      if (!this.scheme.relearn(response)) return response;
+      await response.body?.cancel();
+      return this.fetchAs(request, repository, who, config); // once: relearning is bounded in time
+    }
     const scope = repository === undefined ? undefined : `repository:${repository}:pull`;
     for (let attempt = 0; ; attempt++) {
       const { token, cached, key } = await this.token(scheme, scope, credential, config);
@@ -130,7 +141,8 @@ export class UpstreamClient {
       ...(scope === undefined ? {} : { scope }),
     };
     const fetch = () => this.requestToken(scheme.realm, params, credential, config);
-    const { value, cached } = await obtain(this.tokens, key, this.sharing(config, fetch, tokenExpiry));
+    const expiry = credential ? tokenExpiry : anonymousTokenExpiry;
+    const { value, cached } = await obtain(this.tokens, key, this.sharing(config, fetch, expiry));
     return { token: value.token, cached, key };
   }
 
@@ -167,38 +179,13 @@ export class UpstreamClient {
         await obtain(
           this.tokens,
           `redirect ${realm.href} ${service ?? ""} ${scope ?? ""}`,
-          this.sharing(config, fetch, tokenExpiry),
+          this.sharing(config, fetch, anonymousTokenExpiry),
         )
       ).value.token;
     } catch (error) {
       if (error instanceof TokenRefused) return undefined; // the target's refusal stands
       throw error;
     }
-  }
-
-  /**
-   * The registry's scheme, from a `/v2/` request of our own that may not redirect, so the realm that will receive
-   * credentials is the one the registry itself names (distribution's proxy does the same). A configured realm wins.
-   */
-  private async ping(config: Config): Promise<Scheme> {
-    const url = `${this.upstream.registry}/v2/`;
-    const ping = await fetchOnce({ method: "GET", url, headers: new Headers() }, config.upstreamTimeoutMs);
-    await ping.body?.cancel();
-    if (ping.status === 429) throw upstreamRateLimited(ping.headers, this.upstream.registry);
-    // A registry that answers or redirects its version check (registry.k8s.io) authenticates nobody itself.
-    if (ping.status < 400) return { kind: "none" };
-    if (ping.status !== 401)
-      throw upstreamError("UNAVAILABLE", `answered /v2/ with ${ping.status}`, url, { status: 502 });
-    const challenge = parseChallenge(ping.headers.get("www-authenticate") ?? "");
-    if (challenge?.scheme === "basic") return { kind: "basic" };
-    const realm = this.upstream.realm ?? challenge?.params.realm;
-    if (challenge?.scheme !== "bearer" || realm === undefined || !parseHttpUrl(realm)) {
-      throw upstreamError("UNAVAILABLE", "asks for an authentication scheme this mirror does not speak", url, {
-        status: 502,
-      });
-    }
-    const service = challenge.params.service;
-    return { kind: "bearer", realm, ...(service === undefined ? {} : { service }) };
   }
 
   /**
@@ -223,6 +210,10 @@ export class UpstreamClient {
 
 function tokenExpiry(issued: IssuedToken): number {
   return Date.now() + (issued.lifetimeSeconds - Math.min(EXPIRY_MARGIN_SECONDS, issued.lifetimeSeconds / 2)) * 1000;
+}
+
+function anonymousTokenExpiry(issued: IssuedToken): number {
+  return Math.min(tokenExpiry(issued), Date.now() + ANONYMOUS_TOKEN_MAX_AGE_SECONDS * 1000);
 }
 
 function fingerprint(credential: Credential): Promise<string> {

@@ -1,7 +1,9 @@
 /**
  * The edge cache through the running Worker (wrangler's local runtime and its Cache API), with skopeo: a second
  * pull of an image touches the upstream for at most one HEAD per tag and no manifest or blob GET, the bytes still
- * verify, and with the upstream stopped a cached image still pulls. Tags are made stale after 1 s here
+ * verify, and with the upstream stopped a cached image still pulls. On the shipped defaults (no R2, a 10 ms CPU
+ * budget) that includes library/large, whose four 12 MB layers are beyond what the Worker can hash in 10 ms: they are kept
+ * length-checked. (The bench pulls four 40 MB layers the same way and times them against direct pulls.) Tags are made stale after 1 s here
  * (TAG_TTL_SECONDS), so the second pull shows the revalidation HEAD rather than no request at all.
  */
 import { setTimeout as sleep } from "node:timers/promises";
@@ -22,6 +24,8 @@ import type { FixtureImage, LogEntry } from "./upstream";
 
 const skip = requires("the cache suite", skopeo.skipReason(), stackSkipReason(), namesSkipReason());
 const TAG_TTL_MS = 1000;
+/** library/large here: four 12 MB layers, each beyond what the Worker hashes in 10 ms, and small enough for CI. */
+const LARGE_MB = 48;
 
 /** What would make Docker Hub count a pull or send bytes: a manifest or blob GET, or anything at the CDN. */
 function objectFetches(log: LogEntry[]): string[] {
@@ -44,7 +48,11 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
 
   beforeAll(async () => {
     ensureNames();
-    stack = await startStack("cache", { vars: { TAG_TTL_SECONDS: String(TAG_TTL_MS / 1000) }, dnsNames: NAMES });
+    stack = await startStack("cache", {
+      vars: { TAG_TTL_SECONDS: String(TAG_TTL_MS / 1000) },
+      dnsNames: NAMES,
+      largeMb: LARGE_MB,
+    });
   });
   afterAll(async () => {
     console.log(`upstream requests per skopeo copy through the caching mirror:\n${JSON.stringify(costs, null, 1)}`);
@@ -117,6 +125,19 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
     }
   });
 
+  it("on the shipped defaults (free plan, no R2), the large image's layers, too big to hash in 10 ms, are kept: a second pull makes no manifest or blob GET upstream", async () => {
+    const pushed = stack.upstream.images.large;
+    const reference = `${pushed.repository}:${pushed.tag}`;
+    const cold = await skopeo.copy({ ...client(), reference });
+    expect(cold.digest).toBe(pushed.digest);
+    await waitUntilCached(pushed);
+    stack.upstream.resetLog();
+    const warm = await skopeo.copy({ ...client(), reference });
+    expectSameImage(warm.images[0]!, manifestFor(pushed));
+    costs[`warm ${reference}`] = summarizeRequests(stack.upstream.log());
+    expect(objectFetches(stack.upstream.log())).toEqual([]);
+  });
+
   it("with the upstream stopped, a cached image still pulls, its tag served stale", async () => {
     const pushed = stack.upstream.images.alpine;
     await stack.upstream.stop();
@@ -124,6 +145,9 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
     const mark = stack.worker.output().length;
     const offline = await skopeo.copy({ ...client(), reference: "library/alpine:latest" });
     expectSameImage(offline.images[0]!, manifestFor(pushed));
+    const large = stack.upstream.images.large;
+    const offlineLarge = await skopeo.copy({ ...client(), reference: `${large.repository}:${large.tag}` });
+    expectSameImage(offlineLarge.images[0]!, manifestFor(large));
     const answers = workerRequests(stack, mark);
     expect(answers.find((r) => r.path.endsWith(`/manifests/${pushed.tag}`))?.cache).toBe("STALE");
     expect(answers.every((r) => r.status < 400)).toBe(true);

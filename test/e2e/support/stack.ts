@@ -40,6 +40,10 @@ export async function startStack(
     logLevel?: "warn" | "log";
     second?: boolean;
     dnsNames?: string[];
+    /** Binds a local R2 bucket as BLOBS (the R2-backed cache). */
+    r2?: boolean;
+    /** Public repositories of the Docker Hub imitation besides the fixtures' (see Upstream.pushRaw). */
+    publicRepositories?: string[];
   } = {},
 ): Promise<Stack> {
   const workDir = join(ARTIFACTS, name);
@@ -47,6 +51,7 @@ export async function startStack(
   const upstream = await startUpstream({
     workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`),
     ...(options.largeMb ? { largeMb: options.largeMb } : {}),
+    ...(options.publicRepositories ? { publicRepositories: options.publicRepositories } : {}),
   });
   let second: SecondUpstream | undefined;
   try {
@@ -72,6 +77,7 @@ export async function startStack(
       keyPath: cert.keyPath,
       certPath: cert.certPath,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+      ...(options.r2 ? { r2: true } : {}),
     });
     const port = worker.host.split(":")[1]!;
     const names =

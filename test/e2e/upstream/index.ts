@@ -14,7 +14,7 @@ import { type FaultRule, FaultSwitch, startStranger } from "./faults";
 import type { Visibility } from "./grants";
 import { buildImages, buildSecondImages, type FixtureImage, type Fixtures, type SecondFixtures } from "./images";
 import { type LogEntry, RequestLog } from "./log";
-import { pushImages } from "./push";
+import { pushImages, pushRaw } from "./push";
 import { startRegistry } from "./registry";
 import { startSearchIndex } from "./search-index";
 import { type Account, startTokenServer } from "./token-server";
@@ -46,6 +46,8 @@ export interface UpstreamOptions {
   largeMb?: number;
   /** Lifetime of issued tokens; defaults to 300 s, like Docker Hub. */
   tokenTtlSeconds?: number;
+  /** Public repositories besides the fixtures' (empty until a test pushes to them with `pushRaw`). */
+  publicRepositories?: string[];
 }
 
 /** A username and password. */
@@ -78,6 +80,12 @@ export interface Upstream<I = Fixtures> {
   resetLog(): void;
   /** Fault switches on the registry's front proxy, the CDN and the token server (test/e2e/upstream/faults.ts). */
   faults: { set(rule: FaultRule): void; clear(): void };
+  /** Pushes in-memory blobs and a manifest into a repository as the fixture admin; resolves the registry's answer. */
+  pushRaw(
+    repository: string,
+    blobs: Buffer[],
+    manifest: { reference: string; mediaType: string; body: string },
+  ): Promise<{ status: number; text: string }>;
   /** Stops every server and the registry process. */
   stop(): Promise<void>;
 }
@@ -165,7 +173,7 @@ async function startParts(
   const admin: Account = { username: "admin", password: randomBytes(16).toString("hex"), role: "admin" };
   // A certificate (and key) per run and registry: each registry's rootcertbundle holds only its own token service's.
   const cert = makeCertificate(dirs.run, "token");
-  const repositories = new Set(images.map((image) => image.repository));
+  const repositories = new Set([...images.map((image) => image.repository), ...(options.publicRepositories ?? [])]);
   const visibility: Visibility = (name) =>
     !repositories.has(name) ? undefined : name.startsWith(identity.privatePrefix) ? "private" : "public";
   const stranger = await startStranger(log);
@@ -223,6 +231,8 @@ async function startParts(
     log: () => log.entries(),
     resetLog: () => log.reset(),
     faults: { set: (rule) => faults.set(rule), clear: () => faults.clear() },
+    pushRaw: (repository, blobs, manifest) =>
+      pushRaw({ socketPath: registry.socketPath, token }, repository, blobs, manifest),
   };
 }
 

@@ -3,6 +3,7 @@
  * registry already has), then child manifests by digest, then the tag. Large blobs stream from disk.
  * https://github.com/opencontainers/distribution-spec/blob/v1.0.1/spec.md#push
  */
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { type IncomingHttpHeaders, request } from "node:http";
 import type { Readable } from "node:stream";
@@ -22,7 +23,7 @@ export interface PushTarget {
 /** A manifest and what it should hash to. */
 type Described = Pick<FixtureImage, "digest" | "mediaType" | "manifest">;
 
-interface Answer {
+export interface Answer {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
@@ -41,6 +42,34 @@ async function pushImage(target: PushTarget, image: FixtureImage): Promise<void>
     if (child.digest !== image.digest) await putManifest(send, child.digest, child);
   }
   await putManifest(send, image.tag, image);
+}
+
+/** Pushes blobs held in memory and then one manifest by `reference`, into any repository (a test's own image). */
+export async function pushRaw(
+  target: Pick<PushTarget, "socketPath" | "token">,
+  repository: string,
+  blobs: Buffer[],
+  manifest: { reference: string; mediaType: string; body: string },
+): Promise<Answer> {
+  const send = bind({ ...target, cacheDir: "" }, repository, await target.token(repository));
+  for (const bytes of blobs) {
+    const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+    const started = checkStatus(await send("POST", "blobs/uploads/"), 202, `start upload of ${digest}`);
+    const location = new URL(String(started.headers.location), "http://registry.invalid");
+    location.searchParams.set("digest", digest);
+    const headers = { "Content-Type": "application/octet-stream", "Content-Length": bytes.length };
+    checkStatus(
+      await send("PUT", `${location.pathname}${location.search}`, headers, bytes),
+      201,
+      `upload of ${digest}`,
+    );
+  }
+  return send(
+    "PUT",
+    `manifests/${manifest.reference}`,
+    { "Content-Type": manifest.mediaType },
+    Buffer.from(manifest.body),
+  );
 }
 
 type HeaderMap = Record<string, string | number>;

@@ -16,7 +16,7 @@ const DIGEST = `sha256:${"ab".repeat(32)}`;
 function fakeStore() {
   const content = new Map<string, { bytes: Uint8Array; meta: ContentMeta }>();
   const records = new Map<string, unknown>();
-  const calls = { getContent: 0, putContent: 0 };
+  const calls = { getContent: 0, putContent: 0, plans: [] as string[] };
   const store: CacheStore = {
     async getContent(key) {
       calls.getContent++;
@@ -28,12 +28,16 @@ function fakeStore() {
       });
       return { status: 200, headers, body: new Response(held.bytes).body } satisfies CachedContent;
     },
-    async putContent(key, body, meta) {
+    async putContent(key, body, meta, plan) {
       calls.putContent++;
+      calls.plans.push(plan);
       content.set(key, { bytes: new Uint8Array(await new Response(body).arrayBuffer()), meta });
     },
     async putBytes(key, bytes, meta) {
       content.set(key, { bytes, meta });
+    },
+    async evict(key) {
+      content.delete(key);
     },
     async getRecord<T>(key: string) {
       return records.get(key) as T | undefined;
@@ -100,16 +104,22 @@ describe("serveByDigest with a fake store and origin", () => {
   });
 
   it.each([
-    ["without R2, 100 MB is over the 10 ms budget: not stored", 100_000_000, undefined, 0],
-    ["without R2, 1 MB fits: stored", 1_000_000, undefined, 1],
-    ["with R2, 20 MB fits (R2 checks the digest): stored", 20_000_000, {} as R2Bucket, 1],
-  ])("%s", async (_label, size, blobs, puts) => {
+    [
+      "without R2, 100 MB is over the 10 ms budget for a hash: stored length-checked",
+      100_000_000,
+      undefined,
+      ["length"],
+    ],
+    ["without R2, 600 MB is over the Cache API's 512 MB: not stored", 600_000_000, undefined, []],
+    ["without R2, 1 MB fits the budget: stored hashed", 1_000_000, undefined, ["hash"]],
+    ["with R2, 20 MB (R2 checks the digest): stored by R2", 20_000_000, {} as R2Bucket, ["r2"]],
+  ])("%s", async (_label, size, blobs, plans) => {
     const { store, calls } = fakeStore();
     const { cx, settled } = request(store, fakeOrigin(size).origin, {}, blobs);
     const answer = await serveByDigest(cx);
     expect([answer.source, answer.source === "upstream" && answer.status]).toEqual(["upstream", "MISS"]);
     if (answer.source === "upstream") await answer.response.body?.cancel();
     await settled().catch(() => undefined);
-    expect(calls.putContent).toBe(puts);
+    expect(calls.plans).toEqual(plans);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { contentKey, digestAlgorithm, normalizeAccept, sharedKey, tagKey } from "../../../src/cache/keys";
+import { contentKey, digestAlgorithm, linkKey, normalizeAccept, tagKey } from "../../../src/cache/keys";
 import { parseConfig } from "../../../src/config/config";
 import { registryIdentity } from "../../../src/config/registries";
 
@@ -11,10 +11,13 @@ const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 describe("cache keys", () => {
   it("name content by registry and digest, never by repository, route or credentials", () => {
     expect(contentKey("registry-1.docker.io", "blobs", digest)).toBe(
-      `v1/registry-1.docker.io/blobs/sha256/${"ab".repeat(32)}`,
+      `v2/registry-1.docker.io/blobs/sha256/${"ab".repeat(32)}`,
     );
-    expect(contentKey("ghcr.io", "manifests", digest)).toBe(`v1/ghcr.io/manifests/sha256/${"ab".repeat(32)}`);
-    expect(sharedKey("registry-1.docker.io", digest)).toBe(`v1/registry-1.docker.io/shared/sha256/${"ab".repeat(32)}`);
+    expect(contentKey("ghcr.io", "manifests", digest)).toBe(`v2/ghcr.io/manifests/sha256/${"ab".repeat(32)}`);
+    // A link record is per repository: an object shared under one name is not shared under another (#21).
+    expect(linkKey("registry-1.docker.io", "library/alpine", digest)).toBe(
+      `v2/registry-1.docker.io/links/library/alpine/sha256/${"ab".repeat(32)}`,
+    );
   });
 
   it("name the registry by host, so two routes to one registry share entries", () => {
@@ -36,7 +39,7 @@ describe("cache keys", () => {
     const c = await tagKey("registry-1.docker.io", "library/alpine", "3.20", DOCKER_LIST);
     expect(a).toBe(b);
     expect(a).not.toBe(c);
-    expect(a).toMatch(/^v1\/registry-1\.docker\.io\/tags\/library\/alpine\/3\.20\/[0-9a-f]{24}$/);
+    expect(a).toMatch(/^v2\/registry-1\.docker\.io\/tags\/library\/alpine\/3\.20\/[0-9a-f]{24}$/);
     expect(normalizeAccept(null)).toBe("");
   });
 

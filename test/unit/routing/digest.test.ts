@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { digestAlgorithm } from "../../../src/cache/keys";
-import { referencesOf } from "../../../src/cache/visibility";
+import { referencesOf } from "../../../src/cache/references";
 import { isDigest, parseDigest } from "../../../src/routing/reference";
 
 const sha256 = `sha256:${"a".repeat(64)}`;
@@ -35,6 +35,7 @@ describe("the digest grammar (routing/reference.ts)", () => {
       config: { digest: sha256 },
       layers: [{ digest: sha512 }, ...wrong.map((digest) => ({ digest }))],
     };
-    expect(referencesOf(new TextEncoder().encode(JSON.stringify(manifest)))).toEqual([sha256, sha512]);
+    const named = referencesOf(new TextEncoder().encode(JSON.stringify(manifest)));
+    expect(named.map((reference) => reference.digest)).toEqual([sha256, sha512]);
   });
 });

@@ -6,30 +6,18 @@ import { describe, expect, it, vi } from "vitest";
 import { SHARED_TTL_SECONDS } from "../../../src/cache/visibility";
 import {
   ANONYMOUS,
-  bearer,
   fakeHub,
   type Identity,
   makeImage,
+  requestAs,
   STORAGE_MODES,
   TESTER,
   uniqueName,
 } from "../support/fake-registry";
-import { callWorker, settled } from "../support/fake-upstream";
 
 describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
-  /** One request as a client with `authorization` (none: no header at all); waits for background work. */
-  const as = async (who: Identity | undefined, path: string) => {
-    const headers: Record<string, string> = who ? { authorization: bearer(who, path) } : {};
-    const response = await callWorker(`https://example.com${path}`, { headers }, bindings);
-    const body = new Uint8Array(await response.arrayBuffer());
-    await settled();
-    return {
-      status: response.status,
-      body,
-      text: new TextDecoder().decode(body),
-      cache: response.headers.get("x-cache"),
-    };
-  };
+  /** One request as a client with a token issued to `who` (none: no Authorization at all); waits for background work. */
+  const as = (who: Identity | undefined, path: string) => requestAs(who, path, { vars: bindings });
 
   it("after a repository was found public, a new digest fetched only with credentials is refused to anonymous clients", async () => {
     const name = uniqueName();

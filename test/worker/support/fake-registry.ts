@@ -10,7 +10,7 @@
  * repository exists and each path answers with placeholder text. Switches make the registry fail the ways
  * stale-if-error is about (5xx, 429, unreachable, no answer).
  */
-import { digestOf, fakeUpstreams } from "./fake-upstream";
+import { callWorker, digestOf, fakeUpstreams, settled } from "./fake-upstream";
 
 export const HUB = "registry-1.docker.io";
 export const AUTH = "auth.docker.io";
@@ -113,6 +113,39 @@ export function bearer(who: Identity, path: string): string {
   // As a client spells the name when it asks Docker Hub for a token: official images live under library/.
   const name = repositoryOf(path) ?? "";
   return `Bearer ${current.issue(who, name.includes("/") ? name : `library/${name}`)}`;
+}
+
+/** What a client got from the Worker, body read whole. */
+export interface Pulled {
+  status: number;
+  body: Uint8Array;
+  text: string;
+  cache: string | null;
+}
+
+/**
+ * One request to the Worker at `https://example.com<path>` as a client holding a token the running fake issued to
+ * `who` (none: no Authorization at all), with `vars` merged over the test env; waits for the background work.
+ */
+export async function requestAs(
+  who: Identity | undefined,
+  path: string,
+  options: { method?: string; vars?: Record<string, unknown> } = {},
+): Promise<Pulled> {
+  const headers: Record<string, string> = who ? { authorization: bearer(who, path) } : {};
+  const response = await callWorker(
+    `https://example.com${path}`,
+    { method: options.method ?? "GET", headers },
+    options.vars,
+  );
+  const body = new Uint8Array(await response.arrayBuffer());
+  await settled();
+  return {
+    status: response.status,
+    body,
+    text: new TextDecoder().decode(body),
+    cache: response.headers.get("x-cache"),
+  };
 }
 
 function repositoryOf(path: string): string | undefined {
