@@ -3,9 +3,10 @@
  * upstream for the rest, and shaped for the client by respond/. The cache is handed the upstream as an `Origin`, so
  * it never reaches the network itself.
  */
-import { serveByDigest } from "./cache/by-digest";
+import { MAX_MANIFEST_BYTES, serveByDigest } from "./cache/by-digest";
 import { serveByTag } from "./cache/by-tag";
 import type { CacheRequest } from "./cache/context";
+import { checkFallbackAnswer } from "./cache/from-fallback";
 import { cacheOrigin } from "./cache/keys";
 import { TieredStore } from "./cache/store";
 import { upstreamFailure } from "./core/errors";
@@ -20,8 +21,17 @@ import { originFor } from "./upstream/origin";
 export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext): Promise<Response> {
   const { target } = routed;
   if (target.kind === "base") return serveBase(routed);
-  if (!routed.config.cacheEnabled || (target.kind !== "manifest" && target.kind !== "blob"))
-    return respond(routed, await fetchTarget(routed));
+  if (target.kind !== "manifest" && target.kind !== "blob") return respond(routed, await fetchTarget(routed));
+  if (!routed.config.cacheEnabled) {
+    // Nothing is stored, but what a fallback answers for a digest is still checked (cache/from-fallback.ts).
+    const upstream = await fetchTarget(routed);
+    const byDigest = target.kind === "blob" || isDigest(target.reference);
+    const objectRequest = { ...routed, target };
+    return respond(
+      routed,
+      byDigest ? (await checkFallbackAnswer(objectRequest, upstream, MAX_MANIFEST_BYTES)).response : upstream,
+    );
+  }
   const defer = (work: Promise<unknown>): void =>
     ctx.waitUntil(
       work.catch((error: unknown) => logEvent("warn", "background work failed", { error: errorMessage(error) })),

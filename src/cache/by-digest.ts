@@ -10,8 +10,9 @@ import type { StoredPlan } from "./content";
 import type { Answer, CacheRequest } from "./context";
 import { blobFillPlan, verifyingRead } from "./fill";
 import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
+import { checkFallbackAnswer } from "./from-fallback";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
-import { probeAhead, type Reference, referencesOf } from "./references";
+import { probeAhead, referencesOf } from "./references";
 import { DigestMismatch, readVerified } from "./verify";
 import { clientMayRead, isLinked, shareIfPublic } from "./visibility";
 
@@ -37,11 +38,29 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     if ("landed" in flight) return flight.landed;
     landing = flight.landing;
   }
-  const upstream = await fetchLeading(landing, () => cx.origin.fetch());
-  // Manifests are always hashed (read whole, at most 4 MB); a blob's plan weighs its size against the CPU budget.
+  let upstream = await fetchLeading(landing, () => cx.origin.fetch());
+  const fallback = cx.trace.fallback;
+  if (fallback !== undefined) {
+    const checked = await checkFallbackAnswer(cx, upstream, MAX_MANIFEST_BYTES).catch((error: unknown) => {
+      landing?.(false);
+      throw error;
+    });
+    if (checked.manifest) {
+      const { bytes, contentType } = checked.manifest;
+      if (landing) cx.defer(settleWith(landing, storeManifest(cx, key, bytes, contentType)));
+      return { source: "upstream", response: checked.response, status: "MISS" };
+    }
+    upstream = checked.response;
+  }
+  // Manifests are always hashed (read whole, at most 4 MB); a blob's plan weighs its size against the CPU budget,
+  // and bytes a fallback served are kept under this registry's key only if hashed (fill.ts, budget.ts fillPlan).
   const size = declaredSize(upstream.headers).size;
   const plan =
-    kind === "manifests" ? (manifestFillFits(size) ? "hash" : "none") : blobFillPlan(cx, upstream.headers, size);
+    kind === "manifests"
+      ? manifestFillFits(size)
+        ? "hash"
+        : "none"
+      : blobFillPlan(cx, upstream.headers, size, { fromFallback: fallback !== undefined });
   if (!fills || upstream.status !== 200 || !upstream.body || plan === "none") {
     landing?.(false);
     return { source: "upstream", response: upstream, status: "MISS" };
@@ -95,20 +114,34 @@ async function storeContent(
     contentType: headers.get("content-type") ?? "application/octet-stream",
     ...declaredSize(headers),
   };
-  let references: Reference[] = [];
   try {
     if (kind === "manifests") {
       const { bytes } = await readVerified(body, digest, MAX_MANIFEST_BYTES);
-      await cx.cache.putBytes(key, bytes, meta);
-      references = referencesOf(bytes);
-    } else {
-      await cx.cache.putContent(key, body, meta, plan);
+      return storeManifest(cx, key, bytes, meta.contentType);
     }
+    await cx.cache.putContent(key, body, meta, plan);
   } catch (error) {
     logStoreFailure(cx, error);
     return false;
   }
-  const linked = await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
+  await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
+  return true;
+}
+
+/**
+ * Stores a manifest's bytes, already hashed to the digest asked for, then links it to this repository if the upstream
+ * serves it there to everyone; a linked manifest's references are then probed ahead (bounded), never linked on its word.
+ */
+async function storeManifest(cx: CacheRequest, key: string, bytes: Uint8Array, contentType: string): Promise<boolean> {
+  const digest = cx.target.reference;
+  try {
+    await cx.cache.putBytes(key, bytes, { digest, contentType, size: bytes.byteLength });
+  } catch (error) {
+    logStoreFailure(cx, error);
+    return false;
+  }
+  const linked = await shareIfPublic(cx, { digest, size: bytes.byteLength });
+  const references = referencesOf(bytes);
   // Apart from the fill: requests waiting for this fill to land must not wait for the probes too.
   if (linked && references.length > 0) cx.defer(probeAhead(cx, references));
   return true;

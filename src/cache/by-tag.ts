@@ -32,6 +32,14 @@ interface TagRecord {
 /** How long a record is kept after its last check: the window in which a failing upstream can be stood in for. */
 const RECORD_MAX_AGE_SECONDS = 7 * 86_400;
 
+/**
+ * How long to keep a record of what the last upstream call said: a fallback's word (it may lag the route's registry)
+ * lasts TAG_TTL_SECONDS at most, so the tag is asked of the route's registry again once it answers; 0 keeps none.
+ */
+function recordAge(cx: CacheRequest): number {
+  return cx.trace.fallback === undefined ? RECORD_MAX_AGE_SECONDS : Math.floor(cx.config.tagTtlMs / 1000);
+}
+
 /** Serves a manifest by tag: from a fresh shared record, after revalidation, stale on upstream failure, or fetched. */
 export async function serveByTag(cx: CacheRequest): Promise<Answer> {
   const { target, request } = cx;
@@ -71,9 +79,10 @@ async function revalidate(cx: CacheRequest, key: string, record: TagRecord | und
   const mediaType = head.headers.get("content-type") ?? record?.mediaType;
   if (size === undefined || mediaType === undefined) return fetchTag(cx, key);
   const current: TagRecord = { digest, mediaType, size, checkedAt: Date.now(), shared: false };
+  const maxAge = recordAge(cx);
   const served = await fromRecord(cx, current, "REVALIDATED");
   if (!served) return fetchTag(cx, key);
-  cx.defer(saveRecord(cx, key, current, record));
+  cx.defer(saveRecord(cx, key, current, maxAge, record));
   return served;
 }
 
@@ -127,6 +136,7 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
     landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
+  const maxAge = recordAge(cx);
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
   // The same fill rule as a manifest by digest: a fill it does not allow streams through, unrecorded.
@@ -138,11 +148,11 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
     landing?.(false);
     const size = declaredSize(upstream.headers).size;
     if (upstream.status === 200 && mediaType && digest && size !== undefined)
-      cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }));
+      cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }, maxAge));
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeTagged(cx, key, copy, digest, mediaType);
+  const fill = storeTagged(cx, key, copy, digest, mediaType, maxAge);
   cx.defer(settleWith(landing, fill));
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
@@ -154,6 +164,7 @@ async function storeTagged(
   body: ReadableStream<Uint8Array>,
   expected: string | undefined,
   mediaType: string,
+  maxAge: number,
 ): Promise<boolean> {
   let stored: { bytes: Uint8Array; digest: string };
   try {
@@ -176,7 +187,7 @@ async function storeTagged(
     cx.defer(probeAhead(cx, referencesOf(stored.bytes))); // apart from the fill its followers wait for
   }
   const record = { digest: stored.digest, mediaType, size: stored.bytes.byteLength, checkedAt: Date.now(), shared };
-  await cx.cache.putRecord(key, record, RECORD_MAX_AGE_SECONDS);
+  if (maxAge > 0) await cx.cache.putRecord(key, record, maxAge);
   return true;
 }
 
@@ -186,12 +197,19 @@ async function storeTagged(
  * tag that still names the same digest, while that manifest's link lasts, needs no new probe: so a tag stays public
  * at most SHARED_TTL_SECONDS plus TAG_TTL_SECONDS after its repository turns private.
  */
-async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, previous?: TagRecord): Promise<void> {
+async function saveRecord(
+  cx: CacheRequest,
+  key: string,
+  record: TagRecord,
+  maxAge: number,
+  previous?: TagRecord,
+): Promise<void> {
+  if (maxAge <= 0) return;
   const unchanged =
     previous?.shared === true && previous.digest === record.digest && (await isLinked(cx, record.digest));
   const shared = unchanged || (await servedToEveryone(cx, { digest: record.digest, size: record.size }));
   if (shared && !unchanged) await link(cx, record.digest);
-  await cx.cache.putRecord(key, { ...record, shared }, RECORD_MAX_AGE_SECONDS);
+  await cx.cache.putRecord(key, { ...record, shared }, maxAge);
 }
 
 function validDigest(value: string | null): string | undefined {

@@ -30,8 +30,11 @@ export interface MirrorUsers {
 export interface AccessConfig {
   /** Registry identity -> the owner's credentials the Worker authenticates to that registry with. */
   credentials: ReadonlyMap<string, Credential>;
-  /** Registry identity -> origin of a registry to try once when the upstream answers 429. */
-  fallbacks: ReadonlyMap<string, string>;
+  /**
+   * Registry identity -> origins of registries serving the same images, tried in order when the upstream refuses
+   * (429, 503, unreachable). A registry absent here has none; Docker Hub has mirror.gcr.io unless told otherwise.
+   */
+  fallbacks: ReadonlyMap<string, readonly string[]>;
   mirror?: MirrorUsers;
   /** Registry origin -> allowed repositories; undefined when there is no allow list (a missing origin: none allowed). */
   allowed?: ReadonlyMap<string, RepositoryMatcher>;
@@ -133,18 +136,43 @@ function parseCredentials(env: Env, routes: Routes): Map<string, Credential> {
   return credentials;
 }
 
-function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, string> {
-  const fallbacks = new Map<string, string>();
-  for (const [key, value] of Object.entries(
-    parseObject("UPSTREAM_FALLBACKS", raw, '{"docker": "https://mirror.gcr.io"}'),
-  )) {
+/**
+ * Fallbacks per route at most: each may cost a `/v2/` check, a token, the request and its redirect hops, and a request
+ * gets 50 subrequests on the free plan, the route's own registry's included.
+ */
+const MAX_FALLBACKS = 4;
+/** What Docker Hub falls back to when UPSTREAM_FALLBACKS does not name it: Google's public cache of popular images. */
+export const DOCKER_HUB_FALLBACKS: readonly string[] = ["https://mirror.gcr.io"];
+
+/**
+ * UPSTREAM_FALLBACKS: route (or registry host) -> one origin or an ordered list of them; `[]` turns a route's off.
+ * Docker Hub gets DOCKER_HUB_FALLBACKS unless a key names it.
+ */
+function parseFallbacks(raw: string | undefined, routes: Routes): Map<string, readonly string[]> {
+  const fallbacks = new Map<string, readonly string[]>([[DOCKER_HUB_IDENTITY, DOCKER_HUB_FALLBACKS]]);
+  const named = new Set<string>();
+  const example = '{"docker": ["https://mirror.gcr.io"]}';
+  for (const [key, value] of Object.entries(parseObject("UPSTREAM_FALLBACKS", raw, example))) {
     const upstream = resolveRoute("UPSTREAM_FALLBACKS", key, routes);
-    const origin = parseOrigin(value);
-    if (!origin)
-      throw configError("UPSTREAM_FALLBACKS", `"${key}" must be a registry origin such as https://mirror.gcr.io`);
-    if (origin === upstream.registry)
+    const identity = registryIdentity(upstream);
+    if (named.has(identity))
+      throw configError("UPSTREAM_FALLBACKS", `"${key}" names a registry listed under another key`);
+    named.add(identity);
+    const list = Array.isArray(value) ? (value as unknown[]) : [value];
+    const origins = list.map((entry) => parseOrigin(entry));
+    if (origins.some((origin) => origin === undefined))
+      throw configError(
+        "UPSTREAM_FALLBACKS",
+        `"${key}" must be a registry origin such as "https://mirror.gcr.io", or a list of them (${example}; [] for none)`,
+      );
+    if (origins.includes(upstream.registry))
       throw configError("UPSTREAM_FALLBACKS", `"${key}" names the route's own registry`);
-    fallbacks.set(registryIdentity(upstream), origin);
+    if (new Set(origins).size !== origins.length)
+      throw configError("UPSTREAM_FALLBACKS", `"${key}" lists one origin twice`);
+    if (origins.length > MAX_FALLBACKS)
+      throw configError("UPSTREAM_FALLBACKS", `"${key}" lists more than ${MAX_FALLBACKS} fallbacks`);
+    if (origins.length === 0) fallbacks.delete(identity);
+    else fallbacks.set(identity, origins as string[]);
   }
   return fallbacks;
 }

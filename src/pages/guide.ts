@@ -2,6 +2,8 @@
  * The landing page: how to use this mirror, for this host, with a copy button on every snippet. One self-contained
  * HTML document (inline style and script, no fonts or images from anywhere) of a few kilobytes.
  */
+
+import type { RateLimitSeen } from "../upstream/quota";
 import { GUIDE_CSS, GUIDE_SCRIPT } from "./assets";
 import { escapeHtml, renderProse } from "./html";
 import type { Site, SiteRoute } from "./site";
@@ -92,8 +94,33 @@ function renderRouteRow(site: Site, route: SiteRoute): string {
     route.isDefault ? "default route" : "",
     route.searchable ? "searchable" : "",
     aliases.length ? `also ${aliases.join(", ")}` : "",
+    route.fallbacks.length ? `falls back to ${route.fallbacks.map(escapeHtml).join(", then ")}` : "",
+    route.rateLimit ? escapeHtml(describeQuota(route.rateLimit)) : "",
   ]
     .filter(Boolean)
     .join(" · ");
   return `<tr><td>${registry}${about ? `<small>${about}</small>` : ""}</td><td>${names.map((n) => `<code>${n}</code>`).join("<br>")}</td></tr>`;
+}
+
+/**
+ * The quota a route's registry last stated, and whose: the owner's account, or anonymous, which the registry counts
+ * per egress IP, and the edge's egress IP varies between requests, so it is one IP's count, not the mirror's.
+ */
+export function describeQuota(seen: RateLimitSeen): string {
+  const count =
+    seen.remaining !== undefined && seen.limit !== undefined
+      ? `${seen.remaining} of ${seen.limit} left`
+      : seen.remaining !== undefined
+        ? `${seen.remaining} left`
+        : `limit ${seen.limit ?? "?"}`;
+  const window = seen.windowSeconds === undefined ? "" : ` per ${formatWindow(seen.windowSeconds)}`;
+  const whose =
+    seen.whose === "owner" ? "the owner's account" : "anonymous, counted per egress IP, which varies at the edge";
+  return `quota last seen: ${count}${window} (${whose}) at ${seen.seenAt}`;
+}
+
+function formatWindow(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
 }

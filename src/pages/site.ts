@@ -4,7 +4,8 @@
  * description are both drawn from this, so they never disagree.
  */
 import type { Config } from "../config/config";
-import { canonicalHost } from "../config/registries";
+import { canonicalHost, registryIdentity } from "../config/registries";
+import { type RateLimitSeen, rateLimitSeen } from "../upstream/quota";
 
 /** One route as clients reach it. */
 export interface SiteRoute {
@@ -20,6 +21,10 @@ export interface SiteRoute {
   isDefault: boolean;
   /** `docker search` works for it (the route has an index). */
   searchable: boolean;
+  /** Hosts of the registries asked, in order, when the route's own refuses for now (UPSTREAM_FALLBACKS). */
+  fallbacks: string[];
+  /** The rate-limit values the route's registry last sent this isolate, and whose quota they count. */
+  rateLimit?: RateLimitSeen;
 }
 
 /** What the guide needs to know about this deployment. */
@@ -54,7 +59,10 @@ export function describeSite(url: URL, config: Config): Site {
       hosts: [...upstream.hosts],
       isDefault: upstream === config.defaultUpstream,
       searchable: upstream.index !== undefined,
+      fallbacks: (config.access.fallbacks.get(registryIdentity(upstream)) ?? []).map((origin) => new URL(origin).host),
     };
+    const rateLimit = rateLimitSeen(upstream.name);
+    if (rateLimit) route.rateLimit = rateLimit;
     const subdomain = config.subdomains.get(upstream.name);
     if (subdomain) route.subdomain = `${subdomain}${port}`;
     return route;
@@ -68,7 +76,10 @@ export function describeSite(url: URL, config: Config): Site {
   };
 }
 
-/** The JSON an API client gets at `/`: what this mirror serves, and nothing about where it fetches from. */
+/**
+ * The JSON an API client gets at `/`: what this mirror serves, the public registries it falls back to, and the quota
+ * its upstream last stated; nothing else about where it fetches from (an UPSTREAMS registry may be internal).
+ */
 export function describeJson(site: Site, version: string): string {
   return JSON.stringify({
     name: "edgehub",
@@ -84,6 +95,8 @@ export function describeJson(site: Site, version: string): string {
       ...(r.subdomain ? { subdomain: r.subdomain } : {}),
       ...(r.isDefault ? { default: true } : {}),
       ...(r.searchable ? { search: true } : {}),
+      fallbacks: r.fallbacks,
+      ...(r.rateLimit ? { rateLimit: r.rateLimit } : {}),
     })),
   });
 }

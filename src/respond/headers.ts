@@ -1,6 +1,6 @@
 /**
- * The headers the mirror itself sets on what the client sees, each in exactly one place: `X-Content-Type-Options`
- * and `X-Cache` on every response on its way out, `Docker-Distribution-API-Version` on every registry answer, and
+ * The headers the mirror itself sets on what the client sees, each in exactly one place: `X-Content-Type-Options`,
+ * `X-Cache` and `X-Edgehub-Upstream` on every response on its way out, `Docker-Distribution-API-Version` on every registry answer, and
  * the realm of a challenge pointed back at this Worker's `/token`.
  */
 import { formatChallenge, parseChallenge } from "../core/challenge";
@@ -12,13 +12,16 @@ import type { Target } from "../routing/target";
 /**
  * The response as the client gets it: `nosniff` (a registry answer is data, never a page a browser should guess the
  * type of), and `X-Cache` saying what the cache did. That appears only when the cache step ran (an error after a
- * miss says MISS); a request refused or answered before it (a 403, a bad name, CACHE=off) has none.
+ * miss says MISS); a request refused or answered before it (a 403, a bad name, CACHE=off) has none. And the
+ * fallback's host, when one answered.
  */
 export function finishResponse(response: Response, trace: Trace): Response {
   // A fresh response: some (a redirect, a fetched answer) have headers that cannot be changed in place.
   const finished = new Response(response.body, response);
   finished.headers.set("x-content-type-options", "nosniff");
   if (trace.cache !== undefined) finished.headers.set("x-cache", trace.cache);
+  // A fallback answered instead of the route's registry (UPSTREAM_FALLBACKS): say which, so a pull can be traced.
+  if (trace.fallback !== undefined) finished.headers.set("x-edgehub-upstream", trace.fallback);
   return finished;
 }
 

@@ -4,7 +4,7 @@
 import type { Trace } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
 
-/** One line per request: route, repository, object, what the cache did, bytes and upstream time. */
+/** One line per request: route, repository, object, what the cache did, the fallback that answered, bytes and time. */
 export function logRequest(
   request: Request,
   url: URL | undefined,
@@ -25,6 +25,7 @@ export function logRequest(
       object: named?.kind === "tags" ? undefined : named?.reference,
       status: response.status,
       cache: trace.cache,
+      fallback: trace.fallback,
       bytes: length === null || request.method === "HEAD" ? undefined : Number(length),
       upstreamMs: trace.upstreamMs,
       ms: Date.now() - started,

@@ -11,6 +11,11 @@ export type CacheStatus = "HIT" | "MISS" | "REVALIDATED" | "STALE";
 /** Facts about one request for its log line. */
 export interface Trace {
   cache?: CacheStatus;
+  /**
+   * The host of the fallback registry (UPSTREAM_FALLBACKS) that answered the last upstream call, when the route's own
+   * registry did not: the client sees it as `X-Edgehub-Upstream`, the log line as `fallback`.
+   */
+  fallback?: string;
   /** Time spent waiting for upstream response headers, summed over every upstream call on the response path. */
   upstreamMs: number;
 }

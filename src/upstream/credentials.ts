@@ -10,23 +10,24 @@
  * - Otherwise a client that sends Authorization (a token it got through our `/token`) is passed through as before;
  *   one that sends none is served with the owner's credentials when the registry has some, and is challenged if not.
  *
- * An upstream 429 is retried once on the route's fallback mirror when one is configured; otherwise, or when the
- * fallback fails too, it becomes TOOMANYREQUESTS with Retry-After. Upstream rate-limit headers are logged.
+ * When the route's registry refuses for now (429, 503, unreachable), the route's fallbacks are asked in order
+ * (fallbacks.ts); when none serves, a 429 becomes TOOMANYREQUESTS with Retry-After. With the owner's credentials
+ * configured, the route's registry is asked with them first. Upstream rate-limit headers are logged and kept in
+ * sight (quota.ts).
  */
 import type { Config } from "../config/config";
 import { registryIdentity } from "../config/registries";
 import { bearerToken } from "../core/challenge";
 import { upstreamError } from "../core/errors";
-import { errorMessage, logEvent } from "../core/log";
+import { logEvent } from "../core/log";
 import { isHostsRegistry } from "../routing/route";
-import { type RoutedRequest, timed } from "../routing/routed";
-import { namesRepository, type Target, type TargetKind } from "../routing/target";
-import { fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { type RoutedRequest, type Trace, timed } from "../routing/routed";
+import { namesRepository, type Target } from "../routing/target";
+import { answerFromChain, type Outcome, refusedForNow } from "./fallbacks";
+import { fetchUpstream, type UpstreamRequest } from "./fetch";
+import { noteRateLimit, type QuotaOwner } from "./quota";
 import { clientFor } from "./registry-client";
 import { targetRequest, upstreamHeaders } from "./target-request";
-
-/** Kinds worth a fallback mirror: content addressed or resolved by tag, identical on any mirror of the registry. */
-const FALLBACK_KINDS = new Set<TargetKind>(["manifest", "blob"]);
 
 /** How a check on the client's behalf differs from the client's own request. */
 export interface FetchTargetOptions {
@@ -36,12 +37,35 @@ export interface FetchTargetOptions {
 
 /**
  * Fetches the target from its upstream the way this client may have it: the one place that decides whose
- * credentials go with a registry request (see the module comment), then 429 and the fallback mirror. Its answer
- * teaches nothing about realms: the registry's client learns those from the registry's own `/v2/` only.
+ * credentials go with a registry request (see the module comment), then the route's fallbacks. `trace.fallback`
+ * names the fallback that answered this call, if one did. Its answer teaches nothing about realms: the registry's
+ * client learns those from the registry's own `/v2/` only.
  */
 export function fetchTarget(routed: RoutedRequest, options: FetchTargetOptions = {}): Promise<Response> {
   const request = targetRequest(routed, options.method);
-  return timed(routed.trace, fetchAuthorised(request, routed.target, routed.config, isOwnRoute(routed)));
+  delete routed.trace.fallback;
+  return timed(routed.trace, fetchChained(request, routed.target, routed.config, isOwnRoute(routed), routed.trace));
+}
+
+/** The route's registry first, then, when it refuses for now, its fallbacks (fallbacks.ts). */
+async function fetchChained(
+  request: UpstreamRequest,
+  target: Target,
+  config: Config,
+  ownRoute: boolean,
+  trace: Trace,
+): Promise<Response> {
+  let outcome: Outcome;
+  try {
+    outcome = { response: await fetchAuthorised(request, target, config, ownRoute) };
+  } catch (error) {
+    outcome = { error };
+  }
+  if (!refusedForNow(outcome)) {
+    if ("response" in outcome) return outcome.response;
+    throw outcome.error;
+  }
+  return hideAccount(await answerFromChain(outcome, request, target, config, trace));
 }
 
 /**
@@ -69,11 +93,12 @@ async function fetchAuthorised(
 ): Promise<Response> {
   const client = clientFor(target.upstream);
   let response: Response;
+  let whose: QuotaOwner | undefined;
   if (workerAuthenticates(request.headers, target, config, ownRoute)) {
     // Nothing to ask upstream: the client is admitted, and the Worker authenticates every later request itself.
     if (target.kind === "base") return new Response("{}", { headers: { "content-type": "application/json" } });
-    const who = hasOwnerCredentials(target, config) ? "owner" : "anonymous";
-    response = hideAccount(await client.fetchAs(withoutAuthorization(request), repositoryOf(target), who, config));
+    whose = hasOwnerCredentials(target, config) ? "owner" : "anonymous";
+    response = hideAccount(await client.fetchAs(withoutAuthorization(request), repositoryOf(target), whose, config));
     if (response.status === 401 && config.access.mirror !== undefined) {
       await response.body?.cancel();
       // The client is logged in here; the upstream refused the mirror. A challenge would only send it round again.
@@ -87,14 +112,11 @@ async function fetchAuthorised(
     const direct = ownRoute || isBearer(request.headers) ? request : withoutAuthorization(request);
     response = await fetchUpstream(direct, client.limits(config));
     client.heard(response); // a 401 the client follows to /token, which then needs the registry's realm
+    if (!direct.headers.has("authorization")) whose = "anonymous";
   }
   logRateLimit(target, response);
-  if (response.status !== 429) return response;
-  const fallback = await fetchFallback(request, target, config);
-  const error = upstreamRateLimited(response.headers, target.upstream.registry);
-  await response.body?.cancel();
-  if (fallback) return fallback;
-  throw error;
+  noteRateLimit(target.upstream.name, response.headers, whose);
+  return response;
 }
 
 /**
@@ -112,36 +134,6 @@ function isBearer(headers: Headers): boolean {
 
 function hasOwnerCredentials(target: Target, config: Config): boolean {
   return config.access.credentials.has(registryIdentity(target.upstream));
-}
-
-/** The same request on the route's fallback mirror, anonymously; undefined unless it succeeds. */
-async function fetchFallback(request: UpstreamRequest, target: Target, config: Config): Promise<Response | undefined> {
-  const origin = config.access.fallbacks.get(registryIdentity(target.upstream));
-  if (origin === undefined || !FALLBACK_KINDS.has(target.kind)) return undefined;
-  const path = new URL(request.url);
-  const fallbackRequest = { ...withoutAuthorization(request), url: `${origin}${path.pathname}${path.search}` };
-  let response: Response;
-  try {
-    // The fallback is a registry of its own: its own client, its own realm, nobody's credentials.
-    // Through the same path as the route's own request, so under the same limits (deadline, idle watch, hops).
-    response = await clientFor({ registry: origin }).fetchAs(
-      fallbackRequest,
-      repositoryOf(target),
-      "anonymous",
-      config,
-    );
-  } catch (error) {
-    logEvent("error", "fallback failed", { route: target.upstream.name, fallback: origin, error: errorMessage(error) });
-    return undefined;
-  }
-  logEvent("log", "upstream 429, tried fallback", {
-    route: target.upstream.name,
-    fallback: origin,
-    status: response.status,
-  });
-  if (response.ok || response.status === 304) return hideAccount(response);
-  await response.body?.cancel();
-  return undefined;
 }
 
 /** One line per upstream answer that carries Docker Hub's rate-limit headers (`100;w=21600`), so the owner sees them. */

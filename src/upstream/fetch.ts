@@ -150,12 +150,22 @@ export async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Pr
       signal: controller.signal,
     });
   } catch (error) {
-    if (controller.signal.aborted)
-      throw upstreamUnavailable(504, `no answer within ${timeoutMs / 1000} s`, request.url, error);
-    throw upstreamUnavailable(502, "could not reach the upstream", request.url, error);
+    const failure = controller.signal.aborted
+      ? upstreamUnavailable(504, `no answer within ${timeoutMs / 1000} s`, request.url, error)
+      : upstreamUnavailable(502, "could not reach the upstream", request.url, error);
+    unreachable.add(failure);
+    throw failure;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Errors of hops that got no answer at all (fetchOnce), as opposed to answers refused or malformed. */
+const unreachable = new WeakSet<object>();
+
+/** Whether an error means an upstream could not be reached, or gave no answer in time (as opposed to a bad answer). */
+export function isUnreachable(error: unknown): boolean {
+  return typeof error === "object" && error !== null && unreachable.has(error);
 }
 
 function upstreamUnavailable(status: number, message: string, url: string, cause?: unknown): RegistryError {

@@ -35,6 +35,7 @@ const MALFORMED: [string, string][] = [
   ["DENIED_REPOSITORIES", '{"nosuchroute": ["x"]}'],
   ["BLOCKED_USER_AGENTS", '["bot"]'],
   ["UPSTREAM_FALLBACKS", '{"docker": "ftp://mirror.example"}'],
+  ["UPSTREAM_FALLBACKS", '{"docker": ["https://mirror.gcr.io", 3]}'],
   ["SHARE_UPSTREAM_CREDENTIALS", "yes"],
   ["MIRROR_HOST", "https://mirror.example.com/"],
   ["MIRROR_SUBDOMAINS", "nosuchroute.example.com"],

@@ -4,12 +4,21 @@
  * hostname whose first label names no route, so it serves Docker Hub: exactly what a bare mirror domain does.
  * With `second`, a second registry (a ghcr.io imitation with its own token service) is the `ghcr` route, its realm
  * left for the Worker to learn, and the Worker also answers as `mirror.test` and `ghcr.mirror.test` (names.ts).
+ * With `fallback`, a registry like mirror.gcr.io (the Hub imitation's images, its own token service) is the `docker`
+ * route's one fallback (UPSTREAM_FALLBACKS).
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type LogEntry, type SecondUpstream, startSecondUpstream, startUpstream, type Upstream } from "../upstream";
+import {
+  type LogEntry,
+  type SecondUpstream,
+  startFallbackUpstream,
+  startSecondUpstream,
+  startUpstream,
+  type Upstream,
+} from "../upstream";
 import { ensureNames, GHCR_SUBDOMAIN, MIRROR_DOMAIN } from "./names";
 import { makeCertificate } from "./tls";
 import { type RunningWorker, startWorker } from "./worker";
@@ -22,6 +31,8 @@ export interface Stack {
   upstream: Upstream;
   /** The second registry, when started with `second: true`. */
   second?: SecondUpstream;
+  /** The `docker` route's fallback, when started with `fallback: true`. */
+  fallback?: Upstream;
   /** `host:port` names of the Worker: the bare domain and the ghcr subdomain (with `second`; else both 127.0.0.1). */
   names: { bare: string; ghcr: string };
   worker: RunningWorker;
@@ -39,6 +50,7 @@ export async function startStack(
     vars?: Record<string, string>;
     logLevel?: "warn" | "log";
     second?: boolean;
+    fallback?: boolean;
     dnsNames?: string[];
     /** Binds a local R2 bucket as BLOBS (the R2-backed cache). */
     r2?: boolean;
@@ -48,13 +60,20 @@ export async function startStack(
 ): Promise<Stack> {
   const workDir = join(ARTIFACTS, name);
   await mkdir(workDir, { recursive: true });
+  const hubWorkDir = join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`);
   const upstream = await startUpstream({
-    workDir: join(ARTIFACTS, `upstream-${options.largeMb ?? "default"}`),
+    workDir: hubWorkDir,
     ...(options.largeMb ? { largeMb: options.largeMb } : {}),
     ...(options.publicRepositories ? { publicRepositories: options.publicRepositories } : {}),
   });
   let second: SecondUpstream | undefined;
+  let fallback: Upstream | undefined;
   try {
+    const vars: Record<string, string> = {};
+    if (options.fallback === true) {
+      fallback = await startFallbackUpstream({ workDir: join(ARTIFACTS, "upstream-fallback") }, upstream, hubWorkDir);
+      vars.UPSTREAM_FALLBACKS = JSON.stringify({ docker: [fallback.registryUrl] });
+    }
     const upstreams: Record<string, { registry: string; realm?: string; index?: string; hosts?: string[] }> = {
       docker: { registry: upstream.registryUrl, realm: upstream.realmUrl, index: upstream.indexUrl },
     };
@@ -73,7 +92,7 @@ export async function startStack(
     ];
     const cert = makeCertificate(workDir, "worker", undefined, dns);
     const worker = await startWorker({
-      vars: { UPSTREAMS: JSON.stringify(upstreams), ...options.vars },
+      vars: { UPSTREAMS: JSON.stringify(upstreams), ...vars, ...options.vars },
       keyPath: cert.keyPath,
       certPath: cert.certPath,
       ...(options.logLevel ? { logLevel: options.logLevel } : {}),
@@ -87,6 +106,7 @@ export async function startStack(
     return {
       upstream,
       ...(second === undefined ? {} : { second }),
+      ...(fallback === undefined ? {} : { fallback }),
       names,
       worker,
       caCertPath: cert.certPath,
@@ -94,11 +114,13 @@ export async function startStack(
       stop: async () => {
         await worker.stop();
         await second?.stop();
+        await fallback?.stop();
         await upstream.stop();
       },
     };
   } catch (error) {
     await second?.stop();
+    await fallback?.stop();
     await upstream.stop();
     throw error;
   }
@@ -111,6 +133,8 @@ export interface WorkerRequest {
   status: number;
   /** X-Cache: HIT, MISS, REVALIDATED or STALE, for registry requests. */
   cache?: string;
+  /** The fallback registry's host, when one answered instead of the route's own (X-Edgehub-Upstream). */
+  fallback?: string;
 }
 
 /** The Worker's per-request log lines (method, path, status, …) printed since `from` characters of its output. */

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
+import { decodeClaims } from "./jwt";
 import type { LogEntry, RequestLog } from "./log";
 import { close, listen, reply } from "./serve";
 
@@ -45,6 +46,10 @@ export interface FaultRule {
   fault: Fault;
   /** Default: every path. */
   path?: RegExp;
+  /** Only requests with this method (`GET`: a Docker Hub pull is counted on manifest GETs, not HEADs). */
+  method?: string;
+  /** Only requests without credentials: no Authorization, or a Bearer token issued to nobody (Docker Hub's anonymous pulls). */
+  anonymous?: boolean;
   /** How many matching requests get the fault; default: until cleared. */
   times?: number;
 }
@@ -75,7 +80,14 @@ export class FaultSwitch {
   /** The fault this request gets, if any (using up one of its times). */
   take(server: FaultyServer, req: IncomingMessage): Fault | undefined {
     const path = (req.url ?? "/").split("?", 1)[0]!;
-    const rule = this.#rules.find((r) => r.server === server && r.left > 0 && (r.path?.test(path) ?? true));
+    const rule = this.#rules.find(
+      (r) =>
+        r.server === server &&
+        r.left > 0 &&
+        (r.path?.test(path) ?? true) &&
+        (r.method === undefined || r.method === req.method) &&
+        (r.anonymous !== true || isAnonymous(req.headers.authorization)),
+    );
     if (rule === undefined) return undefined;
     rule.left--;
     return rule.fault;
@@ -140,6 +152,18 @@ export class FaultSwitch {
       if (!tripped) res.end();
     });
     source.on("error", () => res.destroy());
+  }
+}
+
+/** Whether a request carries no credentials: no Authorization, or a Bearer JWT whose subject is nobody. */
+function isAnonymous(authorization: string | undefined): boolean {
+  if (authorization === undefined) return true;
+  const token = /^Bearer (.+)$/i.exec(authorization)?.[1];
+  if (token === undefined) return false;
+  try {
+    return decodeClaims(token).sub === "";
+  } catch {
+    return false;
   }
 }
 

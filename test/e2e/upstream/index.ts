@@ -121,11 +121,22 @@ const SECOND: Identity = {
   index: false,
 };
 
+/** A Docker Hub fallback like mirror.gcr.io: the same images, behind a token service of its own. */
+const FALLBACK: Identity = {
+  issuer: "fallback-auth.test",
+  service: "fallback.test",
+  tester: { username: "fallback-tester", password: "fallback-s3cret", role: "tester" },
+  privatePrefix: "private/",
+  index: false,
+};
+
 /** The directories of one run under the work directory. */
 interface Dirs {
   cache: string;
   storage: string;
   run: string;
+  /** The storage is another registry's, its images already pushed: nothing to push. */
+  pushed?: boolean;
 }
 
 /** The Docker Hub imitation: builds (or reuses) the fixture images, starts every part, pushes the fixtures. */
@@ -138,13 +149,33 @@ export async function startSecondUpstream(options: Omit<UpstreamOptions, "largeM
   return startWorld(options, SECOND, buildSecondImages);
 }
 
+/**
+ * A fallback for the Docker Hub imitation (UPSTREAM_FALLBACKS), like mirror.gcr.io: a registry of its own (token
+ * service, signing key, issuer, service name, CDN) serving the very images `hub` holds, read from `hub`'s storage in
+ * `hubWorkDir` (nothing is pushed). It refuses the Hub's tokens and the Hub refuses its own.
+ */
+export async function startFallbackUpstream(
+  options: Omit<UpstreamOptions, "largeMb">,
+  hub: Upstream,
+  hubWorkDir: string,
+): Promise<Upstream> {
+  const shared = { storage: join(resolve(hubWorkDir), "registry") };
+  return startWorld(options, FALLBACK, async () => hub.images, shared);
+}
+
 async function startWorld<I extends Record<string, FixtureImage>>(
   options: UpstreamOptions,
   identity: Identity,
   build: (cacheDir: string) => Promise<I>,
+  shared?: { storage: string },
 ): Promise<Upstream<I>> {
   const workDir = resolve(options.workDir);
-  const dirs: Dirs = { cache: join(workDir, "images"), storage: join(workDir, "registry"), run: "" };
+  const dirs: Dirs = {
+    cache: join(workDir, "images"),
+    storage: shared?.storage ?? join(workDir, "registry"),
+    run: "",
+    pushed: shared !== undefined,
+  };
   await Promise.all([dirs.cache, dirs.storage].map((dir) => mkdir(dir, { recursive: true })));
   // A fresh run directory (config, certificate, registry log) per start, so two upstreams never share one.
   dirs.run = await mkdtemp(join(workDir, "run-"));
@@ -218,7 +249,7 @@ async function startParts(
   const auth = { realmUrl: tokens.realm, service: identity.service };
   const token = (repository: string): Promise<string> =>
     fetchToken(auth, [`repository:${repository}:pull,push`], admin);
-  await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, images);
+  if (dirs.pushed !== true) await pushImages({ socketPath: registry.socketPath, cacheDir: dirs.cache, token }, images);
   log.reset();
   return {
     ...auth,

@@ -4,6 +4,7 @@
  * before the client can read the end of the response: a test never races the log.
  */
 import type { IncomingMessage } from "node:http";
+import { decodeClaims } from "./jwt";
 
 /** Which part of the imitation upstream saw a request; the stranger is where a faulty redirect points. */
 export type ServerName = "registry" | "token" | "cdn" | "index" | "stranger";
@@ -18,6 +19,11 @@ export interface LogEntry {
   status: number;
   /** Whether the request carried an Authorization header. */
   authorization: boolean;
+  /**
+   * What that Authorization was: `bearer <issuer>` for a JWT (whose token service issued it), else its scheme
+   * (`basic`, or `bearer` for a token that is no JWT of ours); absent without one.
+   */
+  credential?: string;
   /** Declared body length of the response (Content-Length), when it had one. */
   bytes?: number;
   /** Token server: the username it was asked to authenticate (HTTP Basic or the OAuth2 form), right or wrong. */
@@ -39,6 +45,8 @@ export class RequestLog {
       status: 0,
       authorization: req.headers.authorization !== undefined,
     };
+    const credential = describeCredential(req.headers.authorization);
+    if (credential !== undefined) entry.credential = credential;
     this.#entries.push(entry);
     return entry;
   }
@@ -51,5 +59,16 @@ export class RequestLog {
   /** Forgets every request seen so far. */
   reset(): void {
     this.#entries = [];
+  }
+}
+
+function describeCredential(authorization: string | undefined): string | undefined {
+  if (authorization === undefined) return undefined;
+  const [scheme = "", token = ""] = authorization.split(" ", 2);
+  if (scheme.toLowerCase() !== "bearer") return scheme.toLowerCase();
+  try {
+    return `bearer ${String(decodeClaims(token).iss)}`;
+  } catch {
+    return "bearer";
   }
 }

@@ -33,7 +33,8 @@ describe("access settings are off by default", () => {
       expect(access.allowed).toBeUndefined();
       expect(access.denied.size).toBe(0);
       expect(access.credentials.size).toBe(0);
-      expect(access.fallbacks.size).toBe(0);
+      // #23: Docker Hub falls back to mirror.gcr.io unless told otherwise; nothing else has a fallback.
+      expect([...access.fallbacks]).toEqual([["registry-1.docker.io", ["https://mirror.gcr.io"]]]);
       expect(access.blockedUserAgents).toEqual([]);
       expect(access.rateLimiter).toBeUndefined();
     }
@@ -57,7 +58,7 @@ describe("valid access settings", () => {
       ALLOWED_REPOSITORIES: '{"ghcr": ["o/*"], "Docker": ["library/*"]}',
     });
     expect([...access.credentials.keys()]).toEqual(["ghcr.io"]);
-    expect(access.fallbacks.get("registry-1.docker.io")).toBe("https://mirror.gcr.io");
+    expect(access.fallbacks.get("registry-1.docker.io")).toEqual(["https://mirror.gcr.io"]);
     expect([...access.allowed!.keys()]).toEqual(["https://ghcr.io", "https://registry-1.docker.io"]);
   });
 

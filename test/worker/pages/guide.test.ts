@@ -178,6 +178,7 @@ describe("the guide", () => {
       hosts: ["harbor.example.net", "cr.example.net"],
       prefix: "mirror.example.org/harbor.example.net/",
       subdomain: "harbor.example.org",
+      fallbacks: [], // #23: every route lists its fallbacks; this one has none
     });
     expect(body.routes.find((r) => r.route === "docker")).toMatchObject({ default: true, search: true });
     expect(JSON.stringify(body)).not.toContain("https://harbor.example.net");

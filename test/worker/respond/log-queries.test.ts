@@ -5,30 +5,11 @@ import { describe, expect, it, vi } from "vitest";
 import readme from "../../../README.md?raw";
 import { fakeHub, freshRepository, HUB } from "../support/fake-registry";
 import { callWorker, fakeUpstreams, settled } from "../support/fake-upstream";
+import { type LogQuery, logQueriesIn } from "../support/log-queries";
 
-interface Query {
-  text: string;
-  fields: string[];
-}
-
-/** Each ```text block of README with a Visualization line, and the fields it names. */
-function readmeQueries(): Query[] {
-  return [...readme.matchAll(/```text\n([\s\S]*?)```/g)]
-    .map((m) => m[1]!)
-    .filter((text) => text.startsWith("Visualization:"))
-    .map((text) => {
-      const line = (name: string) => text.match(new RegExp(`^${name}: (.*)$`, "m"))?.[1] ?? "";
-      const aggregated = [...line("Visualization").matchAll(/\w+\((\w+)\)/g)].map((m) => m[1]!);
-      const filtered = line("Filter")
-        .split(" AND ")
-        .filter(Boolean)
-        .map((clause) => clause.split(" ")[0]!);
-      const grouped = line("Group by")
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean);
-      return { text, fields: [...aggregated, ...filtered, ...grouped] };
-    });
+/** README's queries. */
+function readmeQueries(): LogQuery[] {
+  return logQueriesIn(readme);
 }
 
 async function loggedFields(): Promise<Set<string>> {
