@@ -18,10 +18,14 @@ import { parseClientUrl, routeRequest } from "./routing/route";
 import type { RoutedRequest, Trace } from "./routing/routed";
 import type { Target } from "./routing/target";
 import { serveRegistry } from "./serve";
+import { answerStats } from "./stats/serve";
+import { countRequest } from "./stats/tally";
 import { answerPing, proxySearch } from "./upstream/search";
 import { handleToken } from "./upstream/token-proxy";
 
 export type { Env } from "./config/env";
+/** The Durable Object class that keeps the owner's statistics (binding STATS). */
+export { StatsStore } from "./stats/store";
 
 /** The Worker. */
 export default {
@@ -30,10 +34,11 @@ export default {
     const trace: Trace = { upstreamMs: 0 };
     let url: URL | undefined;
     let target: Target | undefined;
+    let config: Config | undefined;
     let response: Response;
     try {
       url = parseClientUrl(request);
-      const config = loadConfig(env);
+      config = loadConfig(env);
       target = routeRequest(request.method, url, config);
       if (target.kind === "page" && isBlockedAgent(request, config)) {
         response = await answerBlockedCrawler(request, config); // a crawler sees the decoy, never the guide
@@ -58,7 +63,8 @@ export default {
         errorResponse(error, request.method, target?.upstream.name);
     }
     response = finishResponse(response, trace);
-    logRequest(request, url, target, response, trace, started);
+    const line = logRequest(request, url, target, response, trace, started);
+    if (config?.stats) countRequest(line, config.stats, ctx);
     return response;
   },
 } satisfies ExportedHandler<Env>;
@@ -67,7 +73,7 @@ async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<R
   const { request, target, config } = routed;
   switch (target.kind) {
     case "page":
-      return answerBrowserPath(request, config);
+      return (await answerStats(request, routed.url, config)) ?? answerBrowserPath(request, config);
     case "search":
       await assertMirrorLogin(request, config);
       return proxySearch(request, target, config);

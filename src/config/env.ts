@@ -48,4 +48,8 @@ export interface Env {
   BLOCKED_USER_AGENTS?: string;
   /** A Rate Limiting binding ([[ratelimits]] in wrangler.toml), keyed per client. */
   RATE_LIMITER?: RateLimit;
+  /** The `StatsStore` Durable Object namespace that keeps the owner's statistics (docs/stats.md). */
+  STATS?: DurableObjectNamespace;
+  /** Secret that opens `/stats`; statistics are off without it. */
+  STATS_TOKEN?: string;
 }
