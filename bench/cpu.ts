@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { RunningWorker } from "../test/e2e/support/worker";
 import { fetchToken, type Upstream } from "../test/e2e/upstream";
 import { fixed, type Report } from "./report";
+import { measureStatsCpu } from "./stats-cpu";
 
 const ACCEPT =
   "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
@@ -95,6 +96,10 @@ export async function measureCpu(report: Report, upstream: Upstream, start: Star
     layers.length,
   );
 
+  const stats = await measureStatsCpu(start, ask, cpuOf, tag);
+  row("cached tag GET, statistics off", stats.off, "request", stats.requests);
+  row("cached tag GET, statistics on (STATS_TOKEN set, flushes included)", stats.on, "request", stats.requests);
+
   const r2 = await start({ vars: { CACHE_CPU_BUDGET_MS: "300000" }, r2: true });
   row(
     "blob miss with an R2 fill (R2 checks sha256, then Cache API copy)",
@@ -113,11 +118,11 @@ export async function measureCpu(report: Report, upstream: Upstream, start: Star
 }
 
 /** workerd's CPU milliseconds spent on `work` and the background work it left. */
-async function cpuOf(worker: RunningWorker, work: () => Promise<void>): Promise<number> {
+async function cpuOf(worker: RunningWorker, work: () => Promise<void>, settleMs = SETTLE_MS): Promise<number> {
   await sleep(200);
   const before = runtimeCpuSeconds(worker.pid);
   await work();
-  await sleep(SETTLE_MS);
+  await sleep(settleMs);
   return (runtimeCpuSeconds(worker.pid) - before) * 1000;
 }
 
