@@ -97,14 +97,19 @@ describe("counting", () => {
 
   it("keeps counts exact when requests, flushes and reads overlap", async () => {
     const store = ownStore();
-    const requests = Array.from({ length: 40 }, (_, i) =>
-      i % 10 === 9
-        ? readStats(store.vars).then(() => undefined)
-        : callWorker("https://mirror.example.org/robots.txt", {}, store.vars).then((r) => r.text()),
-    );
-    await Promise.all(requests);
+    // Four waves, each of nine requests and a read of /stats (which flushes) all in flight together.
+    for (let wave = 0; wave < 4; wave++) {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          i === 5
+            ? readStats(store.vars)
+            : callWorker("https://mirror.example.org/robots.txt", {}, store.vars).then((r) => r.text()),
+        ),
+      );
+    }
     await settle(store.vars);
     expect((await readStats(store.vars)).requests).toBe(36);
+    expect(store.calls.filter((call) => call === "add").length).toBeGreaterThanOrEqual(4);
     await settle(store.vars);
   });
 
