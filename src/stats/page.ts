@@ -2,7 +2,7 @@
  * The owner's page: totals, three charts of the last 48 hours and the most pulled repositories, in the guide's style
  * and under its Content-Security-Policy. Or the same numbers as JSON, for scripts.
  */
-import { GUIDE_CSS } from "../pages/assets";
+import { guideHead } from "../pages/assets";
 import { escapeHtml } from "../pages/html";
 import { barChart } from "./chart";
 import type { Summary } from "./counts";
@@ -48,17 +48,7 @@ export function renderStats(summary: Summary, host: string, version: string): st
         )
         .join("\n")
     : `<tr><td>No pulls yet</td><td></td></tr>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex,nofollow">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(host)} · mirror statistics</title>
-<style>${GUIDE_CSS}</style>
-</head>
+  return `${guideHead(`${escapeHtml(host)} · mirror statistics`)}
 <body>
 <main>
 <header>
