@@ -99,6 +99,7 @@ export async function measureCpu(report: Report, upstream: Upstream, start: Star
   const stats = await measureStatsCpu(start, ask, cpuOf, tag);
   row("cached tag GET, statistics off", stats.off, "request", stats.requests);
   row("cached tag GET, statistics on (STATS_TOKEN set, flushes included)", stats.on, "request", stats.requests);
+  const statsNote = `With statistics on, /stats counted ${stats.counted} requests (the measured ones and the warm-up).`;
 
   const r2 = await start({ vars: { CACHE_CPU_BUDGET_MS: "300000" }, r2: true });
   row(
@@ -113,7 +114,7 @@ export async function measureCpu(report: Report, upstream: Upstream, start: Star
     rows,
   );
   report.note(
-    `Cloudflare's free plan allows 10 ms of CPU per request. Layers: ${layers.length} of ${fixed(layerMb / layers.length, 0)} MB each.`,
+    `Cloudflare's free plan allows 10 ms of CPU per request. Layers: ${layers.length} of ${fixed(layerMb / layers.length, 0)} MB each. ${statsNote}`,
   );
 }
 
