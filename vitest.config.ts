@@ -19,7 +19,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
-          setupFiles: ["test/worker/setup.ts"],
+          setupFiles: ["test/worker/support/setup.ts"],
         },
       },
       // Node-side checks of the scripts and the config as users run them (wrangler's dry run, setup, start).

@@ -6,28 +6,19 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { loadVariables } from "./variables.mjs";
 import { defaultConfigPath, environments, readRawConfig, root } from "./wrangler-config.mjs";
 
-/** The secrets edgehub reads (wrangler.toml's comment and README list them); never in wrangler.toml. */
-export const SECRETS = [
-  "DOCKERHUB_USERNAME",
-  "DOCKERHUB_TOKEN",
-  "UPSTREAM_CREDENTIALS",
-  "MIRROR_USERS",
-  "MIRROR_TOKEN_SECRET",
-];
+const secretVariables = (await loadVariables()).filter((variable) => variable.kind === "secret");
+/** The secrets edgehub reads, from src/config/variables.ts; never in wrangler.toml. */
+export const SECRETS = secretVariables.map((variable) => variable.name);
 
 /**
- * Stand-ins for a secret known by name only: well-formed, so that what is checked is how the secrets combine with
- * the variables (a Docker Hub token without users or an allow list, say), not values nobody here can read.
+ * Stand-ins for a secret known by name only: each secret's example, well-formed, so that what is checked is how the
+ * secrets combine with the variables (a Docker Hub token without users or an allow list, say), not values nobody
+ * here can read.
  */
-const PLACEHOLDERS = {
-  DOCKERHUB_USERNAME: "placeholder",
-  DOCKERHUB_TOKEN: "placeholder",
-  UPSTREAM_CREDENTIALS: "{}",
-  MIRROR_USERS: "placeholder:placeholder-password",
-  MIRROR_TOKEN_SECRET: "placeholder-".repeat(4),
-};
+const PLACEHOLDERS = Object.fromEntries(secretVariables.map((variable) => [variable.name, variable.example]));
 
 const { values } = parseArgs({ options: { config: { type: "string", default: defaultConfigPath } } });
 

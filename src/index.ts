@@ -12,16 +12,18 @@ import { toRegistryError } from "./core/errors";
 import { logEvent, logUrl } from "./core/log";
 import { answerBlockedCrawler, answerBrowserPath, answerMisconfigured } from "./pages/home";
 import { errorResponse } from "./respond/errors";
-import { finishResponse } from "./respond/final";
+import { finishResponse } from "./respond/headers";
 import { logRequest } from "./respond/request-log";
+import { answerPing, respondSearch } from "./respond/search";
+import { respondToken } from "./respond/token";
 import { parseClientUrl, routeRequest } from "./routing/route";
 import type { RoutedRequest, Trace } from "./routing/routed";
 import type { Target } from "./routing/target";
 import { serveRegistry } from "./serve";
 import { answerStats } from "./stats/serve";
 import { countRequest } from "./stats/tally";
-import { answerPing, proxySearch } from "./upstream/search";
-import { handleToken } from "./upstream/token-proxy";
+import { fetchSearch } from "./upstream/search";
+import { relayToken } from "./upstream/token-proxy";
 
 export type { Env } from "./config/env";
 /** The Durable Object class that keeps the owner's statistics (binding STATS). */
@@ -41,7 +43,7 @@ export default {
       config = loadConfig(env);
       target = routeRequest(request.method, url, config);
       if (target.kind === "page" && isBlockedAgent(request, config)) {
-        response = await answerBlockedCrawler(request, config); // a crawler sees the decoy, never the guide
+        response = await answerBlockedCrawler(request, config, url); // a crawler sees the decoy, never the guide
       } else {
         await screenClient(request, config);
         response = await dispatch({ request, url, target, config, trace }, ctx);
@@ -73,25 +75,22 @@ async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<R
   const { request, target, config } = routed;
   switch (target.kind) {
     case "page":
-      return (await answerStats(request, routed.url, config)) ?? answerBrowserPath(request, config);
+      return (await answerStats(request, routed.url, config)) ?? answerBrowserPath(request, routed.url, config);
     case "search":
-      await assertMirrorLogin(request, config);
-      return proxySearch(request, target, config);
+      await assertMirrorLogin(routed);
+      return respondSearch(routed, await fetchSearch(routed));
     case "ping":
       return answerPing(request);
     case "token":
-      return answerToken(request, target, config);
+      // The mirror's own tokens for its users, or the upstream's realm behind it.
+      return config.access.mirror
+        ? issueMirrorToken(routed, config.access.mirror)
+        : respondToken(routed, await relayToken(routed));
     default:
       // Who the client is first (401), then whether the image is served here (403): a stranger learns neither.
-      await assertMirrorAccess(request, target, config);
-      assertRepositoryAllowed(target, config);
+      // With mirror users the access check makes the allow/deny check itself, between its 401s and its scope check.
+      if (config.access.mirror) await assertMirrorAccess(routed);
+      else assertRepositoryAllowed(target, config);
       return serveRegistry(routed, ctx);
   }
-}
-
-/** `/token`: the mirror's own tokens for its users, or the upstream's realm behind it. */
-function answerToken(request: Request, target: Target, config: Config): Promise<Response> {
-  return config.access.mirror
-    ? issueMirrorToken(request, target, config.access.mirror, config)
-    : handleToken(request, target, config);
 }

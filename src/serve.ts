@@ -7,14 +7,14 @@ import { serveByDigest } from "./cache/by-digest";
 import { serveByTag } from "./cache/by-tag";
 import type { CacheRequest } from "./cache/context";
 import { cacheOrigin } from "./cache/keys";
-import { EdgeCache } from "./cache/store";
+import { TieredStore } from "./cache/store";
 import { upstreamFailure } from "./core/errors";
 import { errorMessage, logEvent } from "./core/log";
 import { answer, answerOffline, respond } from "./respond/registry";
 import { isDigest } from "./routing/reference";
 import type { RoutedRequest } from "./routing/routed";
+import { fetchTarget } from "./upstream/credentials";
 import { originFor } from "./upstream/origin";
-import { fetchTarget } from "./upstream/target-request";
 
 /** Serves a registry request (`/v2/`, manifests, blobs, tags, referrers). */
 export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext): Promise<Response> {
@@ -31,7 +31,7 @@ export async function serveRegistry(routed: RoutedRequest, ctx: ExecutionContext
     target,
     origin: originFor(routed),
     defer,
-    cache: new EdgeCache(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer),
+    cache: new TieredStore(cacheOrigin(routed.config.mirrorHost), routed.config.blobs, defer),
   };
   routed.trace.cache = "MISS"; // the cache is asked from here on: an error past this point comes after a miss
   const answered =

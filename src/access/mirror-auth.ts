@@ -9,12 +9,13 @@ import type { Credential, MirrorUsers } from "../config/access";
 import type { Config } from "../config/config";
 import { registryIdentity } from "../config/registries";
 import { readSmallForm } from "../core/body";
-import { formatChallenge } from "../core/challenge";
+import { bearerToken, formatChallenge } from "../core/challenge";
 import { RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
 import { isolate } from "../core/isolate";
 import { tokenRealmFor } from "../routing/route";
-import { routeScope } from "../routing/scope";
+import type { RoutedRequest } from "../routing/routed";
+import { routeScope, scopesOf } from "../routing/scope";
 import { namesRepository, type Target } from "../routing/target";
 import { assertRepositoryAllowed, isRepositoryAllowed } from "./lists";
 import { grantFor, mintMirrorToken, verifyMirrorToken } from "./mirror-token";
@@ -30,13 +31,8 @@ const digests = isolate.memory<
 >("mirror user digests", 16);
 
 /** Answers `/token` in mirror users mode: a signed token for a known user, or 401. */
-export async function issueMirrorToken(
-  request: Request,
-  target: Target,
-  mirror: MirrorUsers,
-  config: Config,
-): Promise<Response> {
-  const url = new URL(request.url);
+export async function issueMirrorToken(routed: RoutedRequest, mirror: MirrorUsers): Promise<Response> {
+  const { request, url, target, config } = routed;
   const login = request.method === "POST" ? await readPasswordGrant(request) : readBasic(request, url);
   const user = login.username === undefined ? undefined : await findUser(mirror.users, login.username, login.password);
   if (user === undefined) {
@@ -67,21 +63,21 @@ export async function issueMirrorToken(
 }
 
 /** Throws 401 with a challenge to this mirror's `/token` unless the request carries a valid token for its repository. */
-export async function assertMirrorAccess(request: Request, target: Target, config: Config): Promise<void> {
+export async function assertMirrorAccess(routed: RoutedRequest): Promise<void> {
+  const { request, target, config } = routed;
   const mirror = config.access.mirror;
   if (!mirror) return;
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  if (bearer === undefined)
-    throw challenge(request, target, "authentication required: docker login to this mirror first");
+  const bearer = bearerToken(request.headers.get("authorization"));
+  if (bearer === undefined) throw challenge(routed, "authentication required: docker login to this mirror first");
   const claims = await verifyMirrorToken(mirror.secret, bearer);
-  if (!claims) throw challenge(request, target, "the token is invalid or has expired", "invalid_token");
+  if (!claims) throw challenge(routed, "the token is invalid or has expired", "invalid_token");
   // A logged-in user asking for a refused image hears why (403), rather than being sent round for a token again.
   assertRepositoryAllowed(target, config);
   if (
     namesRepository(target) &&
     !claims.access.includes(grantFor(registryIdentity(target.upstream), target.repository))
   ) {
-    throw challenge(request, target, "the token does not cover this repository", "insufficient_scope");
+    throw challenge(routed, "the token does not cover this repository", "insufficient_scope");
   }
 }
 
@@ -89,11 +85,11 @@ export async function assertMirrorAccess(request: Request, target: Target, confi
  * For `docker search` in mirror users mode: the docker CLI sends the credentials of `docker login <mirror>` as HTTP
  * Basic (the v1 search API has no token flow), so a known user or a valid mirror token is let through; others get 401.
  */
-export async function assertMirrorLogin(request: Request, config: Config): Promise<void> {
+export async function assertMirrorLogin(routed: RoutedRequest): Promise<void> {
+  const { request, url, config } = routed;
   const mirror = config.access.mirror;
   if (!mirror) return;
-  const url = new URL(request.url);
-  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const bearer = bearerToken(request.headers.get("authorization"));
   if (bearer !== undefined && (await verifyMirrorToken(mirror.secret, bearer))) return;
   const login = readBasic(request, url);
   if (login.username !== undefined && (await findUser(mirror.users, login.username, login.password)) !== undefined)
@@ -107,8 +103,8 @@ export async function assertMirrorLogin(request: Request, config: Config): Promi
  * A 401 whose challenge points at this mirror's `/token` (keeping routing in the realm, as tokenRealmFor does) and
  * names the upstream repository, which `/token` reads on the same route. `error` follows RFC 6750 section 3.1.
  */
-function challenge(request: Request, target: Target, message: string, error?: string): RegistryError {
-  const url = new URL(request.url);
+function challenge(routed: RoutedRequest, message: string, error?: string): RegistryError {
+  const { url, target } = routed;
   const params: Record<string, string> = { realm: tokenRealmFor(url, target), service: url.host };
   if (namesRepository(target)) params.scope = `repository:${target.repository}:pull`;
   if (error !== undefined) params.error = error;
@@ -124,7 +120,7 @@ interface Login {
 }
 
 function readBasic(request: Request, url: URL): Login {
-  const scopes = url.searchParams.getAll("scope").flatMap((value) => value.split(" "));
+  const scopes = scopesOf(url.searchParams);
   const encoded = /^Basic\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
   let decoded: string;
   try {
@@ -150,7 +146,7 @@ async function readPasswordGrant(request: Request): Promise<Login> {
   return {
     ...(username === null ? {} : { username }),
     password: form.get("password") ?? "",
-    scopes: (form.get("scope") ?? "").split(" "),
+    scopes: scopesOf(form),
   };
 }
 

@@ -4,6 +4,7 @@
  * fixed and compared byte for byte, so a token cannot pick its own algorithm (`"alg": "none"` and the like).
  */
 import { isolate } from "../core/isolate";
+import { isRecord, parseJson } from "../core/parse";
 
 /** What a mirror token says: who, until when, and which repositories (`registry/repository`, normalised). */
 export interface MirrorClaims {
@@ -58,12 +59,8 @@ export async function verifyMirrorToken(
 
 function parseClaims(bytes: Uint8Array | undefined): MirrorClaims | undefined {
   if (!bytes) return undefined;
-  let value: Partial<MirrorClaims>;
-  try {
-    value = JSON.parse(new TextDecoder().decode(bytes)) as Partial<MirrorClaims>;
-  } catch {
-    return undefined;
-  }
+  const value = parseJson(bytes);
+  if (!isRecord(value)) return undefined;
   const { sub, iat, exp, access } = value;
   if (typeof sub !== "string" || typeof iat !== "number" || typeof exp !== "number") return undefined;
   if (!Array.isArray(access) || !access.every((grant) => typeof grant === "string")) return undefined;

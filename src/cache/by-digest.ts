@@ -8,7 +8,7 @@ import { registryIdentity } from "../config/registries";
 import { errorMessage, logEvent } from "../core/log";
 import { fillFits } from "./budget";
 import type { Answer, CacheRequest } from "./context";
-import { fetchLeading, follow, lead } from "./flight";
+import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { type ContentKind, contentKey, digestAlgorithm } from "./keys";
 import { CACHE_API_MAX_BYTES } from "./store";
 import { DigestMismatch, readVerified } from "./verify";
@@ -29,14 +29,11 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
   if (cached) return cached;
   const fills =
     cx.request.method === "GET" && !cx.request.headers.has("range") && digestAlgorithm(digest) !== undefined;
-  // Taking the lead is synchronous with the miss, so of two concurrent misses exactly one leads.
-  let landing = fills ? lead(key) : undefined;
-  if (fills && !landing) {
-    if (await follow(key)) {
-      const landed = await fromCache(cx, key);
-      if (landed) return landed;
-    }
-    landing = lead(key, true); // the leader failed or stalled: fetch for ourselves, and lead later misses
+  let landing: Landing | undefined;
+  if (fills) {
+    const flight = await leadFill(key, () => fromCache(cx, key));
+    if ("landed" in flight) return flight.landed;
+    landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const size = declaredSize(upstream.headers).size;
@@ -55,7 +52,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     logStoreFailure(cx, error);
     return false;
   });
-  cx.defer(landing ? fill.then(landing) : fill);
+  cx.defer(settleWith(landing, fill));
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 

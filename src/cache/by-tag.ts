@@ -7,12 +7,12 @@
  */
 import { registryIdentity } from "../config/registries";
 import { upstreamFailure } from "../core/errors";
-import { assertDigest } from "../routing/reference";
+import { isDigest } from "../routing/reference";
 import type { CacheStatus } from "../routing/routed";
 import { declaredSize, logStoreFailure, MAX_MANIFEST_BYTES } from "./by-digest";
 import type { CachedContent } from "./content";
 import type { Answer, CacheRequest } from "./context";
-import { fetchLeading, follow, type Landing, lead } from "./flight";
+import { fetchLeading, type Landing, leadFill, settleWith } from "./flight";
 import { contentKey, tagKey } from "./keys";
 import { readVerified } from "./verify";
 import { isShared, markShared, referencesOf, servedToEveryone } from "./visibility";
@@ -118,13 +118,12 @@ async function fromRecord(cx: CacheRequest, record: TagRecord, status: CacheStat
 async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   let landing: Landing | undefined;
   if (cx.request.method === "GET") {
-    landing = lead(key);
-    if (!landing) {
-      const record = (await follow(key)) ? await cx.cache.getRecord<TagRecord>(key) : undefined;
-      const served = record?.shared ? await fromRecord(cx, record, "HIT") : undefined;
-      if (served) return served;
-      landing = lead(key, true);
-    }
+    const flight = await leadFill(key, async () => {
+      const record = await cx.cache.getRecord<TagRecord>(key);
+      return record?.shared ? fromRecord(cx, record, "HIT") : undefined;
+    });
+    if ("landed" in flight) return flight.landed;
+    landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
@@ -138,15 +137,7 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
   }
   const [client, copy] = upstream.body.tee();
   const fill = storeTagged(cx, key, copy, digest, mediaType);
-  const settle = landing;
-  cx.defer(
-    settle
-      ? fill.then(settle, (error: unknown) => {
-          settle(false);
-          throw error;
-        })
-      : fill,
-  );
+  cx.defer(settleWith(landing, fill));
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
 
@@ -193,11 +184,5 @@ async function saveRecord(cx: CacheRequest, key: string, record: TagRecord, prev
 }
 
 function validDigest(value: string | null): string | undefined {
-  if (value === null) return undefined;
-  try {
-    assertDigest(value);
-    return value;
-  } catch {
-    return undefined;
-  }
+  return value !== null && isDigest(value) ? value : undefined;
 }

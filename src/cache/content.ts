@@ -21,7 +21,7 @@ export interface ContentMeta {
 }
 
 /**
- * The cache as the cache step sees it: whatever keeps bytes by digest and small JSON records. EdgeCache is the one
+ * The cache as the cache step sees it: whatever keeps bytes by digest and small JSON records. TieredStore is the one
  * behind requests (the Cache API, and R2 when bound); tests hand the cache step a fake and count its calls.
  * Lookups answer `undefined` for "not held" (never throw for it); puts resolve once kept and reject, keeping
  * nothing, when the bytes are not the digest named.

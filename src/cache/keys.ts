@@ -4,6 +4,7 @@
  * ever holds a credential. Each name is a path used both under the Cache API's origin and as the R2 object key.
  */
 import { before } from "../core/parse";
+import { type DigestAlgorithm, parseDigest } from "../routing/reference";
 
 /** Digests are content addresses: blobs and manifests are kept apart only because their headers differ. */
 export type ContentKind = "blobs" | "manifests";
@@ -11,10 +12,16 @@ export type ContentKind = "blobs" | "manifests";
 /** Bump to orphan every old entry at once if the stored format changes. */
 const VERSION = "v1";
 /** The digest algorithms registered in the image spec, with the name WebCrypto, DigestStream and R2 know them by. */
-const ALGORITHMS: Record<string, { name: "SHA-256" | "SHA-512"; r2: "sha256" | "sha512" }> = {
+const HASHES: Record<DigestAlgorithm, Hash> = {
   sha256: { name: "SHA-256", r2: "sha256" },
   sha512: { name: "SHA-512", r2: "sha512" },
 };
+
+/** A digest algorithm as WebCrypto, DigestStream and R2 name it. */
+export interface Hash {
+  name: "SHA-256" | "SHA-512";
+  r2: DigestAlgorithm;
+}
 
 /**
  * The origin every cache key lives under. A Cache API key is a URL, and Cloudflare asks that its hostname be one of
@@ -69,9 +76,15 @@ export function normalizeAccept(accept: string | null): string {
   return [...new Set(types)].sort().join(",");
 }
 
-/** The hash behind a digest, or undefined for an algorithm we cannot verify (such content is never stored). */
-export function digestAlgorithm(digest: string): { name: "SHA-256" | "SHA-512"; r2: "sha256" | "sha512" } | undefined {
-  return ALGORITHMS[before(digest, ":")];
+/** The hash behind a digest, or undefined for one we cannot verify (routing/reference.ts's grammar; never stored). */
+export function digestAlgorithm(digest: string): Hash | undefined {
+  const parsed = parseDigest(digest);
+  return parsed && HASHES[parsed.algorithm];
+}
+
+/** The hash of a digest algorithm. */
+export function hashOf(algorithm: DigestAlgorithm): Hash {
+  return HASHES[algorithm];
 }
 
 /** Formats a hash as an OCI digest. */

@@ -1,30 +1,32 @@
 /**
- * The edge cache: two stores behind one interface. Content by digest goes to the data centre's Cache API
- * (edge-store.ts, objects up to 512 MB) and, when a bucket is bound, to R2 (bucket-store.ts, any size, every data
+ * The tiered store: the two stores behind CacheStore (content.ts), for one request. Content by digest goes to the data centre's Cache API
+ * (cache-api-store.ts, objects up to 512 MB) and, when a bucket is bound, to R2 (r2-store.ts, any size, every data
  * centre); small JSON records (tags, markers, pointers) go to the Cache API, and with `global` to R2 too. Nothing is
  * kept unless its digest checks out: R2 checks it itself, and without R2 the Worker hashes a tee() branch.
  */
-import { BucketStore } from "./bucket-store";
+
+import { parseJson } from "../core/parse";
+import { CacheApiStore, CONTENT_MAX_AGE_SECONDS } from "./cache-api-store";
 import type { CachedContent, CacheStore, ContentMeta } from "./content";
-import { CONTENT_MAX_AGE_SECONDS, EdgeStore, parseJson } from "./edge-store";
 import { digestAlgorithm } from "./keys";
+import { R2Store } from "./r2-store";
 import { hashStream } from "./verify";
 
 /** The Cache API's limit per object (Free, Pro and Business plans). */
 export const CACHE_API_MAX_BYTES = 512 * 1024 * 1024;
 
-/** One request's view of the cache: the Cache API under the canonical origin, the bucket if bound, and waitUntil for copies. */
-export class EdgeCache implements CacheStore {
-  private readonly edge: EdgeStore;
-  private readonly bucket: BucketStore | undefined;
+/** CacheStore for one request: CacheApiStore in front, R2Store behind when bound, and waitUntil for copies between them. */
+export class TieredStore implements CacheStore {
+  private readonly edge: CacheApiStore;
+  private readonly bucket: R2Store | undefined;
 
   constructor(
     origin: string,
     bucket: R2Bucket | undefined,
     private readonly defer: (work: Promise<unknown>) => void,
   ) {
-    this.edge = new EdgeStore(origin);
-    this.bucket = bucket ? new BucketStore(bucket) : undefined;
+    this.edge = new CacheApiStore(origin);
+    this.bucket = bucket ? new R2Store(bucket) : undefined;
   }
 
   /** Finds content: this data centre first, then R2 (copying a whole object found there into this data centre). */
@@ -80,12 +82,12 @@ export class EdgeCache implements CacheStore {
   /** Reads a JSON record; with `global`, falls back to R2 and copies what it finds to this data centre. */
   async getRecord<T>(key: string, options: { global?: boolean } = {}): Promise<T | undefined> {
     const here = await this.edge.getText(key);
-    if (here !== undefined) return parseJson<T>(here);
+    if (here !== undefined) return parseJson(here) as T | undefined;
     if (!options.global || !this.bucket) return undefined;
     const text = await this.bucket.getText(key);
     if (text === undefined) return undefined;
     this.defer(this.edge.putText(key, text, CONTENT_MAX_AGE_SECONDS));
-    return parseJson<T>(text);
+    return parseJson(text) as T | undefined;
   }
 
   /** Writes a JSON record kept for `maxAgeSeconds` in this data centre; with `global`, in R2 too. */

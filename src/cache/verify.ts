@@ -5,8 +5,9 @@
  * Digest grammar: https://github.com/opencontainers/image-spec/blob/main/descriptor.md#digests
  */
 
-import { before } from "../core/parse";
-import { digestAlgorithm, formatDigest } from "./keys";
+import { BodyLimitError, readBounded } from "../core/body";
+import { parseDigest } from "../routing/reference";
+import { formatDigest, hashOf } from "./keys";
 
 /** Thrown when bytes do not hash to the digest they should; the store that sees it keeps nothing. */
 export class DigestMismatch extends Error {
@@ -31,9 +32,9 @@ const READ_AT_LEAST = 256 * 1024;
  * (many times slower than a native one) and may keep what it got even when that stream errors.
  */
 export async function hashStream(body: ReadableStream<Uint8Array>, digest: string): Promise<number> {
-  const algorithm = digestAlgorithm(digest);
-  if (!algorithm) throw new Error(`cannot verify ${before(digest, ":")} digests`);
-  const hasher = new crypto.DigestStream(algorithm.name);
+  const parsed = parseDigest(digest);
+  if (!parsed) throw new Error(`cannot verify ${digest}`);
+  const hasher = new crypto.DigestStream(hashOf(parsed.algorithm).name);
   const writer = hasher.getWriter();
   let bytes = 0;
   try {
@@ -47,7 +48,7 @@ export async function hashStream(body: ReadableStream<Uint8Array>, digest: strin
     await writer.abort(error).catch(() => undefined);
     throw error;
   }
-  const actual = formatDigest(before(digest, ":"), await hasher.digest);
+  const actual = formatDigest(parsed.algorithm, await hasher.digest);
   if (actual !== digest) throw new DigestMismatch(digest, actual, bytes);
   return bytes;
 }
@@ -68,10 +69,14 @@ async function* chunksOf(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8
       yield value;
     }
   }
+  // One buffer for the whole read: each read hands it to the stream and gets it back holding the chunk, which the
+  // caller has hashed (awaited its write) before asking for the next.
+  let buffer = new ArrayBuffer(READ_SIZE);
   for (;;) {
-    const { done, value } = await byob.readAtLeast(READ_AT_LEAST, new Uint8Array(READ_SIZE));
+    const { done, value } = await byob.readAtLeast(READ_AT_LEAST, new Uint8Array(buffer));
     if (value && value.byteLength > 0) yield value;
-    if (done) return;
+    if (done || !value) return;
+    buffer = value.buffer as ArrayBuffer;
   }
 }
 
@@ -84,29 +89,15 @@ export async function readVerified(
   expected: string | undefined,
   maxBytes: number,
 ): Promise<{ bytes: Uint8Array; digest: string }> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.byteLength;
-    if (length > maxBytes) {
-      await reader.cancel();
-      throw new Error(`body larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBounded(body, { maxBytes });
+  } catch (error) {
+    throw error instanceof BodyLimitError ? new Error(`body larger than ${maxBytes} bytes`) : error;
   }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  const algorithmName = expected ? before(expected, ":") : "sha256";
-  const algorithm = digestAlgorithm(`${algorithmName}:`);
-  if (!algorithm) throw new Error(`cannot verify ${algorithmName} digests`);
-  const digest = formatDigest(algorithmName, await crypto.subtle.digest(algorithm.name, bytes));
-  if (expected !== undefined && digest !== expected) throw new DigestMismatch(expected, digest, length);
+  const algorithm = expected === undefined ? "sha256" : parseDigest(expected)?.algorithm;
+  if (!algorithm) throw new Error(`cannot verify ${expected}`);
+  const digest = formatDigest(algorithm, await crypto.subtle.digest(hashOf(algorithm).name, bytes));
+  if (expected !== undefined && digest !== expected) throw new DigestMismatch(expected, digest, bytes.byteLength);
   return { bytes, digest };
 }

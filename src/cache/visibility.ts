@@ -10,7 +10,10 @@
 
 import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
+import { type Flights, join } from "../core/flight";
 import { isolate } from "../core/isolate";
+import { isRecord, parseJson } from "../core/parse";
+import { isDigest } from "../routing/reference";
 import type { CacheRequest } from "./context";
 import { sharedKey, visibilityKey } from "./keys";
 
@@ -21,7 +24,7 @@ const PRIVATE_HINT_TTL_SECONDS = 3600;
 /** Repositories found private: key -> until when (ms). A hint only: it can make a probe unnecessary, never a share. */
 const privateHints = isolate.memory<string, number>("private repositories", 1000);
 /** Anonymous probes under way in this isolate: concurrent misses of one object share one probe. */
-const probes = isolate.memory<string, Promise<boolean>>("probes under way", 1000);
+const probes: Flights<boolean> = isolate.memory("probes under way", 1000);
 
 /** A shared marker: until when (ms since the epoch) the digest may go to any client. */
 interface SharedMarker {
@@ -66,11 +69,7 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected): Pr
   const repositoryKey = visibilityKey(registry, cx.target.repository);
   if ((privateHints.get(repositoryKey) ?? 0) > Date.now()) return false;
   const probeKey = `${repositoryKey}/${cx.target.reference}/${expected.digest}`;
-  let probe = probes.get(probeKey);
-  if (!probe) {
-    probe = probeAnonymously(cx, expected).finally(() => probes.delete(probeKey));
-    probes.set(probeKey, probe);
-  }
+  const probe = join(probes, probeKey, () => probeAnonymously(cx, expected));
   // A follower waits with its own bound: a probe that never settles (its request gone) must not hold every later one.
   const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, false);
   if (!open) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
@@ -103,12 +102,10 @@ export async function markShared(cx: CacheRequest, digests: string[]): Promise<v
 
 /** The digests a manifest or index names (config, layers, child manifests); none for bytes that are not one. */
 export function referencesOf(manifest: Uint8Array): string[] {
-  let parsed: { config?: { digest?: unknown }; layers?: { digest?: unknown }[]; manifests?: { digest?: unknown }[] };
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(manifest)) as typeof parsed;
-  } catch {
-    return [];
-  }
+  const parsed = parseJson(manifest) as
+    | { config?: { digest?: unknown }; layers?: { digest?: unknown }[]; manifests?: { digest?: unknown }[] }
+    | undefined;
+  if (!isRecord(parsed)) return [];
   const named = [
     parsed.config,
     ...(Array.isArray(parsed.layers) ? parsed.layers : []),
@@ -116,7 +113,7 @@ export function referencesOf(manifest: Uint8Array): string[] {
   ];
   return named
     .map((entry) => entry?.digest)
-    .filter((digest): digest is string => typeof digest === "string" && /^sha(256|512):[0-9a-f]+$/.test(digest));
+    .filter((digest): digest is string => typeof digest === "string" && isDigest(digest));
 }
 
 /** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */

@@ -5,11 +5,11 @@
  * Messages name the variable and the fix, never a value: most of these are secrets.
  */
 import { configError } from "../core/errors";
-import { isRecord, parseHttpUrl } from "../core/parse";
+import { isRecord, parseHttpUrl, parseJson } from "../core/parse";
 import type { Env } from "./env";
 import { compileGlobs, type RepositoryMatcher } from "./globs";
 import { DOCKER_HUB_IDENTITY, registryIdentity, type Upstream } from "./registries";
-import { parseFlag } from "./values";
+import { isSet, parseFlag } from "./values";
 
 /** A username and password (or access token). */
 export interface Credential {
@@ -52,13 +52,13 @@ export interface Routes {
  * throws a configuration error naming the variable at fault.
  */
 export function parseAccessConfig(env: Env, routes: Routes, mirror: MirrorUsers | undefined): AccessConfig {
-  const allowed = present(env.ALLOWED_REPOSITORIES)
+  const allowed = isSet(env.ALLOWED_REPOSITORIES)
     ? parseLists("ALLOWED_REPOSITORIES", env.ALLOWED_REPOSITORIES, routes)
     : undefined;
   const config: AccessConfig = {
     credentials: parseCredentials(env, routes),
     fallbacks: parseFallbacks(env.UPSTREAM_FALLBACKS, routes),
-    denied: present(env.DENIED_REPOSITORIES)
+    denied: isSet(env.DENIED_REPOSITORIES)
       ? parseLists("DENIED_REPOSITORIES", env.DENIED_REPOSITORIES, routes)
       : new Map(),
     blockedUserAgents: parseUserAgents(env.BLOCKED_USER_AGENTS),
@@ -188,19 +188,13 @@ function resolveRoute(variable: string, key: string, routes: Routes): Upstream {
 }
 
 function parseObject(variable: string, raw: string | undefined, example: string): Record<string, unknown> {
-  if (!present(raw)) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
+  if (!isSet(raw)) return {};
+  const value = parseJson(raw);
+  if (value === undefined) {
     throw configError(variable, `is not valid JSON; expected ${example}`);
   }
   if (!isRecord(value)) throw configError(variable, `must be a JSON object such as ${example}`);
   return value;
-}
-
-function present(raw: string | undefined): raw is string {
-  return raw !== undefined && raw.trim() !== "";
 }
 
 /** An http(s) origin with nothing after it, or undefined. */

@@ -6,6 +6,7 @@
 import { configError } from "../core/errors";
 import { before } from "../core/parse";
 import type { Upstream } from "./registries";
+import { isSet } from "./values";
 
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -18,7 +19,7 @@ function parseHostName(value: string): string | undefined {
 
 /** MIRROR_HOST: the mirror's domain, or undefined when unset (workers.dev, local runs). */
 export function parseMirrorHost(raw: string | undefined): string | undefined {
-  if (raw === undefined || raw.trim() === "") return undefined;
+  if (!isSet(raw)) return undefined;
   const host = parseHostName(raw);
   if (!host)
     throw configError(

@@ -4,6 +4,7 @@
 import { configError } from "../core/errors";
 import type { Credential, MirrorUsers } from "./access";
 import type { Env } from "./env";
+import { isSet } from "./values";
 
 const USERNAME = /^[A-Za-z0-9._@+-]{1,128}$/;
 const MIN_PASSWORD_LENGTH = 8;
@@ -15,9 +16,9 @@ const MIN_SECRET_LENGTH = 32;
  * neither. Errors name the entry by position, never by content: an entry may be a password.
  */
 export function parseMirrorUsers(env: Env): MirrorUsers | undefined {
-  const raw = env.MIRROR_USERS ?? "";
+  const raw = env.MIRROR_USERS;
   const secret = env.MIRROR_TOKEN_SECRET ?? "";
-  if (raw.trim() === "") {
+  if (!isSet(raw)) {
     if (secret !== "")
       throw configError(
         "MIRROR_TOKEN_SECRET",

@@ -4,8 +4,9 @@
  * brings its own quirks (registries.ts), whatever the route is called.
  */
 import { configError } from "../core/errors";
-import { isRecord, parseHttpUrl } from "../core/parse";
+import { isRecord, parseHttpUrl, parseJson } from "../core/parse";
 import { BUILTIN_UPSTREAMS, registryQuirks, type Upstream } from "./registries";
+import { isSet } from "./values";
 
 const ROUTE_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
@@ -27,11 +28,9 @@ interface UpstreamOverride {
 }
 
 function parseOverrides(raw: string | undefined): Record<string, UpstreamOverride> {
-  if (raw === undefined || raw.trim() === "") return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
+  if (!isSet(raw)) return {};
+  const value = parseJson(raw);
+  if (value === undefined) {
     throw configError("UPSTREAMS", 'is not valid JSON; expected {"name": {"registry": "https://…"}}');
   }
   if (!isRecord(value)) throw configError("UPSTREAMS", "must be a JSON object of route name -> upstream");

@@ -4,6 +4,11 @@
  */
 import { configError } from "../core/errors";
 
+/** Whether a variable is set: unset, empty and only spaces all mean "use the default". */
+export function isSet(raw: string | undefined): raw is string {
+  return raw !== undefined && raw.trim() !== "";
+}
+
 /** A day: past that, a tag is effectively pinned, which is what digests are for. */
 const MAX_TAG_TTL_SECONDS = 86_400;
 
@@ -14,15 +19,15 @@ export function parseFlag(
   fallback = false,
   words: readonly [string, string] = ["true", "false"],
 ): boolean {
-  const value = (raw ?? "").trim().toLowerCase();
-  if (value === "") return fallback;
+  if (!isSet(raw)) return fallback;
+  const value = raw.trim().toLowerCase();
   if (value === words[0]) return true;
   if (value === words[1]) return false;
   throw configError(variable, `must be "${words[0]}" or "${words[1]}"`);
 }
 
-/** A number of seconds as the variables take it: decimal digits with an optional fraction (`30`, `2.5`, `.5`). */
-const SECONDS = /^(?:\d+\.?\d*|\.\d+)$/;
+/** A number as every numeric variable takes it: decimal digits with an optional fraction (`30`, `2.5`, `.5`). */
+const DECIMAL = /^(?:\d+\.?\d*|\.\d+)$/;
 
 /** Seconds, above 0 and at most 600; also exactly 0 when `zeroIsOff` (the variable's way of saying "off"). */
 export function parseSeconds(
@@ -31,8 +36,8 @@ export function parseSeconds(
   fallback: number,
   options: { zeroIsOff?: boolean } = {},
 ): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const seconds = readSeconds(raw);
+  if (!isSet(raw)) return fallback;
+  const seconds = readDecimal(raw);
   if (options.zeroIsOff && seconds === 0) return 0;
   if (!(seconds > 0 && seconds <= 600)) {
     const accepted = "a number of seconds above 0 and at most 600, such as 30 or 2.5";
@@ -43,8 +48,8 @@ export function parseSeconds(
 
 /** A tag TTL: 0 (always revalidate) up to a day. */
 export function parseTtl(variable: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const seconds = readSeconds(raw);
+  if (!isSet(raw)) return fallback;
+  const seconds = readDecimal(raw);
   if (!(seconds >= 0 && seconds <= MAX_TAG_TTL_SECONDS)) {
     throw configError(
       variable,
@@ -54,17 +59,16 @@ export function parseTtl(variable: string, raw: string | undefined, fallback: nu
   return seconds;
 }
 
-/** The seconds a value spells, or NaN: no sign, exponent, hex or Infinity, which Number() would take. */
-function readSeconds(raw: string): number {
+/** The number a value spells, or NaN: no sign, exponent, hex or Infinity, which Number() would take. */
+function readDecimal(raw: string): number {
   const text = raw.trim();
-  return SECONDS.test(text) ? Number(text) : Number.NaN;
+  return DECIMAL.test(text) ? Number(text) : Number.NaN;
 }
 
 /** A CPU budget: milliseconds, at least 1, at most 300 000 (five minutes, the longest any plan allows). */
 export function parseMilliseconds(variable: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw.trim() === "") return fallback;
-  const ms = Number(raw);
-  if (!Number.isFinite(ms) || ms < 1 || ms > 300_000)
-    throw configError(variable, "must be a number of milliseconds from 1 to 300000");
+  if (!isSet(raw)) return fallback;
+  const ms = readDecimal(raw);
+  if (!(ms >= 1 && ms <= 300_000)) throw configError(variable, "must be a number of milliseconds from 1 to 300000");
   return ms;
 }

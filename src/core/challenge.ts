@@ -55,3 +55,8 @@ export function formatChallenge(challenge: Challenge): string {
   );
   return params.length ? `${scheme} ${params.join(",")}` : scheme;
 }
+
+/** The token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1); undefined for anything else. */
+export function bearerToken(authorization: string | null): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(authorization ?? "")?.[1];
+}

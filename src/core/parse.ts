@@ -25,3 +25,12 @@ export function before(value: string, separator: string): string {
   const at = value.indexOf(separator);
   return at < 0 ? value : value.slice(0, at);
 }
+
+/** The JSON value in `input` (text, or UTF-8 bytes), or undefined when it is not JSON: JSON itself has no undefined. */
+export function parseJson(input: string | Uint8Array): unknown {
+  try {
+    return JSON.parse(typeof input === "string" ? input : new TextDecoder().decode(input));
+  } catch {
+    return undefined;
+  }
+}

@@ -36,8 +36,8 @@ function errorPage(status: number, reason: string): string {
 }
 
 /** The nginx decoy for any browser path: the welcome page at `/`, nginx's 404 elsewhere, its 405 for other methods. */
-export function answerNginxDecoy(request: Request): Response {
-  const path = new URL(request.url).pathname;
+export function answerNginxDecoy(request: Request, url: URL): Response {
+  const path = url.pathname;
   const headers = { "content-type": "text/html" };
   if (request.method !== "GET" && request.method !== "HEAD")
     return htmlResponse(request, errorPage(405, "Not Allowed"), { status: 405, headers });

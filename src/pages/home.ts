@@ -17,31 +17,34 @@ import { describeJson, describeSite } from "./site";
 const ROBOTS_TXT = "User-agent: *\nDisallow: /\n";
 
 /** Answers a browser path as HOME_PAGE says. */
-export function answerBrowserPath(request: Request, config: Config): Response | Promise<Response> {
+export function answerBrowserPath(request: Request, url: URL, config: Config): Response | Promise<Response> {
   const home = config.homePage;
   switch (home.mode) {
     case "nginx":
-      return answerNginxDecoy(request);
+      return answerNginxDecoy(request, url);
     case "redirect":
       return answerRedirect(home.location);
     case "none":
-      throw notFound(request);
+      throw notFound(url);
     case "guide":
-      return answerGuidePath(request, config);
+      return answerGuidePath(request, url, config);
   }
 }
 
 /**
  * What a blocked crawler (the access policy's User-Agent list) gets on a browser path: the owner's decoy when
- * HOME_PAGE names one, else the nginx decoy, never the guide.
+ * HOME_PAGE names one, else the nginx decoy, never the guide. The entry hands over the URL it parsed.
  */
-export function answerBlockedCrawler(request: Request, config: Config): Response | Promise<Response> {
-  return config.homePage.mode === "guide" ? answerNginxDecoy(request) : answerBrowserPath(request, config);
+export function answerBlockedCrawler(
+  request: Request,
+  config: Config,
+  url = new URL(request.url),
+): Response | Promise<Response> {
+  return config.homePage.mode === "guide" ? answerNginxDecoy(request, url) : answerBrowserPath(request, url, config);
 }
 
-async function answerGuidePath(request: Request, config: Config): Promise<Response> {
-  const url = new URL(request.url);
-  if (url.pathname !== "/" && url.pathname !== "/robots.txt") throw notFound(request);
+async function answerGuidePath(request: Request, url: URL, config: Config): Promise<Response> {
+  if (url.pathname !== "/" && url.pathname !== "/robots.txt") throw notFound(url);
   if (request.method !== "GET" && request.method !== "HEAD") {
     throw new RegistryError("UNSUPPORTED", `${request.method} is not supported here`, {
       headers: { Allow: "GET, HEAD" },
@@ -50,7 +53,6 @@ async function answerGuidePath(request: Request, config: Config): Promise<Respon
   const headers: Record<string, string> = {
     "cache-control": "no-store",
     vary: "Accept",
-    "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
   };
   if (url.pathname === "/robots.txt") return textResponse(request, ROBOTS_TXT, "text/plain; charset=utf-8", headers);
@@ -76,7 +78,6 @@ export function answerMisconfigured(
   const headers = {
     "cache-control": "no-store",
     vary: "Accept",
-    "x-content-type-options": "nosniff",
     "content-security-policy": "default-src 'none'",
   };
   if (!(request.headers.get("accept") ?? "").includes("text/html")) {
@@ -104,9 +105,9 @@ function textResponse(request: Request, body: string, type: string, headers: Rec
   return new Response(bodyFor(request.method, body), { headers: { ...headers, "content-type": type } });
 }
 
-function notFound(request: Request): RegistryError {
+function notFound(url: URL): RegistryError {
   return new RegistryError("NAME_UNKNOWN", "no such endpoint on this mirror", {
     status: 404,
-    detail: { path: new URL(request.url).pathname },
+    detail: { path: url.pathname },
   });
 }

@@ -5,6 +5,7 @@
 import type { ErrorCode, RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
 import { isRecord } from "../core/parse";
+import { registryHeaders } from "./headers";
 
 /**
  * The client's response for a RegistryError (no body for a HEAD, but the same headers). An upstream's error is told
@@ -19,9 +20,8 @@ export function errorResponse(error: RegistryError, method = "GET", route?: stri
     if (route !== undefined) entry.detail = { route, ...(isRecord(error.detail) ? error.detail : {}) };
   }
   const body = JSON.stringify({ errors: [entry] });
-  const headers = new Headers(error.headers);
+  const headers = registryHeaders(error.headers);
   headers.set("Content-Type", "application/json; charset=utf-8");
-  headers.set("Docker-Distribution-API-Version", "registry/2.0");
   headers.set("Content-Length", String(new TextEncoder().encode(body).byteLength));
   return new Response(bodyFor(method, body), { status: error.status, headers });
 }

@@ -7,12 +7,11 @@
 import type { CachedContent } from "../cache/content";
 import type { Answer } from "../cache/context";
 import { canonicalHost } from "../config/registries";
-import { formatChallenge, parseChallenge } from "../core/challenge";
 import { RegistryError } from "../core/errors";
-import { bodyFor, copyHeaders } from "../core/http";
-import { tokenRealmFor } from "../routing/route";
+import { bodyFor } from "../core/http";
 import type { CacheStatus, RoutedRequest } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
+import { passHeaders, pointRealmHere, registryHeaders } from "./headers";
 
 /** Response headers a client may see, besides the ones rewritten below. */
 const FORWARDED_RESPONSE_HEADERS = [
@@ -46,15 +45,12 @@ export function answer(routed: RoutedRequest, answered: Answer): Response {
 }
 
 /**
- * The client's response to an upstream answer: allowed headers, rewritten realm and links, and `X-Cache` when the
- * cache was asked (`status`).
+ * The client's response to an upstream answer: allowed headers, rewritten realm and links, and and what the cache did
+ * (`status`, which the response's `X-Cache` tells).
  */
 export function respond(routed: RoutedRequest, upstream: Response, status?: CacheStatus): Response {
   const headers = clientHeaders(upstream, routed.target, routed.url);
-  if (status !== undefined) {
-    routed.trace.cache = status;
-    headers.set("x-cache", status);
-  }
+  if (status !== undefined) routed.trace.cache = status;
   if (routed.request.method === "HEAD") void upstream.body?.cancel(); // a HEAD refused by blob storage was asked as GET
   return new Response(bodyFor(routed.request.method, upstream.body), { status: upstream.status, headers });
 }
@@ -62,19 +58,18 @@ export function respond(routed: RoutedRequest, upstream: Response, status?: Cach
 /** The client's response from cached bytes: the headers a registry sends for content by digest, and `X-Cache`. */
 function respondCached(routed: RoutedRequest, content: CachedContent, digest: string, status: CacheStatus): Response {
   routed.trace.cache = status;
-  const headers = new Headers({ "docker-distribution-api-version": "registry/2.0" });
+  const headers = registryHeaders();
   for (const [name, value] of content.headers) headers.set(name, value);
   headers.set("docker-content-digest", digest);
   headers.set("etag", `"${digest}"`);
   if (routed.target.kind === "blob") headers.set("accept-ranges", "bytes");
-  headers.set("x-cache", status);
   if (status === "STALE") headers.set("warning", REVALIDATION_FAILED);
   return new Response(bodyFor(routed.request.method, content.body), { status: content.status, headers });
 }
 
 /** The OCI error for an upstream 401 whose body we did not fetch (it answered a HEAD): its challenge, pointed here. */
 function challengeError(routed: RoutedRequest, upstream: Response): RegistryError {
-  const challenge = rewriteChallenge(upstream.headers.get("www-authenticate") ?? "", routed.target, routed.url);
+  const challenge = pointRealmHere(upstream.headers.get("www-authenticate") ?? "", routed.url, routed.target, true);
   return new RegistryError("UNAUTHORIZED", "authentication required", { headers: { "www-authenticate": challenge } });
 }
 
@@ -85,11 +80,9 @@ function challengeError(routed: RoutedRequest, upstream: Response): RegistryErro
 export function answerOffline(routed: RoutedRequest): Response {
   routed.trace.cache = "STALE";
   const body = "{}";
-  const headers = new Headers({
+  const headers = registryHeaders({
     "content-type": "application/json",
     "content-length": String(body.length),
-    "docker-distribution-api-version": "registry/2.0",
-    "x-cache": "STALE",
     warning: REVALIDATION_FAILED,
   });
   return new Response(bodyFor(routed.request.method, body), { headers });
@@ -97,28 +90,15 @@ export function answerOffline(routed: RoutedRequest): Response {
 
 /** The headers the client sees: an allow-list, with the challenge realm and pagination links pointed back here. */
 function clientHeaders(upstream: Response, target: Target, requestUrl: URL): Headers {
-  const headers = copyHeaders(
-    upstream.headers,
-    FORWARDED_RESPONSE_HEADERS,
-    new Headers({ "docker-distribution-api-version": "registry/2.0" }),
-  );
-  // The runtime decodes a compressed body for us, so the upstream's length would describe other bytes.
-  if (upstream.headers.has("content-encoding")) headers.delete("content-length");
+  const headers = passHeaders(upstream, FORWARDED_RESPONSE_HEADERS, registryHeaders());
   if (target.kind === "blob" && upstream.ok && !headers.has("docker-content-digest")) {
     headers.set("docker-content-digest", target.reference); // CDNs behind a redirect do not send it
   }
   const challenge = upstream.headers.get("www-authenticate");
-  if (challenge !== null) headers.set("www-authenticate", rewriteChallenge(challenge, target, requestUrl));
+  if (challenge !== null) headers.set("www-authenticate", pointRealmHere(challenge, requestUrl, target, true));
   const link = upstream.headers.get("link");
   if (link !== null) headers.set("link", rewriteLink(link, target, requestUrl));
   return headers;
-}
-
-/** Points a Bearer challenge's realm at this Worker's `/token`, keeping service and scope as the upstream set them. */
-export function rewriteChallenge(header: string, target: Target, requestUrl: URL): string {
-  const challenge = parseChallenge(header);
-  if (challenge?.scheme !== "bearer" || !challenge.params.realm) return header;
-  return formatChallenge({ ...challenge, params: { ...challenge.params, realm: tokenRealmFor(requestUrl, target) } });
 }
 
 /**

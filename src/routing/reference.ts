@@ -13,7 +13,10 @@ const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
  * nothing a registry can verify, so it is refused here rather than sent upstream.
  * https://github.com/opencontainers/image-spec/blob/main/descriptor.md#registered-algorithms
  */
-const DIGEST_HEX = { sha256: /^[a-f0-9]{64}$/, sha512: /^[a-f0-9]{128}$/ } as const;
+const DIGEST_HEX_LENGTH = { sha256: 64, sha512: 128 } as const;
+/** A digest algorithm this mirror can verify. */
+export type DigestAlgorithm = keyof typeof DIGEST_HEX_LENGTH;
+const LOWER_HEX = /^[a-f0-9]+$/;
 /** distribution's limit on a repository name. */
 const MAX_REPOSITORY_LENGTH = 255;
 
@@ -24,17 +27,29 @@ export function assertRepository(name: string): void {
   }
 }
 
-/** True when `reference` is a digest (`algorithm:encoded`) rather than a tag. */
-export function isDigest(reference: string): boolean {
-  return reference.includes(":");
+/**
+ * The parts of a digest this mirror accepts: a registered algorithm and lower-case hex of its length (sha256: 64,
+ * sha512: 128). The one home of the digest grammar: the cache, the router and manifest parsing all ask here.
+ */
+export function parseDigest(value: string): { algorithm: DigestAlgorithm; encoded: string } | undefined {
+  const colon = value.indexOf(":");
+  const algorithm = value.slice(0, colon);
+  if (colon < 0 || !Object.hasOwn(DIGEST_HEX_LENGTH, algorithm)) return undefined;
+  const known = algorithm as DigestAlgorithm;
+  const encoded = value.slice(colon + 1);
+  return encoded.length === DIGEST_HEX_LENGTH[known] && LOWER_HEX.test(encoded)
+    ? { algorithm: known, encoded }
+    : undefined;
+}
+
+/** True when `value` is a digest this mirror accepts (see parseDigest). */
+export function isDigest(value: string): boolean {
+  return parseDigest(value) !== undefined;
 }
 
 /** Throws DIGEST_INVALID unless `digest` is a sha256 or sha512 digest: lower-case hex of the algorithm's length. */
 export function assertDigest(digest: string): void {
-  const colon = digest.indexOf(":");
-  const algorithm = digest.slice(0, colon);
-  const hex = Object.hasOwn(DIGEST_HEX, algorithm) ? DIGEST_HEX[algorithm as keyof typeof DIGEST_HEX] : undefined;
-  if (colon < 0 || !hex?.test(digest.slice(colon + 1))) {
+  if (!isDigest(digest)) {
     throw new RegistryError("DIGEST_INVALID", "invalid digest: sha256 or sha512, lower-case hex", {
       detail: { digest },
     });
@@ -43,7 +58,8 @@ export function assertDigest(digest: string): void {
 
 /** Throws TAG_INVALID or DIGEST_INVALID unless `reference` is a valid tag or digest. */
 export function assertManifestReference(reference: string): void {
-  if (isDigest(reference)) assertDigest(reference);
+  // A tag can hold no colon, so one means the client meant a digest (and a malformed one is DIGEST_INVALID).
+  if (reference.includes(":")) assertDigest(reference);
   else assertTag(reference);
 }
 

@@ -16,6 +16,19 @@ import type { RouteVia } from "./target";
 
 const REPOSITORY_SCOPE = /^(repository(?:\([a-z0-9]+\))?):(.+):([a-z*,]*)$/;
 
+/**
+ * Every scope in a token request's `scope` parameters: each value may hold several, space-separated (the OAuth2
+ * form); empty ones (doubled or trailing spaces) are dropped.
+ */
+export function scopesOf(params: URLSearchParams): string[] {
+  return params.getAll("scope").flatMap(splitScopes);
+}
+
+/** The scopes in one space-separated `scope` value, empty ones dropped. */
+export function splitScopes(value: string): string[] {
+  return value.split(" ").filter((scope) => scope !== "");
+}
+
 /** A repository scope, routed: the upstream it names, the repository as that upstream names it, and its actions. */
 export interface RoutedScope {
   upstream: Upstream;

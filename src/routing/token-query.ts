@@ -4,6 +4,7 @@
  * GET: https://distribution.github.io/distribution/spec/auth/token/  POST: .../auth/oauth/  scope: .../auth/scope/
  */
 import { RegistryError } from "../core/errors";
+import { scopesOf } from "./scope";
 
 /** What a realm may be asked in a GET token request (`ns` is the mirror's own, and is dropped). */
 export const TOKEN_QUERY = ["service", "scope", "account", "client_id", "offline_token"] as const;
@@ -15,10 +16,7 @@ const MAX_SCOPES = 32;
 
 /** Throws a 400 for the first token parameter outside its grammar; `params` is the query, or the OAuth2 form. */
 export function assertTokenParameters(params: URLSearchParams): void {
-  const scopes = params
-    .getAll("scope")
-    .flatMap((value) => value.split(" "))
-    .filter((scope) => scope !== "");
+  const scopes = scopesOf(params);
   if (scopes.length > MAX_SCOPES) throw invalid("scope", `at most ${MAX_SCOPES} scopes`);
   for (const scope of scopes)
     if (!SCOPE.test(scope)) throw invalid("scope", "type:name:actions, as repository:library/alpine:pull");

@@ -1,6 +1,8 @@
 /**
- * Every outbound request. Redirects are followed here, by hand, so credentials never cross origins: S3 and CDN
- * blob URLs are presigned and reject an Authorization header, and another origin must never see the client's token.
+ * Every outbound request, in two layers: `fetchUpstream` follows redirects (by hand, so credentials never cross
+ * origins: S3 and CDN blob URLs are presigned and reject an Authorization header, and another origin must never see
+ * the client's token), and `fetchOnce` makes each hop within the limits (a deadline on the headers, the idle watch on
+ * the body). Whose credentials go with a request is decided before, in credentials.ts and registry-client.ts.
  */
 import { type RegistryError, upstreamError } from "../core/errors";
 import { watchIdle } from "./idle";
@@ -19,15 +21,10 @@ export interface FetchLimits {
   timeoutMs: number;
   /** Redirect hops (and token fetches for redirect targets) allowed; each is a subrequest, of which a request gets 50. */
   maxHops?: number;
-  /**
-   * Return a redirect instead of following it. An access check needs no more: a registry redirects to blob storage
-   * only after it has authorised the request.
-   */
-  returnRedirects?: boolean;
   /** How long the body may go without a byte while the client waits for one; 0 or absent streams without a watch. */
   idleTimeoutMs?: number;
   /**
-   * An anonymous token for a redirect target's Bearer challenge (the upstream client's, client.ts); without it, a
+   * An anonymous token for a redirect target's Bearer challenge (the registry's client, registry-client.ts); without it, a
    * redirect target's 401 is an upstream failure.
    */
   redirectToken?: (challenge: string) => Promise<string | undefined>;
@@ -56,7 +53,7 @@ export async function fetchUpstream(request: UpstreamRequest, limits: FetchLimit
     const response = await fetchOnce(current, limits.timeoutMs);
     const left = hop < (limits.maxHops ?? DEFAULT_MAX_HOPS);
     const location = response.headers.get("location");
-    if (REDIRECT_STATUSES.has(response.status) && location !== null && !limits.returnRedirects) {
+    if (REDIRECT_STATUSES.has(response.status) && location !== null) {
       await discard(response);
       if (!left) throw upstreamUnavailable(502, "too many redirects", current.url);
       current = redirectTarget(current, response.status, location);
@@ -137,8 +134,11 @@ function redirectTarget(current: UpstreamRequest, status: number, location: stri
   return { method, url: next.href, headers, ...(body === undefined ? {} : { body }) };
 }
 
-/** One fetch with a deadline on the response headers; the body streams on without one. */
-async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<Response> {
+/**
+ * One hop, no redirect followed, with a deadline on the response headers; the body streams on without one. Only a
+ * registry's own `/v2/` ping calls it directly, so a redirect there is seen, not followed.
+ */
+export async function fetchOnce(request: UpstreamRequest, timeoutMs: number): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
@@ -168,17 +168,22 @@ async function discard(response: Response): Promise<void> {
 }
 
 /**
- * What an upstream 429 becomes for the client: TOOMANYREQUESTS with the upstream's Retry-After (60 s when it sent
- * none that parses) and its rate-limit headers, so the client waits instead of hammering.
+ * What an upstream 429 becomes for the client, whichever upstream sent it (registry, realm, search index): the one
+ * translation. TOOMANYREQUESTS with the upstream's Retry-After (60 s when it sent none that parses) and its
+ * rate-limit headers, so the client waits instead of hammering; `message` says who is rate-limiting.
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes, RFC 9110 section 10.2.3.
  */
-export function upstreamRateLimited(response: Response, url: string): RegistryError {
-  const sent = response.headers.get("retry-after")?.trim() ?? "";
-  const retryAfter = /^\d+$/.test(sent) || (/[a-z]/i.test(sent) && !Number.isNaN(Date.parse(sent))) ? sent : "60";
+export function upstreamRateLimited(
+  sent: Headers,
+  url: string,
+  message = "rate-limiting this mirror; retry later",
+): RegistryError {
+  const retry = sent.get("retry-after")?.trim() ?? "";
+  const retryAfter = /^\d+$/.test(retry) || (/[a-z]/i.test(retry) && !Number.isNaN(Date.parse(retry))) ? retry : "60";
   const headers: Record<string, string> = { "Retry-After": retryAfter };
   for (const name of ["ratelimit-limit", "ratelimit-remaining"]) {
-    const value = response.headers.get(name);
+    const value = sent.get(name);
     if (value !== null) headers[name] = value;
   }
-  return upstreamError("TOOMANYREQUESTS", "rate-limiting this mirror; retry later", url, { headers });
+  return upstreamError("TOOMANYREQUESTS", message, url, { headers });
 }

@@ -7,7 +7,7 @@
 import type { Credential } from "../config/access";
 import { BodyLimitError, readBounded } from "../core/body";
 import { upstreamError } from "../core/errors";
-import { isRecord } from "../core/parse";
+import { isRecord, parseJson } from "../core/parse";
 import { fetchUpstream, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 
 /** A token answer is a little JSON; a realm that sends more is not answering with a token. */
@@ -66,8 +66,7 @@ export async function requestToken(
   const headers = new Headers({ accept: "application/json" });
   if (credential) headers.set("authorization", basicAuthorization(credential));
   const answer = await askRealm({ method: "GET", url: url.href, headers }, timeoutMs);
-  if (answer.status === 429)
-    throw upstreamRateLimited(new Response(null, { status: 429, headers: answer.headers }), url.href);
+  if (answer.status === 429) throw upstreamRateLimited(answer.headers, url.href);
   const issued = answer.status >= 200 && answer.status < 300 ? parseToken(answer.body) : undefined;
   if (!issued) throw new TokenRefused(url.host, answer.status);
   return issued;
@@ -86,12 +85,7 @@ export class TokenRefused extends Error {
 
 /** The token in a realm's JSON (`token`, or OAuth2's `access_token`); undefined for anything else. */
 export function parseToken(body: Uint8Array): IssuedToken | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return undefined;
-  }
+  const value = parseJson(body);
   if (!isRecord(value)) return undefined;
   const token = value.token ?? value.access_token;
   if (typeof token !== "string" || token === "") return undefined;

@@ -1,15 +1,15 @@
 /**
  * `docker search` through the mirror. For `docker search mirror.example.com/nginx` the daemon asks this host, as a
- * v1 registry, `GET /v1/_ping` (twice) and then `GET /v1/search?q=nginx&n=25`; we answer the ping ourselves and pass
- * the search to the route's index (Docker Hub's index.docker.io), whose JSON goes back to the client unchanged.
+ * v1 registry, `GET /v1/_ping` (twice) and then `GET /v1/search?q=nginx&n=25`; respond/search.ts answers the ping,
+ * and the search goes to the route's index (Docker Hub's index.docker.io), whose JSON goes back to the client unchanged.
  * The daemon's side: moby registry/search.go (splitReposSearchTerm, v1 endpoint ping, session.searchRepositories).
  */
 import type { Config } from "../config/config";
 import type { Upstream } from "../config/registries";
 import { RegistryError, upstreamError } from "../core/errors";
-import { bodyFor, copyHeaders } from "../core/http";
-import type { Target } from "../routing/target";
-import { fetchUpstream } from "./fetch";
+import { splitRegistryPrefix } from "../routing/reference";
+import type { RoutedRequest } from "../routing/routed";
+import { fetchUpstream, upstreamRateLimited } from "./fetch";
 
 /** A search request reduced to what the index is asked. */
 export interface SearchQuery {
@@ -23,28 +23,11 @@ export interface SearchQuery {
 /** Docker Hub caps a page at 100 results; the CLI refuses a larger --limit itself. */
 const MAX_PAGE_SIZE = 100;
 const MAX_TERM_LENGTH = 255;
-/** Response headers of the index a client may see. */
-const FORWARDED_RESPONSE_HEADERS = ["content-type", "content-length"];
 
-/**
- * Answers `/v1/_ping`. `standalone` tells the daemon this is a registry of its own, so it sends the credentials of a
- * `docker login <this host>` (or `Basic Og==` when there are none) with the search: the mirror's own access rules can
- * then apply to search as they do to pulls. The credentials are never forwarded to the index.
- */
-export function answerPing(request: Request): Response {
-  const body = JSON.stringify({ standalone: true });
-  return new Response(bodyFor(request.method, body), {
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      "x-docker-registry-standalone": "true",
-      "cache-control": "no-store",
-    },
-  });
-}
-
-/** Proxies `/v1/search` to the index of the route the term names; the index's JSON is passed through untouched. */
-export async function proxySearch(request: Request, target: Target, config: Config): Promise<Response> {
-  const query = parseSearchQuery(new URL(request.url), target.upstream, config);
+/** Asks the index of the route the term names for `/v1/search`; respond/search.ts passes its JSON on untouched. */
+export async function fetchSearch(routed: RoutedRequest): Promise<Response> {
+  const { request, url, target, config } = routed;
+  const query = parseSearchQuery(url, target.upstream, config);
   // Only what describes the request: the client's Authorization is `Basic Og==` or mirror credentials, never the index's.
   const headers = new Headers({ accept: "application/json" });
   const userAgent = request.headers.get("user-agent");
@@ -57,10 +40,7 @@ export async function proxySearch(request: Request, target: Target, config: Conf
     await response.body?.cancel();
     throw indexFailure(response, query.url);
   }
-  const out = copyHeaders(response.headers, FORWARDED_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
-  // The runtime decodes a compressed body for us, so the index's length would describe other bytes.
-  if (response.headers.has("content-encoding")) out.delete("content-length");
-  return new Response(bodyFor(request.method, response.body), { status: response.status, headers: out });
+  return response;
 }
 
 /**
@@ -75,12 +55,9 @@ export function parseSearchQuery(url: URL, routed: Upstream, config: Config): Se
   if (term.includes("/") && (first === url.host.toLowerCase() || first === url.hostname.toLowerCase())) {
     term = term.slice(first.length + 1);
   }
-  const slash = term.indexOf("/");
-  const prefixed = slash > 0 ? config.upstreamsByHost.get(term.slice(0, slash).toLowerCase()) : undefined;
-  if (prefixed) {
-    upstream = prefixed;
-    term = term.slice(slash + 1);
-  }
+  // A registry prefix picks the route as in a pull's path, by routing's own rule.
+  const prefixed = splitRegistryPrefix(term, config.upstreamsByHost);
+  if (prefixed) ({ upstream, rest: term } = prefixed);
   const official = upstream.officialNamespace ? `${upstream.officialNamespace}/` : undefined;
   if (official && term.toLowerCase().startsWith(official)) term = term.slice(official.length);
   if (term === "" || term.length > MAX_TERM_LENGTH) {
@@ -119,12 +96,7 @@ function readCount(url: URL, name: string, max: number): string | undefined {
 /** An index that refused or failed: its body is not an OCI error, so the client gets one that says what happened. */
 function indexFailure(response: Response, url: string): RegistryError {
   const detail = { status: response.status };
-  if (response.status === 429) {
-    const retryAfter = response.headers.get("retry-after");
-    return upstreamError("TOOMANYREQUESTS", "its search index is rate-limiting this mirror", url, {
-      detail,
-      headers: retryAfter === null ? {} : { "Retry-After": retryAfter },
-    });
-  }
+  if (response.status === 429)
+    return upstreamRateLimited(response.headers, url, "its search index is rate-limiting this mirror");
   return upstreamError("UNAVAILABLE", `its search index answered ${response.status}`, url, { status: 502, detail });
 }

@@ -1,14 +1,19 @@
 /**
  * A routed registry request as the upstream sees it: the upstream's URL for the target (its repository name, the
- * endpoint's own query), the client's headers reduced to an allow-list, and the access rules that decide whose
- * credentials go with it.
+ * endpoint's own query) and the client's headers reduced to an allow-list. Whose credentials go with it is
+ * credentials.ts's question.
  */
 import { copyHeaders } from "../core/http";
 import { ENDPOINT_QUERY } from "../routing/query";
-import { isHostsRegistry } from "../routing/route";
-import { type RoutedRequest, timed } from "../routing/routed";
+import type { RoutedRequest } from "../routing/routed";
 import type { Target } from "../routing/target";
-import { fetchForClient } from "./client-access";
+import type { UpstreamRequest } from "./fetch";
+
+/**
+ * Request headers a request made anonymously on a client's behalf keeps (the cache's probe, a token request for a
+ * registry the host does not name): which answer we accept matters, who the client is does not.
+ */
+export const ANONYMOUS_REQUEST_HEADERS = ["accept", "user-agent"];
 
 /** Request headers an upstream may see. Anything else (cf-*, x-forwarded-*, cookies) stays here. */
 const FORWARDED_REQUEST_HEADERS = [
@@ -20,34 +25,17 @@ const FORWARDED_REQUEST_HEADERS = [
   "authorization",
 ];
 
-/** How a check on the client's behalf differs from the client's own request. */
-export interface FetchTargetOptions {
-  /** Overrides the client's method (a HEAD to revalidate a GET). */
-  method?: string;
-  /** Stops at a redirect: enough to know the upstream authorised the request. */
-  returnRedirects?: boolean;
-}
-
 /**
- * Fetches the target from its upstream with the client's allowed headers. Its answer teaches nothing about realms:
- * the upstream's client learns those from the registry's own `/v2/` only.
+ * The upstream request for a routed request: the target's URL and the client's allowed headers. `method` overrides
+ * the client's (a HEAD to revalidate a GET); such a check wants the whole object's status, not a range or a 304.
  */
-export async function fetchTarget(routed: RoutedRequest, options: FetchTargetOptions = {}): Promise<Response> {
+export function targetRequest(routed: RoutedRequest, method?: string): UpstreamRequest {
   const headers = upstreamHeaders(routed.request);
-  const method = options.method ?? routed.request.method;
-  if (options.method !== undefined) {
-    // A check on the client's behalf wants the whole object's status, not a range or a 304.
+  if (method !== undefined) {
     headers.delete("range");
     headers.delete("if-none-match");
   }
-  const limits = {
-    idleTimeoutMs: routed.config.upstreamIdleTimeoutMs,
-    ...(options.returnRedirects ? { returnRedirects: true } : {}),
-  };
-  const request = { method, url: upstreamUrl(routed.url, routed.target), headers };
-  // Through the access rules: whose credentials go upstream (never a mirror token), 429 and the fallback mirror.
-  const ownRoute = isHostsRegistry(routed.url, routed.target, routed.config);
-  return timed(routed.trace, fetchForClient(request, routed.target, routed.config, ownRoute, limits));
+  return { method: method ?? routed.request.method, url: upstreamUrl(routed.url, routed.target), headers };
 }
 
 /** The request headers the upstream sees for this request: the client's, reduced to the allow-list. */

@@ -5,53 +5,45 @@
  * - whose credentials: the client's, only when that registry is the one the host names (`docker login ghcr.<domain>`
  *   is a GHCR login, `docker login <domain>` a Docker Hub one). Otherwise the realm is asked anonymously, with the
  *   registry's own service and the scopes, whatever the client sent.
+ * What the client sees of the answer is respond/token.ts's to shape.
  * Token auth spec: https://distribution.github.io/distribution/spec/auth/token/ (GET) and .../oauth/ (POST).
  */
 import type { Config } from "../config/config";
 import { readSmallForm } from "../core/body";
-import { formatChallenge, parseChallenge } from "../core/challenge";
-import { bodyFor, copyHeaders } from "../core/http";
-import { isRecord } from "../core/parse";
+import { copyHeaders } from "../core/http";
+import { isRecord, parseJson } from "../core/parse";
 import { isHostsRegistry } from "../routing/route";
-import { routeTokenRequest, type TokenRoute } from "../routing/scope";
+import type { RoutedRequest } from "../routing/routed";
+import { routeTokenRequest, scopesOf, splitScopes, type TokenRoute } from "../routing/scope";
 import type { Target } from "../routing/target";
 import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
-import { clientFor, type UpstreamClient } from "./client";
 import type { RealmAnswer } from "./realm";
+import { clientFor, type UpstreamClient } from "./registry-client";
+import { ANONYMOUS_REQUEST_HEADERS } from "./target-request";
 
 /** Request headers a realm may see from the client whose registry it is: its credentials are the point of `docker login`. */
 const TOKEN_REQUEST_HEADERS = ["authorization", "user-agent", "accept", "content-type"];
-/** What an anonymous request on a client's behalf keeps. */
-const ANONYMOUS_REQUEST_HEADERS = ["user-agent", "accept"];
-/** Response headers passed back from the realm. */
-const TOKEN_RESPONSE_HEADERS = ["content-type", "www-authenticate", "retry-after"];
 
-/** Answers `/token` (GET, or the OAuth2 POST form) from the realm of the registry it is for. */
-export async function handleToken(request: Request, target: Target, config: Config): Promise<Response> {
-  const url = new URL(request.url);
+/** A realm's answer to a client's `/token`, and the target of the registry it came from (respond/ points it back). */
+export interface RelayedToken {
+  answer: RealmAnswer;
+  target: Target;
+}
+
+/** Asks the realm of the registry a `/token` request (GET, or the OAuth2 POST form) is for. */
+export async function relayToken(routed: RoutedRequest): Promise<RelayedToken> {
+  const { request, url, config } = routed;
   assertTokenParameters(url.searchParams);
   const form = request.method === "POST" ? await readSmallForm(request) : undefined;
   if (form !== undefined) assertTokenParameters(form);
   const params = form ?? url.searchParams;
-  const route = routeTokenRequest(
-    params.getAll("scope").flatMap((value) => value.split(" ")),
-    target,
-    config,
-  );
+  const route = routeTokenRequest(scopesOf(params), routed.target, config);
+  const target = { ...routed.target, upstream: route.upstream, via: route.via };
   const client = clientFor(route.upstream);
-  const answer = isHostsRegistry(url, { ...target, upstream: route.upstream, via: route.via }, config)
+  const answer = isHostsRegistry(url, target, config)
     ? await relayOwn(request, url, form, route, client, config)
     : await relayAnonymously(request, params, route, client, config);
-  const headers = copyHeaders(answer.headers, TOKEN_RESPONSE_HEADERS, new Headers({ "cache-control": "no-store" }));
-  const challenge = parseChallenge(headers.get("www-authenticate") ?? "");
-  // The realm's own challenge names the realm (an UPSTREAMS realm may be an internal address): point it back here.
-  if (challenge?.params.realm !== undefined) {
-    headers.set(
-      "www-authenticate",
-      formatChallenge({ ...challenge, params: { ...challenge.params, realm: new URL("/token", url.origin).href } }),
-    );
-  }
-  return new Response(bodyFor(request.method, answer.body), { status: answer.status, headers });
+  return { answer, target };
 }
 
 /** The client's own request, credentials and all, with `ns` dropped and its scopes in the registry's naming. */
@@ -84,8 +76,7 @@ async function relayAnonymously(
   const scheme = await client.schemeOf(config);
   const query = new URLSearchParams();
   if (scheme.kind === "bearer" && scheme.service !== undefined) query.set("service", scheme.service);
-  for (const value of params.getAll("scope"))
-    for (const scope of value.split(" ")) if (scope !== "") query.append("scope", route.rewrite(scope));
+  for (const scope of scopesOf(params)) query.append("scope", route.rewrite(scope));
   const answer = await client.relay(
     { method: "GET", headers: copyHeaders(request.headers, ANONYMOUS_REQUEST_HEADERS) },
     query,
@@ -99,19 +90,14 @@ function rewriteScopes(params: URLSearchParams, route: TokenRoute, only?: readon
   const rewritten = new URLSearchParams();
   for (const [name, value] of params) {
     if (name !== "ns" && (only === undefined || only.includes(name)))
-      rewritten.append(name, name === "scope" ? value.split(" ").map(route.rewrite).join(" ") : value);
+      rewritten.append(name, name === "scope" ? splitScopes(value).map(route.rewrite).join(" ") : value);
   }
   return rewritten;
 }
 
 /** An OAuth2 client reads `access_token`; a GET answer may carry only `token`. */
 function withAccessToken(answer: RealmAnswer): RealmAnswer {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder().decode(answer.body));
-  } catch {
-    return answer;
-  }
+  const value = parseJson(answer.body);
   if (!isRecord(value) || typeof value.token !== "string" || value.access_token !== undefined) return answer;
   return { ...answer, body: new TextEncoder().encode(JSON.stringify({ ...value, access_token: value.token })) };
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { guideContentSecurityPolicy } from "../../../src/pages/assets";
-import { callWorker } from "../fake-upstream";
+import { callWorker } from "../support/fake-upstream";
 import { OWNER, ownStore, readStats, settle, TOKEN } from "./support";
 
 const BROWSER = { accept: "text/html,application/xhtml+xml,*/*;q=0.8" };

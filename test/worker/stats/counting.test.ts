@@ -5,8 +5,8 @@
  */
 import { describe, expect, it, vi } from "vitest";
 import { FLUSH_INTERVAL_MS } from "../../../src/stats/tally";
-import { ANONYMOUS, bearer, fakeHub, makeImage, uniqueName } from "../fake-registry";
-import { callWorker, settled } from "../fake-upstream";
+import { ANONYMOUS, bearer, fakeHub, makeImage, uniqueName } from "../support/fake-registry";
+import { callWorker, settled } from "../support/fake-upstream";
 import { ownStore, readStats, settle } from "./support";
 
 const ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";

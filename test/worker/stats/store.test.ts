@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { STORE_TIMEOUT_MS } from "../../../src/stats/client";
 import { KEPT_HOURS, type StatsStore } from "../../../src/stats/store";
-import { callWorker, settled } from "../fake-upstream";
+import { callWorker, settled } from "../support/fake-upstream";
 import { brokenStore, OWNER, ownStore, readStats, settle, TOKEN } from "./support";
 
 describe("the store", () => {

@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import type { StatsConfig } from "../../../src/config/stats";
 import type { Summary } from "../../../src/stats/counts";
 import { flushCounts } from "../../../src/stats/tally";
-import { callWorker, settled } from "../fake-upstream";
+import { callWorker, settled } from "../support/fake-upstream";
 
 export const TOKEN = "owner-token-0123456789-abcdefghij";
 export const OWNER = { authorization: `Bearer ${TOKEN}` };
