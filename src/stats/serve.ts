@@ -4,6 +4,7 @@
  * the guide is the home page; behind a decoy it gets the decoy, so the page never gives the mirror away.
  */
 import { version } from "../../package.json";
+import { isStatsOwner, STATS_CHALLENGE } from "../access/stats-owner";
 import type { Config } from "../config/config";
 import { RegistryError } from "../core/errors";
 import { bodyFor } from "../core/http";
@@ -11,7 +12,6 @@ import { errorMessage } from "../core/log";
 import { guideContentSecurityPolicy } from "../pages/assets";
 import { htmlResponse } from "../pages/html";
 import { readSummary } from "./client";
-import { isOwner, STATS_CHALLENGE } from "./owner";
 import { renderStats } from "./page";
 import { flushCounts, STATS_PATH } from "./tally";
 
@@ -20,7 +20,7 @@ export async function answerStats(request: Request, url: URL, config: Config): P
   const stats = config.stats;
   if (!stats || url.pathname !== STATS_PATH || (request.method !== "GET" && request.method !== "HEAD"))
     return undefined;
-  if (!(await isOwner(request, stats.token))) {
+  if (!(await isStatsOwner(request, stats.token))) {
     if (config.homePage.mode !== "guide") return undefined;
     throw new RegistryError("UNAUTHORIZED", "the statistics are for the mirror's owner", {
       headers: { "WWW-Authenticate": STATS_CHALLENGE },
