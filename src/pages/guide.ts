@@ -2,9 +2,8 @@
  * The landing page: how to use this mirror, for this host, with a copy button on every snippet. One self-contained
  * HTML document (inline style and script, no fonts or images from anywhere) of a few kilobytes.
  */
-
 import type { RateLimitSeen } from "../upstream/quota";
-import { GUIDE_CSS, GUIDE_SCRIPT } from "./assets";
+import { GUIDE_SCRIPT, guideHead } from "./assets";
 import { escapeHtml, renderProse } from "./html";
 import type { Site, SiteRoute } from "./site";
 import { buildSections, type Section, type Snippet } from "./snippets";
@@ -17,17 +16,7 @@ export function renderGuide(site: Site, version: string): string {
   const nav = [...sections, { id: "registries", title: "Registries" }]
     .map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`)
     .join("");
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex,nofollow">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>${host} · registry mirror</title>
-<style>${GUIDE_CSS}</style>
-</head>
+  return `${guideHead(`${host} · registry mirror`)}
 <body>
 <main>
 <header>
