@@ -13,6 +13,7 @@ import type { RunningWorker } from "../test/e2e/support/worker";
 import { fetchToken, type Upstream } from "../test/e2e/upstream";
 import { findRuntime, prepareProbes, recordIsolates, workerIsolate } from "./own-cpu";
 import { fixed, type Report } from "./report";
+import { measureStatsCpu } from "./stats-cpu";
 
 const ACCEPT =
   "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json";
@@ -104,6 +105,13 @@ export async function measureCpu(report: Report, upstream: Upstream, start: Star
     await start({ vars: { CACHE_CPU_BUDGET_MS: "300000" } }),
   );
   await blobRows("blob miss, R2 fill (R2 checks sha256; then a Cache API copy)", await start({ r2: true }));
+
+  // The owner's statistics (#25): process CPU only, in alternating rounds long enough to hold their own flushes.
+  const stats = await measureStatsCpu(start, ask, cpuOf, tag);
+  const statsCost = (ms: number): Cost => ({ processMs: ms, ownMs: undefined });
+  row("cached tag GET, statistics off", statsCost(stats.off), "request", stats.requests, 1);
+  row("cached tag GET, statistics on (flushes included)", statsCost(stats.on), "request", stats.requests, 1);
+  const statsNote = `With statistics on, /stats counted ${stats.counted} requests (the measured ones and the warm-up).`;
   report.table(
     "CPU per request: the Worker's own (its isolate's lock held, on CPU) and the local runtime's process CPU",
     ["path", "own ms per request", "own ms per MB", "process ms", "process per", "requests"],
@@ -113,7 +121,8 @@ export async function measureCpu(report: Report, upstream: Upstream, start: Star
     `Cloudflare's free plan allows 10 ms of CPU per request. Layers: ${layers.length} of ${fixed(layerMb / layers.length, 0)} MB each. ` +
       (probesMissing
         ? `Own CPU not measured: ${probesMissing}.`
-        : "Own CPU: bench/own-cpu.ts, validated in bench/results/own-cpu.md."),
+        : "Own CPU: bench/own-cpu.ts, validated in bench/results/own-cpu.md.") +
+      ` ${statsNote}`,
   );
 }
 
@@ -156,6 +165,15 @@ async function measure(
     await sleep(SETTLE_MS);
   }
   return { processMs: (runtimeCpuSeconds(worker.pid) - before) * 1000, ownMs };
+}
+
+/** workerd's CPU milliseconds spent on `work` and the background work it left. */
+async function cpuOf(worker: RunningWorker, work: () => Promise<void>, settleMs = SETTLE_MS): Promise<number> {
+  await sleep(200);
+  const before = runtimeCpuSeconds(worker.pid);
+  await work();
+  await sleep(settleMs);
+  return (runtimeCpuSeconds(worker.pid) - before) * 1000;
 }
 
 /**

@@ -1,4 +1,4 @@
-// Prints the size of the bundle `wrangler deploy --dry-run --outdir dist` wrote, raw and gzipped (what the limit counts).
+// Prints the size of the bundle `npm run build` wrote to dist/, raw and gzipped (what the limit counts).
 import { readdirSync, readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 

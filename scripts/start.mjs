@@ -1,9 +1,13 @@
-// `npm start`: the mirror on http://127.0.0.1:8787, reading local overrides from .dev.vars.
+// `npm start`: the mirror on http://127.0.0.1:8787, with what `npm run setup -- --workers-dev` chose, reading local
+// overrides from .dev.vars.
 // Environment: HOST, PORT; EDGEHUB_HTTPS_KEY and EDGEHUB_HTTPS_CERT to serve HTTPS; EDGEHUB_VARS, a JSON object of
 // variables that override wrangler.toml and .dev.vars (the end-to-end suite and benchmarks use these);
 // EDGEHUB_LOG_LEVEL=warn hides the per-request log lines; EDGEHUB_R2_BUCKET=<name> binds a local R2 bucket as BLOBS.
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { effectiveConfig } from "./effective-config.mjs";
 import { startLocalWorker } from "./local-worker.mjs";
+import { defaultConfigPath, root } from "./wrangler-config.mjs";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
 const port = Number(process.env.PORT ?? 8787);
@@ -22,7 +26,12 @@ if (busy) {
   );
   process.exit(1);
 }
+// The effective configuration may sit in .wrangler/edgehub/: name the .dev.vars beside wrangler.toml explicitly.
+const { path: config } = await effectiveConfig(defaultConfigPath);
+const devVars = `${root}.dev.vars`;
 const worker = await startLocalWorker({
+  config,
+  ...(config !== defaultConfigPath && existsSync(devVars) ? { envFiles: [devVars] } : {}),
   hostname,
   port,
   httpsKeyPath: process.env.EDGEHUB_HTTPS_KEY,

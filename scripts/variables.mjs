@@ -56,7 +56,7 @@ export function renderVars(variables) {
     });
   const secrets = variables.filter((v) => v.kind === "secret").map((v) => v.name);
   const note = comment(
-    `Secrets, never in this file: set them with \`npx wrangler secret put NAME\` (add \`--env production\` for your own domain), and for local runs in .dev.vars (gitignored): ${secrets.join(", ")}.`,
+    `Secrets, never in this file: set them with \`npx wrangler secret put NAME\` (for your own domain, the line \`npm run setup\` prints, with \`--env production\`), and for local runs in .dev.vars (gitignored): ${secrets.join(", ")}.`,
   );
   const source = comment("Written by `npm run docs:vars` from src/config/variables.ts: edit the descriptions there.");
   return [source.join("\n"), ...blocks, note.join("\n")].join("\n");

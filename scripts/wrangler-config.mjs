@@ -19,7 +19,7 @@ export async function readRawConfig(configPath = defaultConfigPath) {
   return experimental_readRawConfig({ config: configPath }).rawConfig;
 }
 
-/** The environment `npm run deploy` ships: "production" once `npm run setup` wrote it, else the default (""). */
+/** The environment `npm run deploy` ships: "production" once `npm run setup` chose a domain, else the default (""). */
 export function deployEnvironment(rawConfig) {
   return rawConfig.env?.production ? "production" : "";
 }

@@ -6,7 +6,7 @@
 import { assertRepositoryAllowed } from "./access/lists";
 import { assertMirrorAccess, assertMirrorLogin, issueMirrorToken } from "./access/mirror-auth";
 import { isBlockedAgent, screenClient } from "./access/screen";
-import { configFailure, loadConfig } from "./config/config";
+import { type Config, configFailure, loadConfig } from "./config/config";
 import type { Env } from "./config/env";
 import { toRegistryError } from "./core/errors";
 import { logEvent, logUrl } from "./core/log";
@@ -20,10 +20,14 @@ import { parseClientUrl, routeRequest } from "./routing/route";
 import type { RoutedRequest, Trace } from "./routing/routed";
 import type { Target } from "./routing/target";
 import { serveRegistry } from "./serve";
+import { answerStats } from "./stats/serve";
+import { countRequest } from "./stats/tally";
 import { fetchSearch } from "./upstream/search";
 import { relayToken } from "./upstream/token-proxy";
 
 export type { Env } from "./config/env";
+/** The Durable Object class that keeps the owner's statistics (binding STATS). */
+export { StatsStore } from "./stats/store";
 
 /** The Worker. */
 export default {
@@ -32,10 +36,11 @@ export default {
     const trace: Trace = { upstreamMs: 0 };
     let url: URL | undefined;
     let target: Target | undefined;
+    let config: Config | undefined;
     let response: Response;
     try {
       url = parseClientUrl(request);
-      const config = loadConfig(env);
+      config = loadConfig(env);
       target = routeRequest(request.method, url, config);
       if (target.kind === "page" && isBlockedAgent(request, config)) {
         response = await answerBlockedCrawler(request, config, url); // a crawler sees the decoy, never the guide
@@ -60,7 +65,8 @@ export default {
         errorResponse(error, request.method, target?.upstream.name);
     }
     response = finishResponse(response, trace);
-    logRequest(request, url, target, response, trace, started);
+    const line = logRequest(request, url, target, response, trace, started);
+    if (config?.stats) countRequest(line, config.stats, ctx);
     return response;
   },
 } satisfies ExportedHandler<Env>;
@@ -69,7 +75,7 @@ async function dispatch(routed: RoutedRequest, ctx: ExecutionContext): Promise<R
   const { request, target, config } = routed;
   switch (target.kind) {
     case "page":
-      return answerBrowserPath(request, routed.url, config);
+      return (await answerStats(request, routed.url, config)) ?? answerBrowserPath(request, routed.url, config);
     case "search":
       await assertMirrorLogin(routed);
       return respondSearch(routed, await fetchSearch(routed));

@@ -17,6 +17,7 @@ import { tokenRealmFor } from "../routing/route";
 import type { RoutedRequest } from "../routing/routed";
 import { routeScope, scopesOf } from "../routing/scope";
 import { namesRepository, type Target } from "../routing/target";
+import { readBasicCredentials, sha256 } from "./basic";
 import { assertRepositoryAllowed, isRepositoryAllowed } from "./lists";
 import { grantFor, mintMirrorToken, verifyMirrorToken } from "./mirror-token";
 
@@ -121,17 +122,8 @@ interface Login {
 
 function readBasic(request: Request, url: URL): Login {
   const scopes = scopesOf(url.searchParams);
-  const encoded = /^Basic\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
-  let decoded: string;
-  try {
-    decoded = new TextDecoder().decode(Uint8Array.from(atob(encoded ?? ""), (char) => char.charCodeAt(0)));
-  } catch {
-    return { password: "", scopes };
-  }
-  const colon = decoded.indexOf(":");
-  return colon < 0
-    ? { password: "", scopes }
-    : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), scopes };
+  const credentials = readBasicCredentials(request.headers.get("authorization") ?? "");
+  return credentials === undefined ? { password: "", scopes } : { ...credentials, scopes };
 }
 
 async function readPasswordGrant(request: Request): Promise<Login> {
@@ -188,8 +180,4 @@ function grantScopes(scopes: string[], target: Target, config: Config): { grant:
     granted.set(grantFor(registryIdentity(named.upstream), named.repository), `repository:${named.name}:pull`);
   }
   return [...granted].map(([grant, scope]) => ({ grant, scope }));
-}
-
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
 }

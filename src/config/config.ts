@@ -11,6 +11,7 @@ import type { Env } from "./env";
 import { parseMirrorHost, parseMirrorSubdomains } from "./hosts";
 import { parseMirrorUsers } from "./mirror-users";
 import { DEFAULT_ROUTE, type Upstream } from "./registries";
+import { parseStats, type StatsConfig } from "./stats";
 import { parseUpstreams } from "./upstreams";
 import { parseFlag, parseMilliseconds, parseSeconds, parseTtl } from "./values";
 
@@ -47,6 +48,8 @@ export interface Config {
   subdomains: ReadonlyMap<string, string>;
   /** CPU a request may spend hashing a fill (CACHE_CPU_BUDGET_MS): beyond it a blob is only length-checked. */
   cacheCpuBudgetMs: number;
+  /** The owner's statistics (STATS binding and STATS_TOKEN), when both are there. */
+  stats?: StatsConfig;
 }
 
 /** A few minutes: a pushed tag shows up soon, and a busy tag costs one upstream HEAD per period per data centre. */
@@ -93,6 +96,7 @@ export function parseConfig(env: Env): Config {
   }
   const access = parseAccessConfig(env, { upstreams, upstreamsByHost }, parseMirrorUsers(env));
   const mirrorHost = parseMirrorHost(env.MIRROR_HOST);
+  const stats = parseStats(env);
   const defaultUpstream = upstreams.get(DEFAULT_ROUTE);
   if (!defaultUpstream) throw new Error(`the ${DEFAULT_ROUTE} route is built in and cannot be removed`);
   return {
@@ -111,6 +115,7 @@ export function parseConfig(env: Env): Config {
     ...(mirrorHost ? { mirrorHost } : {}),
     subdomains: parseMirrorSubdomains(env.MIRROR_SUBDOMAINS, upstreams),
     cacheCpuBudgetMs: parseMilliseconds("CACHE_CPU_BUDGET_MS", env.CACHE_CPU_BUDGET_MS, FREE_PLAN_CPU_MS),
+    ...(stats ? { stats } : {}),
   };
 }
 

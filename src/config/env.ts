@@ -4,8 +4,9 @@
  */
 import type { VariableName } from "./variables";
 
-/** The bindings edgehub reads: a string for each variable and secret, and the two resource bindings. */
+/** The bindings edgehub reads: a string for each variable and secret, and the resource bindings. */
 export type Env = { [Name in VariableName<"var" | "secret">]?: string } & {
   BLOBS?: R2Bucket;
   RATE_LIMITER?: RateLimit;
+  STATS?: DurableObjectNamespace;
 };

@@ -178,6 +178,19 @@ export const VARIABLES = [
     description:
       "A [Rate Limiting binding](https://developers.cloudflare.com/workers/runtime-apis/bindings/rate-limit/) (`[[ratelimits]]`, commented out in `wrangler.toml`): each client IP (IPv6: its /64) gets that many requests per period, then `429 TOOMANYREQUESTS` with `Retry-After: 60`.",
   },
+  {
+    name: "STATS",
+    kind: "binding",
+    description:
+      "The `StatsStore` Durable Object (SQLite-backed, free plan included) that keeps the owner's statistics; declared in `wrangler.toml` with its migration. Idle until `STATS_TOKEN` is set. See [docs/stats.md](docs/stats.md).",
+  },
+  {
+    name: "STATS_TOKEN",
+    kind: "secret",
+    description:
+      "Turns on the owner's statistics at `/stats` (requests, pulls, hit ratio, Docker Hub requests saved): the page answers this token as `Authorization: Bearer` or as the password of HTTP Basic (any user name). Without it nothing is counted and `/stats` is any unknown path. `openssl rand -base64 32`; see [docs/stats.md](docs/stats.md).",
+    example: "placeholder-stats-token-0123456789",
+  },
 ] as const satisfies readonly Variable[];
 
 /** The name of each variable of one kind. */

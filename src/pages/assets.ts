@@ -80,6 +80,24 @@ export const GUIDE_SCRIPT = `document.addEventListener("click", (event) => {
   else fallback();
 });`;
 
+/**
+ * The start of a page in the guide's style, up to its body: not indexed, no referrer, no favicon request, the guide's
+ * one style sheet, in `htmlLang`. `title` must already be escaped.
+ */
+export function guideHead(title: string, htmlLang = "en"): string {
+  return `<!doctype html>
+<html lang="${htmlLang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex,nofollow">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>${title}</title>
+<style>${GUIDE_CSS}</style>
+</head>`;
+}
+
 /** Computed once per isolate; a string, not a promise, so no request ever waits on another request's work. */
 const policies = isolate.memory<"guide", string>("page policy", 1);
 

@@ -4,7 +4,7 @@
  * from anywhere) of a few kilobytes.
  */
 import type { RateLimitSeen } from "../upstream/quota";
-import { GUIDE_CSS, GUIDE_SCRIPT } from "./assets";
+import { GUIDE_SCRIPT, guideHead } from "./assets";
 import { escapeHtml, renderProse } from "./html";
 import type { Language } from "./language";
 import { wordsFor } from "./language";
@@ -22,17 +22,7 @@ export function renderGuide(site: Site, version: string, language: Language = "e
     .map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`)
     .join("");
   const other = words.other;
-  return `<!doctype html>
-<html lang="${words.htmlLang}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex,nofollow">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(words.title(site.host))}</title>
-<style>${GUIDE_CSS}</style>
-</head>
+  return `${guideHead(escapeHtml(words.title(site.host)), words.htmlLang)}
 <body data-label-copy="${escapeHtml(words.copy)}" data-label-copied="${escapeHtml(words.copied)}" data-label-select="${escapeHtml(words.selectIt)}">
 <main>
 <header>

@@ -4,7 +4,24 @@
 import type { Trace } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
 
-/** One line per request: route, repository, object, what the cache did, the fallback that answered, bytes and time. */
+/** What one request's log line says; the owner's statistics are counted from it too (stats/tally.ts). */
+export interface RequestLine {
+  method: string;
+  path: string | undefined;
+  route: string | undefined;
+  kind: Target["kind"] | undefined;
+  repository: string | undefined;
+  object: string | undefined;
+  status: number;
+  cache: Trace["cache"];
+  /** The fallback registry that answered instead of the route's own (#23), if one did. */
+  fallback: string | undefined;
+  bytes: number | undefined;
+  upstreamMs: number;
+  ms: number;
+}
+
+/** One line per request: route, repository, object, what the cache did, the fallback that answered, bytes and time. Returns the line. */
 export function logRequest(
   request: Request,
   url: URL | undefined,
@@ -12,23 +29,23 @@ export function logRequest(
   response: Response,
   trace: Trace,
   started: number,
-): void {
+): RequestLine {
   const length = response.headers.get("content-length");
   const named = target && namesRepository(target) ? target : undefined;
-  console.log(
-    JSON.stringify({
-      method: request.method,
-      path: url?.pathname,
-      route: target?.upstream.name,
-      kind: target?.kind,
-      repository: named?.repository,
-      object: named?.kind === "tags" ? undefined : named?.reference,
-      status: response.status,
-      cache: trace.cache,
-      fallback: trace.fallback,
-      bytes: length === null || request.method === "HEAD" ? undefined : Number(length),
-      upstreamMs: trace.upstreamMs,
-      ms: Date.now() - started,
-    }),
-  );
+  const line: RequestLine = {
+    method: request.method,
+    path: url?.pathname,
+    route: target?.upstream.name,
+    kind: target?.kind,
+    repository: named?.repository,
+    object: named?.kind === "tags" ? undefined : named?.reference,
+    status: response.status,
+    cache: trace.cache,
+    fallback: trace.fallback,
+    bytes: length === null || request.method === "HEAD" ? undefined : Number(length),
+    upstreamMs: trace.upstreamMs,
+    ms: Date.now() - started,
+  };
+  console.log(JSON.stringify(line));
+  return line;
 }

@@ -1,18 +1,14 @@
 // wrangler.toml as users meet it: the shipped default deploys to workers.dev as is, each optional block works once
 // uncommented as its comment says, and `npm run setup` writes a production environment for exactly the named hosts.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyConfig, dryRun, problems, root, run, uncommentEachBlock } from "./wrangler";
+import { copyConfig, dryRun, effectivePath, problems, root, setup, uncommentEachBlock } from "./wrangler";
 
 const shipped = readFileSync(join(root, "wrangler.toml"), "utf8");
 const topLevelVars = Object.keys(
   (await import("wrangler")).experimental_readRawConfig({ config: join(root, "wrangler.toml") }).rawConfig.vars ?? {},
 );
-
-function setup(path: string, ...args: string[]) {
-  return run(process.execPath, [join(root, "scripts/setup.mjs"), ...args, "--config", path]);
-}
 
 /** A clean dry run that lists every variable of [vars] and the given bindings. */
 function expectDeploys(result: { code: number; output: string }, bindings: string[] = []) {
@@ -57,7 +53,7 @@ describe("npm run setup", () => {
     );
     expect(result.code, result.output).toBe(0);
     const { unstable_readConfig } = await import("wrangler");
-    const production = unstable_readConfig({ config: path, env: "production" });
+    const production = unstable_readConfig({ config: effectivePath(path), env: "production" });
     expect(production.routes).toEqual([
       { pattern: "mirror.example.com", custom_domain: true },
       { pattern: "ghcr.example.com", custom_domain: true },
@@ -79,9 +75,9 @@ describe("npm run setup", () => {
     ]) {
       expect(result.output).toContain(line);
     }
-    expectDeploys(await dryRun(path, "production"), ["BLOBS", "MIRROR_HOST"]);
+    expectDeploys(await dryRun(effectivePath(path), "production"), ["BLOBS", "MIRROR_HOST"]);
     // The default environment is untouched: still workers.dev, still no routes.
-    expect(unstable_readConfig({ config: path }).routes ?? []).toEqual([]);
+    expect(unstable_readConfig({ config: effectivePath(path) }).routes ?? []).toEqual([]);
   });
 
   it("with --routes, writes a zone route per named host and never a wildcard; names a second-level host not covered", async () => {
@@ -89,50 +85,51 @@ describe("npm run setup", () => {
     const result = await setup(path, "hub.mirror.example.com", "--zone", "example.com", "--routes");
     expect(result.code, result.output).toBe(0);
     const { unstable_readConfig } = await import("wrangler");
-    expect(unstable_readConfig({ config: path, env: "production" }).routes).toEqual([
+    expect(unstable_readConfig({ config: effectivePath(path), env: "production" }).routes).toEqual([
       { pattern: "hub.mirror.example.com/*", zone_name: "example.com" },
     ]);
     expect(result.output).toContain("not covered: hub.mirror.example.com");
-    expect(readFileSync(path, "utf8")).not.toMatch(/pattern = "\*|"example\.com\/\*"/);
+    expect(readFileSync(effectivePath(path), "utf8")).not.toMatch(/"pattern": "\*|"example\.com\/\*"/);
   });
 
-  it("runs again over its own output: replaces the hosts, keeps an edited variable", async () => {
+  // Setup's choices now live in edgehub.setup.json, not in an appended wrangler.toml section: an edited variable is kept
+  // in that file's `vars`, and wrangler.toml is never touched.
+  it("runs again over its own choices: replaces the hosts, keeps an edited variable", async () => {
     const path = copyConfig();
+    const shippedCopy = readFileSync(path, "utf8");
     await setup(path, "mirror.example.com", "--subdomains", "ghcr");
-    const edited = readFileSync(path, "utf8").replace(
-      /^(\[env\.production\.vars\][\s\S]*?)HOME_PAGE = "guide"/m,
-      '$1HOME_PAGE = "nginx"',
-    );
-    const again = copyConfig(edited);
-    const result = await setup(again, "registry.example.org");
+    const choicesPath = join(dirname(path), "edgehub.setup.json");
+    const choices = JSON.parse(readFileSync(choicesPath, "utf8"));
+    writeFileSync(choicesPath, JSON.stringify({ ...choices, vars: { HOME_PAGE: "nginx" } }));
+    const result = await setup(path, "registry.example.org");
     expect(result.code, result.output).toBe(0);
     const { unstable_readConfig } = await import("wrangler");
-    const production = unstable_readConfig({ config: again, env: "production" });
+    const production = unstable_readConfig({ config: effectivePath(path), env: "production" });
     expect(production.routes).toEqual([{ pattern: "registry.example.org", custom_domain: true }]);
     expect(production.vars).toMatchObject({
       HOME_PAGE: "nginx",
       MIRROR_HOST: "registry.example.org",
       MIRROR_SUBDOMAINS: "",
     });
-    expect(readFileSync(again, "utf8").match(/^\[env\.production\]$/gm)).toHaveLength(1);
+    expect(readFileSync(path, "utf8")).toBe(shippedCopy);
   });
 
-  it("writes a production environment whose optional blocks each deploy once uncommented", async () => {
+  it("gives the production environment each binding asked for, and it deploys", async () => {
     const path = copyConfig();
-    await setup(path, "mirror.example.com");
-    const written = readFileSync(path, "utf8");
-    const production = uncommentEachBlock(written).filter((b) => b.header.startsWith("[[env.production."));
-    expect(production.map((b) => b.header)).toEqual(["[[env.production.r2_buckets]]", "[[env.production.ratelimits]]"]);
-    for (const block of production) {
-      expectDeploys(await dryRun(copyConfig(block.text), "production"), [
-        block.header.includes("r2") ? "BLOBS" : "RATE_LIMITER",
-      ]);
-    }
+    const result = await setup(path, "mirror.example.com", "--r2", "my-blobs", "--rate-limit", "120");
+    expect(result.code, result.output).toBe(0);
+    expectDeploys(await dryRun(effectivePath(path), "production"), ["BLOBS", "RATE_LIMITER"]);
+    const { unstable_readConfig } = await import("wrangler");
+    const production = unstable_readConfig({ config: effectivePath(path), env: "production" });
+    expect(production.r2_buckets).toEqual([{ binding: "BLOBS", bucket_name: "my-blobs" }]);
+    expect(production.ratelimits).toEqual([
+      { name: "RATE_LIMITER", namespace_id: "1001", simple: { limit: 120, period: 60 } },
+    ]);
   });
 
   it("refuses a name that is not a host name", async () => {
     const result = await setup(copyConfig(), "not a domain");
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.output).toContain('domain "not a domain" is not a host name');
   });
 });

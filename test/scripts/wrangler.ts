@@ -2,16 +2,22 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
-export const offline = {
+/** The fake `wrangler secret list` (fake-wrangler.mjs): no test asks Cloudflare; FAKE_SECRETS says what it answers. */
+export const fakeWrangler = join(root, "test/scripts/fake-wrangler.mjs");
+export const offline: NodeJS.ProcessEnv = {
   ...process.env,
   WRANGLER_SEND_METRICS: "false",
   WRANGLER_HIDE_BANNER: "true",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   NO_COLOR: "1",
+  EDGEHUB_WRANGLER: fakeWrangler,
+  FAKE_SECRETS: "",
+  // CI makes check skip `wrangler secret list`; tests that mean CI say so.
+  CI: "",
 };
 
 export interface Run {
@@ -44,6 +50,16 @@ export function copyConfig(text = readFileSync(join(root, "wrangler.toml"), "utf
   const path = join(dir, "wrangler.toml");
   writeFileSync(path, text.replace(/^main = "src\//m, `main = "${root}src/`));
   return path;
+}
+
+/** `npm run setup -- …args` for the config at `path` (its choices land beside it). */
+export function setup(path: string, ...args: string[]): Promise<Run> {
+  return run(process.execPath, [join(root, "scripts/setup.mjs"), ...args, "--config", path]);
+}
+
+/** The configuration wrangler is given once setup ran beside the config at `path` (scripts/effective-config.mjs). */
+export function effectivePath(path: string): string {
+  return join(dirname(path), ".wrangler", "edgehub", "wrangler.jsonc");
 }
 
 /** `wrangler deploy --dry-run` of one environment ("" is the default) of the config at `path`. */

@@ -4,7 +4,18 @@
 import { describe, expect, it } from "vitest";
 
 /** The layers, earliest first. A module may import only from its own layer and those before it. */
-const LAYERS = ["core", "config", "routing", "access", "cache", "upstream", "respond", "pages", "entry"] as const;
+const LAYERS = [
+  "core",
+  "config",
+  "routing",
+  "access",
+  "cache",
+  "upstream",
+  "respond",
+  "pages",
+  "stats",
+  "entry",
+] as const;
 
 /** src/ as text, by path (`src/cache/store.ts`). */
 const SOURCES = Object.fromEntries(
