@@ -1,13 +1,14 @@
-// `npm run docs:vars`: writes README's variable table and wrangler.toml's [vars] block from the one description of
-// each variable (src/config/variables.ts, bundled for Node like check.mjs bundles the parser). `--check` writes
-// nothing and exits 1 when a document is out of step; test/scripts/variables.test.ts runs the same comparison.
+// `npm run docs:vars`: writes docs/configuration.md's variable table and wrangler.toml's [vars] block from the one
+// description of each variable (src/config/variables.ts, bundled for Node like check.mjs bundles the parser).
+// `--check` writes nothing and exits 1 when a document is out of step; test/scripts/variables.test.ts runs the same
+// comparison.
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { root } from "./wrangler-config.mjs";
 
 /** The document holding the variable table, relative to the repository root: the one place that says where it is. */
-export const VARIABLES_DOC = "README.md";
+export const VARIABLES_DOC = "docs/configuration.md";
 export const WRANGLER_TOML = "wrangler.toml";
 
 const DOC_MARKERS = ["<!-- variables:start -->", "<!-- variables:end -->"];

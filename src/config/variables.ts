@@ -1,8 +1,9 @@
 /**
- * Every variable, secret and binding edgehub reads, described once. README's variable table is generated from this
- * table (`npm run docs:vars`), and so is wrangler.toml's [vars] block with its comments; scripts/check.mjs takes the
- * secrets' names and stand-in values from it, and the Env type its names. test/scripts/variables.test.ts fails when a
- * generated document is out of step. Descriptions are Markdown: one paragraph each.
+ * Every variable, secret and binding edgehub reads, described once. docs/configuration.md's variable table is
+ * generated from this table (`npm run docs:vars`), and so is wrangler.toml's [vars] block with its comments;
+ * scripts/check.mjs takes the secrets' names and stand-in values from it, and the Env type its names.
+ * test/scripts/variables.test.ts fails when a generated document is out of step. Descriptions are Markdown: one
+ * paragraph each.
  */
 
 /** How a value reaches the Worker: a plain variable ([vars]), a secret (`wrangler secret put`), or a binding. */
@@ -57,7 +58,7 @@ export const VARIABLES = [
     kind: "var",
     default: "10",
     description:
-      "Milliseconds of CPU a request may spend hashing what it caches. Without R2, an object whose hash fits is stored hashed; a larger one is stored natively, checked for length only, and kept 7 days (see [the CPU budget](#cache-what-is-shared-and-the-cpu-budget)). `30000` on a paid plan hashes every layer.",
+      "Milliseconds of CPU a request may spend hashing what it caches. Without R2, an object whose hash fits is stored hashed; a larger one is stored natively, checked for length only, and kept 7 days (see docs/caching.md). `30000` on a paid plan hashes every layer.",
     example: "30000",
   },
   {
@@ -95,7 +96,7 @@ export const VARIABLES = [
     kind: "var",
     default: "guide",
     description:
-      'What browsers see at `/` and every other path outside the registry APIs: `guide` (the page above, plus a `robots.txt` that keeps crawlers out), `nginx` (a stock "Welcome to nginx!" page, nginx\'s own 404 and 405 pages elsewhere, nothing that mentions a registry), `redirect:https://…` (a `302` there), or `none` (an OCI `404`). Registry paths (`/v2/…`, `/token`, `/v1/…`) work the same whatever it says. A public mirror domain gets crawled and reported as phishing; the decoy keeps it quiet.',
+      'What browsers see at `/` and every other path outside the registry APIs: `guide` (the page that shows each client what to paste, plus a `robots.txt` that keeps crawlers out), `nginx` (a stock "Welcome to nginx!" page, nginx\'s own 404 and 405 pages elsewhere, nothing that mentions a registry), `redirect:https://…` (a `302` there), or `none` (an OCI `404`). Registry paths (`/v2/…`, `/token`, `/v1/…`) work the same whatever it says. A public mirror domain gets crawled and reported as phishing; the decoy keeps it quiet.',
     example: "nginx",
   },
   {
@@ -124,7 +125,7 @@ export const VARIABLES = [
     kind: "var",
     default: "false",
     description:
-      "`true` lets anonymous clients of a mirror without users pull with those credentials on routes without an allow list. Only with a token that reads public repositories alone (Docker Hub: _Public Repo Read-only_); see below.",
+      "`true` lets anonymous clients of a mirror without users pull with those credentials on routes without an allow list. Only with a token that reads public repositories alone (Docker Hub: _Public Repo Read-only_); see docs/access.md.",
     example: "true",
   },
   {
@@ -132,7 +133,7 @@ export const VARIABLES = [
     kind: "var",
     default: "",
     description:
-      'JSON, route (or registry host) → a registry origin serving the same images, or an ordered list of them: `{"docker": ["https://mirror.gcr.io", "https://registry.example.net"]}`. When the route\'s registry answers `429` or `503`, cannot be reached, or its token service answers `429`, each is asked in turn, anonymously, for manifests and blobs. Unset, Docker Hub falls back to `https://mirror.gcr.io` (popular images only); `{"docker": []}` turns that off. Fallbacks are listed on the page. See [docs/upstreams.md](docs/upstreams.md).',
+      'JSON, route (or registry host) → a registry origin serving the same images, or an ordered list of them: `{"docker": ["https://mirror.gcr.io", "https://registry.example.net"]}`. When the route\'s registry answers `429` or `503`, cannot be reached, or its token service answers `429`, each is asked in turn, anonymously, for manifests and blobs. Unset, Docker Hub falls back to `https://mirror.gcr.io` (popular images only); `{"docker": []}` turns that off. Fallbacks are listed on the page. See docs/upstreams.md.',
     example: '{"docker": ["https://mirror.gcr.io"]}',
   },
   {

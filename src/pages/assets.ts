@@ -9,10 +9,12 @@ export const GUIDE_CSS = `:root{color-scheme:light dark;--bg:#f6f7f9;--fg:#1b1f2
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#8d96a0;--card:#161b22;--line:#30363d;--code:#10151c;--accent:#58a6ff;--ok:#3fb950}}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Liberation Sans",sans-serif}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.6 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Liberation Sans","PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif}
 main{max-width:54rem;margin:0 auto;padding:2.5rem 1.25rem 3rem}
 a{color:var(--accent)}
 .tag{margin:0;font-size:.78rem;font-weight:700;letter-spacing:.08em;text-transform:uppercase;color:var(--accent)}
+.lang{float:right;padding:.15rem .7rem;border:1px solid var(--line);border-radius:999px;background:var(--card);color:var(--fg);font-weight:600;letter-spacing:0;text-transform:none;text-decoration:none}
+.lang:hover,.lang:focus-visible{border-color:var(--accent);color:var(--accent)}
 h1{margin:.2rem 0 .6rem;font-size:clamp(1.6rem,6vw,2.4rem);line-height:1.15;overflow-wrap:anywhere}
 .lede{margin:0;max-width:42rem;color:var(--muted)}
 nav{display:flex;flex-wrap:wrap;gap:.5rem;margin-top:1.4rem}
@@ -24,6 +26,7 @@ section{margin-top:2.6rem}
 h2{margin:0 0 .4rem;padding-bottom:.45rem;border-bottom:1px solid var(--line);font-size:1.3rem}
 p{margin:1rem 0 .55rem}
 .note{color:var(--muted);font-size:.92rem}
+ul{margin:1rem 0;padding-left:1.3rem}li{margin:.35rem 0}
 code,pre,.bar span{font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace}
 p code,td code{padding:.05em .35em;border:1px solid var(--line);border-radius:5px;background:var(--code);font-size:.86em;overflow-wrap:anywhere}
 .snippet{overflow:hidden;border:1px solid var(--line);border-radius:10px;background:var(--card)}
@@ -46,16 +49,20 @@ footer{margin-top:3rem;color:var(--muted);font-size:.85rem}
 thead{display:none}tr,td{display:block}td{border-bottom:0;padding:.2rem .8rem}td:first-child{min-width:0;padding-top:.6rem}
 tr{border-bottom:1px solid var(--line);padding-bottom:.45rem}tr:last-child{border-bottom:0}td code{white-space:normal;overflow-wrap:anywhere}}`;
 
-/** Copy buttons: the Clipboard API where the page is a secure context, a hidden textarea and execCommand elsewhere. */
+/**
+ * Copy buttons: the Clipboard API where the page is a secure context, a hidden textarea and execCommand elsewhere. The
+ * labels it shows come from the body's data attributes, so one script (one hash in the policy) serves every language.
+ */
 export const GUIDE_SCRIPT = `document.addEventListener("click", (event) => {
   const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
   if (!button) return;
   const text = document.getElementById(button.dataset.copy).textContent;
+  const labels = document.body.dataset;
   const show = (label, ok) => {
     button.textContent = label;
     button.classList.toggle("done", ok);
     clearTimeout(button.timer);
-    button.timer = setTimeout(() => { button.textContent = "Copy"; button.classList.remove("done"); }, 1600);
+    button.timer = setTimeout(() => { button.textContent = labels.labelCopy; button.classList.remove("done"); }, 1600);
   };
   const fallback = () => {
     const area = document.createElement("textarea");
@@ -67,19 +74,19 @@ export const GUIDE_SCRIPT = `document.addEventListener("click", (event) => {
     let ok = false;
     try { ok = document.execCommand("copy"); } catch {}
     area.remove();
-    show(ok ? "Copied" : "Select it", ok);
+    show(ok ? labels.labelCopied : labels.labelSelect, ok);
   };
-  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(() => show("Copied", true), fallback);
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(() => show(labels.labelCopied, true), fallback);
   else fallback();
 });`;
 
 /**
  * The start of a page in the guide's style, up to its body: not indexed, no referrer, no favicon request, the guide's
- * one style sheet. `title` must already be escaped.
+ * one style sheet, in `htmlLang`. `title` must already be escaped.
  */
-export function guideHead(title: string): string {
+export function guideHead(title: string, htmlLang = "en"): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${htmlLang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">

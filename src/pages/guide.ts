@@ -1,33 +1,39 @@
 /**
- * The landing page: how to use this mirror, for this host, with a copy button on every snippet. One self-contained
- * HTML document (inline style and script, no fonts or images from anywhere) of a few kilobytes.
+ * The landing page: how to use this mirror, for this host, with a copy button on every snippet, in the visitor's
+ * language and a link to the other. One self-contained HTML document (inline style and script, no fonts or images
+ * from anywhere) of a few kilobytes.
  */
 import type { RateLimitSeen } from "../upstream/quota";
 import { GUIDE_SCRIPT, guideHead } from "./assets";
 import { escapeHtml, renderProse } from "./html";
+import type { Language } from "./language";
+import { wordsFor } from "./language";
+import { buildSections } from "./sections";
 import type { Site, SiteRoute } from "./site";
-import { buildSections, type Section, type Snippet } from "./snippets";
+import type { Section, Snippet, Step } from "./snippets";
+import type { Words } from "./words";
 
-/** Renders the guide for a site. */
-export function renderGuide(site: Site, version: string): string {
-  const sections = buildSections(site);
+/** Renders the guide for a site in a language. */
+export function renderGuide(site: Site, version: string, language: Language = "en"): string {
+  const words = wordsFor(language);
+  const sections = buildSections(site, words);
   const host = escapeHtml(site.host);
-  const others = site.routes.length - 1;
-  const nav = [...sections, { id: "registries", title: "Registries" }]
+  const nav = [...sections, { id: "registries", title: words.registries.title }]
     .map((s) => `<a href="#${s.id}">${escapeHtml(s.title)}</a>`)
     .join("");
-  return `${guideHead(`${host} · registry mirror`)}
-<body>
+  const other = words.other;
+  return `${guideHead(escapeHtml(words.title(site.host)), words.htmlLang)}
+<body data-label-copy="${escapeHtml(words.copy)}" data-label-copied="${escapeHtml(words.copied)}" data-label-select="${escapeHtml(words.selectIt)}">
 <main>
 <header>
-<p class="tag">Registry mirror</p>
+<p class="tag">${escapeHtml(words.tag)}<a class="lang" href="${other.query}" hreflang="${other.hreflang}" lang="${other.hreflang}">${escapeHtml(other.label)}</a></p>
 <h1>${host}</h1>
-<p class="lede">A pull-through mirror of Docker Hub and ${others} other registr${others === 1 ? "y" : "ies"}. Point your container runtime at it once; image names stay the same. Every snippet below is ready to paste.</p>
-<nav aria-label="Sections">${nav}</nav>
+<p class="lede">${escapeHtml(words.lede(site.routes.length - 1))}</p>
+<nav aria-label="${escapeHtml(words.sectionsLabel)}">${nav}</nav>
 </header>
-${sections.map(renderSection).join("\n")}
-${renderRoutes(site)}
-<footer>edgehub ${escapeHtml(version)} · pull-only: pushes are refused.</footer>
+${sections.map((section) => renderSection(section, words)).join("\n")}
+${renderRoutes(site, words)}
+<footer>${escapeHtml(words.footer(version))}</footer>
 </main>
 <script>${GUIDE_SCRIPT}</script>
 </body>
@@ -35,58 +41,65 @@ ${renderRoutes(site)}
 `;
 }
 
-function renderSection(section: Section): string {
-  const steps = section.steps
-    .map((step) => `<p>${renderProse(step.before)}</p>\n${renderSnippet(step.snippet)}`)
-    .join("\n");
+function renderSection(section: Section, words: Words): string {
+  const steps = section.steps.map((step) => renderStep(step, words)).join("\n");
   const after = section.after ? `\n<p class="note">${renderProse(section.after)}</p>` : "";
+  const items = section.items?.length
+    ? `\n<ul>${section.items.map((item) => `<li>${renderProse(item)}</li>`).join("")}</ul>`
+    : "";
   return `<section id="${escapeHtml(section.id)}"${section.callout ? ' class="callout"' : ""}>
 <h2>${escapeHtml(section.title)}</h2>
-${steps}${after}
+${steps}${after}${items}
 </section>`;
 }
 
-function renderSnippet(snippet: Snippet): string {
+function renderStep(step: Step, words: Words): string {
+  const before = `<p>${renderProse(step.before)}</p>`;
+  return step.snippet ? `${before}\n${renderSnippet(step.snippet, words)}` : before;
+}
+
+function renderSnippet(snippet: Snippet, words: Words): string {
   const id = `snippet-${escapeHtml(snippet.id)}`;
   const label = escapeHtml(snippet.label);
   return `<div class="snippet">
-<div class="bar"><span>${label}</span><button type="button" class="copy" data-copy="${id}" aria-label="Copy ${label}" aria-live="polite">Copy</button></div>
+<div class="bar"><span>${label}</span><button type="button" class="copy" data-copy="${id}" aria-label="${escapeHtml(words.copyOf(snippet.label))}" aria-live="polite">${escapeHtml(words.copy)}</button></div>
 <pre><code id="${id}">${escapeHtml(snippet.text)}</code></pre>
 </div>`;
 }
 
-function renderRoutes(site: Site): string {
-  const subdomainNote = site.routes.some((r) => r.subdomain && !r.isDefault)
-    ? " A registry with a host of its own also answers there, without the prefix; a login for its private images goes to that host."
-    : "";
+function renderRoutes(site: Site, words: Words): string {
+  const w = words.registries;
+  const subdomainNote = site.routes.some((r) => r.subdomain && !r.isDefault) ? ` ${w.subdomains}` : "";
   return `<section id="registries">
-<h2>Registries</h2>
-<p>Name a registry by its host as the first part of the image name, or let containerd's <code>?ns=</code> choose it.${escapeHtml(subdomainNote)}</p>
+<h2>${escapeHtml(w.title)}</h2>
+<p>${renderProse(w.intro + subdomainNote)}</p>
 <div class="table"><table>
-<thead><tr><th>Registry</th><th>Image name through this mirror</th></tr></thead>
+<thead><tr><th>${escapeHtml(w.registry)}</th><th>${escapeHtml(w.name)}</th></tr></thead>
 <tbody>
-${site.routes.map((route) => renderRouteRow(site, route)).join("\n")}
+${site.routes.map((route) => renderRouteRow(site, route, words)).join("\n")}
 </tbody>
 </table></div>
 </section>`;
 }
 
-function renderRouteRow(site: Site, route: SiteRoute): string {
+function renderRouteRow(site: Site, route: SiteRoute, words: Words): string {
+  const w = words.registries;
   const host = escapeHtml(site.host);
   const registry = escapeHtml(route.registry);
   const names = [`${host}/${registry}/owner/image`];
   if (route.isDefault) names.unshift(`${host}/library/nginx`);
   // The default route is what the bare host already serves, so its subdomain adds nothing.
   else if (route.subdomain) names.push(`${escapeHtml(route.subdomain)}/owner/image`);
-  const aliases = route.hosts.filter((h) => h !== route.registry).map(escapeHtml);
+  const aliases = route.hosts.filter((h) => h !== route.registry);
   const about = [
-    route.isDefault ? "default route" : "",
-    route.searchable ? "searchable" : "",
-    aliases.length ? `also ${aliases.join(", ")}` : "",
-    route.fallbacks.length ? `falls back to ${route.fallbacks.map(escapeHtml).join(", then ")}` : "",
-    route.rateLimit ? escapeHtml(describeQuota(route.rateLimit)) : "",
+    route.isDefault ? w.defaultRoute : "",
+    route.searchable ? w.searchable : "",
+    aliases.length ? w.also(aliases.join(", ")) : "",
+    route.fallbacks.length ? w.fallsBackTo(route.fallbacks.join(", then ")) : "",
+    route.rateLimit ? describeQuota(route.rateLimit) : "",
   ]
     .filter(Boolean)
+    .map(escapeHtml)
     .join(" · ");
   return `<tr><td>${registry}${about ? `<small>${about}</small>` : ""}</td><td>${names.map((n) => `<code>${n}</code>`).join("<br>")}</td></tr>`;
 }

@@ -11,6 +11,7 @@ import { guideContentSecurityPolicy } from "./assets";
 import { answerNginxDecoy, answerRedirect } from "./decoys";
 import { renderGuide } from "./guide";
 import { escapeHtml, htmlResponse } from "./html";
+import { chooseLanguage } from "./language";
 import { describeJson, describeSite } from "./site";
 
 /** Crawlers are asked not to index the guide: a mirror found by search engines burns its owner's quota. */
@@ -61,7 +62,10 @@ async function answerGuidePath(request: Request, url: URL, config: Config): Prom
     return textResponse(request, describeJson(site, version), "application/json; charset=utf-8", headers);
   }
   headers["content-security-policy"] = await guideContentSecurityPolicy();
-  return htmlResponse(request, renderGuide(site, version), { headers });
+  // The page speaks the browser's language (Accept-Language) unless ?lang= picks one; the JSON above has no words.
+  headers.vary = "Accept, Accept-Language";
+  const language = chooseLanguage(url, request.headers.get("accept-language"));
+  return htmlResponse(request, renderGuide(site, version, language), { headers });
 }
 
 /**

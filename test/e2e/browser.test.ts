@@ -115,6 +115,28 @@ describe.skipIf(skip)("the landing page in Chromium", () => {
     await context.close();
   });
 
+  it("speaks Chinese to a browser that prefers it, copies with Chinese labels, and switches to English by its link", async () => {
+    const { context, page, errors } = await open({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: worker.origin });
+    expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
+    expect(await page.title()).toBe(`${worker.host} · 镜像加速器`);
+    await page.locator('button[data-copy="snippet-docker-daemon"]').click();
+    await expect.poll(() => page.locator('button[data-copy="snippet-docker-daemon"]').textContent()).toBe("已复制");
+    expect(await page.evaluate<string>(READ_CLIPBOARD)).toBe(
+      await page.locator("#snippet-docker-daemon").textContent(),
+    );
+    await page.screenshot({ path: join(SHOTS, "guide-zh.png"), fullPage: true });
+    await page.locator("a.lang").click();
+    await page.waitForURL(/\?lang=en$/);
+    expect(await page.getAttribute("html", "lang")).toBe("en");
+    expect(await page.title()).toBe(`${worker.host} · registry mirror`);
+    await page.locator("a.lang").click();
+    await page.waitForURL(/\?lang=zh$/);
+    expect(await page.getAttribute("html", "lang")).toBe("zh-CN");
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it("follows a dark system setting", async () => {
     const { context, page, errors } = await open({ viewport: { width: 1280, height: 900 }, colorScheme: "dark" });
     const background = await page.evaluate<string>(BODY_BACKGROUND);

@@ -1,4 +1,4 @@
-// One description per variable (src/config/variables.ts): README's table and wrangler.toml's [vars] are generated
+// One description per variable (src/config/variables.ts): docs/configuration.md's table and wrangler.toml's [vars] are generated
 // from it by `npm run docs:vars`, and scripts/check.mjs takes the secrets from it. Edit the table, then run that.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { VARIABLES } from "../../src/config/variables";
 import { offline, root, run } from "./wrangler";
 
 describe("the one description of each variable", () => {
-  it("README's table and wrangler.toml's [vars] are what npm run docs:vars writes", async () => {
+  it("docs/configuration.md's table and wrangler.toml's [vars] are what npm run docs:vars writes", async () => {
     const result = await run(process.execPath, [join(root, "scripts/variables.mjs"), "--check"], { env: offline });
     expect(result.output).toBe("");
     expect(result.code).toBe(0);

@@ -45,8 +45,10 @@ describe("the guide", () => {
       "snippet-containerd-default",
       "snippet-k3s",
       "snippet-kind",
+      "snippet-kubernetes-image",
       "snippet-podman",
       "snippet-search",
+      "snippet-verify",
     ]);
     for (const [id, text] of snippets) {
       expect(text, id).toContain("mirror.example.org");
@@ -61,6 +63,10 @@ describe("the guide", () => {
     expect(snippets.get("snippet-kind")).toContain("containerdConfigPatches:");
     expect(snippets.get("snippet-podman")).toContain('location = "mirror.example.org"');
     expect(snippets.get("snippet-search")).toBe("docker search mirror.example.org/nginx");
+    // #24: the page covers the clients README covers, the same way.
+    expect(snippets.get("snippet-kubernetes-image")).toContain("image: mirror.example.org/library/nginx:latest");
+    expect(snippets.get("snippet-verify")).toContain("https://mirror.example.org/v2/library/alpine/manifests/latest");
+    for (const client of ["Docker Desktop", "Synology", "Troubleshoot"]) expect(html).toContain(client);
   });
 
   it("is self-contained: no external script, style, font or image, and a CSP that allows only its own inline code", async () => {

@@ -1,15 +1,15 @@
-// README's Workers Logs queries name only fields the Worker's log lines carry: run a pull that misses, one that hits,
-// and an upstream 429, collect every JSON line logged, and check each field each query filters or groups on.
+// docs/operating.md's Workers Logs queries name only fields the Worker's log lines carry: run a pull that misses, one
+// that hits, and an upstream 429, collect every JSON line logged, and check each field each query filters or groups on.
 
 import { describe, expect, it, vi } from "vitest";
-import readme from "../../../README.md?raw";
+import operating from "../../../docs/operating.md?raw";
 import { fakeHub, freshRepository, HUB } from "../support/fake-registry";
 import { callWorker, fakeUpstreams, settled } from "../support/fake-upstream";
 import { type LogQuery, logQueriesIn } from "../support/log-queries";
 
-/** README's queries. */
-function readmeQueries(): LogQuery[] {
-  return logQueriesIn(readme);
+/** docs/operating.md's queries. */
+function operatingQueries(): LogQuery[] {
+  return logQueriesIn(operating);
 }
 
 async function loggedFields(): Promise<Set<string>> {
@@ -38,8 +38,8 @@ async function loggedFields(): Promise<Set<string>> {
   return fields;
 }
 
-describe("README's Workers Logs queries", () => {
-  const queries = readmeQueries();
+describe("docs/operating.md's Workers Logs queries", () => {
+  const queries = operatingQueries();
 
   it("are there: pulls per image, cache hit ratio, upstream pulls avoided, 429s", () => {
     expect(queries.length).toBeGreaterThanOrEqual(4);

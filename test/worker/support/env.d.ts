@@ -5,7 +5,7 @@ declare namespace Cloudflare {
   interface Env extends EdgehubEnv {}
 }
 
-// Text files the tests import whole (vite's ?raw): README's documented queries.
+// Text files the tests import whole (vite's ?raw): docs/operating.md's documented queries.
 declare module "*?raw" {
   const text: string;
   export default text;
