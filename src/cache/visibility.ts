@@ -52,11 +52,12 @@ export async function link(cx: CacheRequest, digest: string): Promise<void> {
 
 /**
  * Whether the upstream confirms this client may read the target: a HEAD with the client's own headers, redirects
- * followed. Only an answer that is the object counts (a redirect to a login page is a no); any failure is a no.
+ * followed, to the route's registry alone (a fallback's 200 says nothing about who may read it there). Only an answer
+ * that is the object counts (a redirect to a login page is a no); any failure, a 429 included, is a no.
  */
 export async function clientMayRead(cx: CacheRequest, expected: Expected): Promise<boolean> {
   try {
-    const response = await cx.origin.fetch({ method: "HEAD" });
+    const response = await cx.origin.fetch({ method: "HEAD", fallbacks: false });
     await response.body?.cancel();
     return isTheObject(response, expected);
   } catch {
@@ -65,11 +66,13 @@ export async function clientMayRead(cx: CacheRequest, expected: Expected): Promi
 }
 
 /**
- * Whether the upstream serves this object in this repository to everyone: yes when no credentials went upstream
- * with this request (neither the client's nor the Worker's own), otherwise only if an anonymous probe gets it.
+ * Whether the upstream serves this object in this repository to everyone: yes when the route's own registry answered
+ * this request and no credentials went with it (neither the client's nor the Worker's own), otherwise only if an
+ * anonymous probe of the route's registry gets it. `fromFallback`: a fallback gave the answer in hand, which is no
+ * evidence about the route's registry (it may lag it, or answer loosely).
  */
-export async function servedToEveryone(cx: CacheRequest, expected: Expected): Promise<boolean> {
-  if (!cx.origin.sendsCredentials()) return true;
+export async function servedToEveryone(cx: CacheRequest, expected: Expected, fromFallback: boolean): Promise<boolean> {
+  if (!fromFallback && !cx.origin.sendsCredentials()) return true;
   const registry = registryIdentity(cx.target.upstream);
   const repositoryKey = visibilityKey(registry, cx.target.repository);
   if ((privateHints.get(repositoryKey) ?? 0) > Date.now()) return false;
@@ -81,11 +84,14 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected): Pr
   return open;
 }
 
-/** Links the object to the request's repository when the upstream serves it there to everyone; returns whether linked. */
-export async function shareIfPublic(cx: CacheRequest, expected: Expected): Promise<boolean> {
+/**
+ * Links the object to the request's repository when the upstream serves it there to everyone (`fromFallback`: see
+ * servedToEveryone); returns whether linked.
+ */
+export async function shareIfPublic(cx: CacheRequest, expected: Expected, fromFallback: boolean): Promise<boolean> {
   // Already linked: nothing to ask, and the link keeps the expiry it was given.
   if (await isLinked(cx, expected.digest)) return true;
-  if (!(await servedToEveryone(cx, expected))) return false;
+  if (!(await servedToEveryone(cx, expected, fromFallback))) return false;
   await link(cx, expected.digest);
   return true;
 }
