@@ -13,6 +13,7 @@
 
 import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
+import { upstreamFailure } from "../core/errors";
 import { type Flights, join } from "../core/flight";
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
@@ -24,8 +25,8 @@ export const SHARED_TTL_SECONDS = 86_400;
 export const PRIVATE_HINT_TTL_SECONDS = 3600;
 /** Repositories found private: key -> until when (ms). A hint only: it can make a probe unnecessary, never a share. */
 const privateHints = isolate.memory<string, number>("private repositories", 1000);
-/** Anonymous probes under way in this isolate: concurrent misses of one object share one probe. */
-const probes: Flights<boolean> = isolate.memory("probes under way", 1000);
+/** Anonymous probes under way in this isolate: concurrent misses of one object share one probe (undefined: no verdict). */
+const probes: Flights<boolean | undefined> = isolate.memory("probes under way", 1000);
 
 /** A link record: until when (ms since the epoch) the object may go to any client under its repository. */
 interface LinkRecord {
@@ -79,9 +80,11 @@ export async function servedToEveryone(cx: CacheRequest, expected: Expected, fro
   const probeKey = `${repositoryKey}/${cx.target.reference}/${expected.digest}`;
   const probe = join(probes, probeKey, () => probeAnonymously(cx, expected));
   // A follower waits with its own bound: a probe that never settles (its request gone) must not hold every later one.
-  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, false);
-  if (!open) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
-  return open;
+  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, undefined);
+  // Only the registry's own answer is a verdict: a 429, a 5xx or no answer says nothing about who may read the
+  // repository, and must not keep it unshared for an hour after the registry is back.
+  if (open === false) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
+  return open === true;
 }
 
 /**
@@ -109,14 +112,17 @@ export function isTheObject(response: Response, expected: Expected): boolean {
   return expected.size !== undefined && response.headers.get("content-length") === String(expected.size);
 }
 
-/** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */
-async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<boolean> {
+/**
+ * Asks for the target as a client without credentials, following redirects: true only if the answer is the object;
+ * undefined when the registry refused for now (429, 5xx) or gave no answer, which is no verdict either way.
+ */
+async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<boolean | undefined> {
   try {
     const response = await cx.origin.fetchAnonymously();
     await response.body?.cancel();
-    return isTheObject(response, expected);
-  } catch {
-    return false;
+    return upstreamFailure(response) === undefined ? isTheObject(response, expected) : undefined;
+  } catch (error) {
+    return upstreamFailure(error) === undefined ? false : undefined;
   }
 }
 

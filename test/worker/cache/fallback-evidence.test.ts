@@ -8,6 +8,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { fakeFallback } from "../support/fake-fallback";
 import {
+  ANONYMOUS,
   type FakeImage,
   fakeHub,
   type Identity,
@@ -93,5 +94,26 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
         ]);
       }
     }
+  });
+});
+
+describe("a probe the Hub refuses for now", () => {
+  it("marks nothing private: once the Hub answers, a public layer a fallback served is linked and served HIT", async () => {
+    vi.spyOn(console, "log").mockImplementation(() => undefined);
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const open = await makeImage(`library/${uniqueName()}`, "1");
+    const fallback = fakeFallback(FALLBACK, [open]);
+    const hub = fakeHub({ images: [open], extra: fallback.hosts });
+    const path = `/v2/${open.repository}/blobs/${open.layerDigest}`;
+    // With an anonymous token from the mirror's /token, as docker pulls: whether it is shared is a probe's question.
+    hub.state.failure = 429;
+    const during = await requestAs(ANONYMOUS, path);
+    expect([during.status, during.cache]).toEqual([200, "MISS"]);
+    hub.state.failure = undefined;
+    expect((await requestAs(ANONYMOUS, path)).cache).toBe("REVALIDATED");
+    const since = hub.mark();
+    const later = await requestAs(ANONYMOUS, path);
+    expect([later.status, later.cache]).toEqual([200, "HIT"]);
+    expect(since()).toEqual([]);
   });
 });
