@@ -4,8 +4,8 @@
  * to blob storage that refuses HEAD (so asked again as GET): the costliest a probe gets.
  */
 import { describe, expect, it } from "vitest";
-import { ANONYMOUS, bearer, fakeHub, MANIFEST_TYPE, makeImage, uniqueName } from "../support/fake-registry";
-import { callWorker, digestOf, settled } from "../support/fake-upstream";
+import { ANONYMOUS, bearer, fakeHub, imageNaming, uniqueName } from "../support/fake-registry";
+import { callWorker, settled } from "../support/fake-upstream";
 
 const CDN = "cdn.example";
 /** Subrequests one request may make: the free plan allows 50; this leaves room for a fallback chain's few. */
@@ -13,26 +13,9 @@ const MOST_SUBREQUESTS = 40;
 
 describe("subrequests per request", () => {
   it("a manifest naming 60 layers, each probe redirected to storage that refuses HEAD, stays within the bound", async () => {
-    const base = await makeImage(`library/${uniqueName()}`, "big");
-    const layers = await Promise.all(
-      Array.from({ length: 60 }, async (_, i) => ({
-        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
-        digest: await digestOf(`${base.repository} layer ${i}`),
-        size: 1000 + i,
-      })),
-    );
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPE,
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: base.layerDigest,
-        size: base.layer.length,
-      },
-      layers,
-    });
+    const big = await imageNaming(`library/${uniqueName()}`, 60);
     const hub = fakeHub({
-      images: [{ ...base, manifest, digest: await digestOf(manifest) }],
+      images: [big],
       registry: (request, url) =>
         url.pathname.includes("/blobs/") && request.method === "HEAD"
           ? new Response(null, { status: 307, headers: { location: `https://${CDN}${url.pathname}` } })
@@ -42,7 +25,7 @@ describe("subrequests per request", () => {
           request.method === "HEAD" ? new Response(null, { status: 403 }) : new Response("x".repeat(1000)),
       },
     });
-    const path = `/v2/${base.repository}/manifests/big`;
+    const path = `/v2/${big.repository}/manifests/big`;
     const response = await callWorker(`https://example.com${path}`, {
       headers: { authorization: bearer(ANONYMOUS, path) },
     });
