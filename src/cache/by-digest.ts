@@ -47,7 +47,7 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     });
     if (checked.manifest) {
       const { bytes, contentType } = checked.manifest;
-      if (landing) cx.defer(settleWith(landing, storeManifest(cx, key, bytes, contentType)));
+      if (landing) cx.defer(settleWith(landing, storeManifest(cx, key, bytes, contentType, true)));
       return { source: "upstream", response: checked.response, status: "MISS" };
     }
     upstream = checked.response;
@@ -66,7 +66,14 @@ export async function serveByDigest(cx: CacheRequest): Promise<Answer> {
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeContent(cx, key, kind, copy, upstream.headers, plan).catch((error: unknown) => {
+  const fill = storeContent(
+    cx,
+    key,
+    kind,
+    copy,
+    { headers: upstream.headers, fromFallback: fallback !== undefined },
+    plan,
+  ).catch((error: unknown) => {
     logStoreFailure(cx, error);
     return false;
   });
@@ -89,7 +96,7 @@ async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefi
   if (linked) return { source: "cache", content: cached, digest, status: "HIT" };
   const expected = { digest, ...sizeOf(cached.headers) };
   if (await clientMayRead(cx, expected)) {
-    cx.defer(shareIfPublic(cx, expected));
+    cx.defer(shareIfPublic(cx, expected, false)); // the route's own registry answered (clientMayRead)
     return { source: "cache", content: cached, digest, status: "REVALIDATED" };
   }
   await cached.body?.cancel();
@@ -99,15 +106,17 @@ async function fromCache(cx: CacheRequest, key: string): Promise<Answer | undefi
 /**
  * Stores a fetched body under its digest once verified, then links it to this repository if the upstream serves it
  * there to everyone; a linked manifest's references are then probed ahead (bounded), never linked on its word.
+ * `upstream.fromFallback`: a fallback answered, so only a probe of the route's own registry can link it.
  */
 async function storeContent(
   cx: CacheRequest,
   key: string,
   kind: ContentKind,
   body: ReadableStream<Uint8Array>,
-  headers: Headers,
+  upstream: { headers: Headers; fromFallback: boolean },
   plan: StoredPlan,
 ): Promise<boolean> {
+  const { headers, fromFallback } = upstream;
   const digest = cx.target.reference;
   const meta = {
     digest,
@@ -117,14 +126,14 @@ async function storeContent(
   try {
     if (kind === "manifests") {
       const { bytes } = await readVerified(body, digest, MAX_MANIFEST_BYTES);
-      return storeManifest(cx, key, bytes, meta.contentType);
+      return storeManifest(cx, key, bytes, meta.contentType, fromFallback);
     }
     await cx.cache.putContent(key, body, meta, plan);
   } catch (error) {
     logStoreFailure(cx, error);
     return false;
   }
-  await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) });
+  await shareIfPublic(cx, { digest, ...(meta.size === undefined ? {} : { size: meta.size }) }, fromFallback);
   return true;
 }
 
@@ -132,7 +141,13 @@ async function storeContent(
  * Stores a manifest's bytes, already hashed to the digest asked for, then links it to this repository if the upstream
  * serves it there to everyone; a linked manifest's references are then probed ahead (bounded), never linked on its word.
  */
-async function storeManifest(cx: CacheRequest, key: string, bytes: Uint8Array, contentType: string): Promise<boolean> {
+async function storeManifest(
+  cx: CacheRequest,
+  key: string,
+  bytes: Uint8Array,
+  contentType: string,
+  fromFallback: boolean,
+): Promise<boolean> {
   const digest = cx.target.reference;
   try {
     await cx.cache.putBytes(key, bytes, { digest, contentType, size: bytes.byteLength });
@@ -140,7 +155,7 @@ async function storeManifest(cx: CacheRequest, key: string, bytes: Uint8Array, c
     logStoreFailure(cx, error);
     return false;
   }
-  const linked = await shareIfPublic(cx, { digest, size: bytes.byteLength });
+  const linked = await shareIfPublic(cx, { digest, size: bytes.byteLength }, fromFallback);
   const references = referencesOf(bytes);
   // Apart from the fill: requests waiting for this fill to land must not wait for the probes too.
   if (linked && references.length > 0) cx.defer(probeAhead(cx, references));

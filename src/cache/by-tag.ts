@@ -29,6 +29,12 @@ interface TagRecord {
   shared: boolean;
 }
 
+/** Who answered the call a record is written from (a fallback: see servedToEveryone), and so how long it is kept. */
+interface RecordSource {
+  maxAge: number;
+  fromFallback: boolean;
+}
+
 /** How long a record is kept after its last check: the window in which a failing upstream can be stood in for. */
 const RECORD_MAX_AGE_SECONDS = 7 * 86_400;
 
@@ -36,8 +42,8 @@ const RECORD_MAX_AGE_SECONDS = 7 * 86_400;
  * How long to keep a record of what the last upstream call said: a fallback's word (it may lag the route's registry)
  * lasts TAG_TTL_SECONDS at most, so the tag is asked of the route's registry again once it answers; 0 keeps none.
  */
-function recordAge(cx: CacheRequest): number {
-  return cx.trace.fallback === undefined ? RECORD_MAX_AGE_SECONDS : Math.floor(cx.config.tagTtlMs / 1000);
+function recordAge(cx: CacheRequest, fromFallback: boolean): number {
+  return fromFallback ? Math.floor(cx.config.tagTtlMs / 1000) : RECORD_MAX_AGE_SECONDS;
 }
 
 /** Serves a manifest by tag: from a fresh shared record, after revalidation, stale on upstream failure, or fetched. */
@@ -75,14 +81,20 @@ async function revalidate(cx: CacheRequest, key: string, record: TagRecord | und
   }
   const digest = validDigest(head.headers.get("docker-content-digest"));
   if (!head.ok || !digest) return passThrough(cx, head);
+  // A fallback's word on a tag admits no cached bytes (it may name a digest it does not serve, or lag the route's
+  // registry): a HEAD gets its answer as it is, a GET is fetched, so the client gets what the fallback holds.
+  if (cx.trace.fallback !== undefined) {
+    if (cx.request.method === "HEAD") return { source: "upstream", response: head, status: "MISS" };
+    await head.body?.cancel();
+    return fetchTag(cx, key);
+  }
   const size = declaredSize(head.headers).size ?? (digest === record?.digest ? record.size : undefined);
   const mediaType = head.headers.get("content-type") ?? record?.mediaType;
   if (size === undefined || mediaType === undefined) return fetchTag(cx, key);
   const current: TagRecord = { digest, mediaType, size, checkedAt: Date.now(), shared: false };
-  const maxAge = recordAge(cx);
   const served = await fromRecord(cx, current, "REVALIDATED");
   if (!served) return fetchTag(cx, key);
-  cx.defer(saveRecord(cx, key, current, maxAge, record));
+  cx.defer(saveRecord(cx, key, current, { maxAge: recordAge(cx, false), fromFallback: false }, record));
   return served;
 }
 
@@ -136,7 +148,8 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
     landing = flight.landing;
   }
   const upstream = await fetchLeading(landing, () => cx.origin.fetch());
-  const maxAge = recordAge(cx);
+  const fromFallback = cx.trace.fallback !== undefined;
+  const maxAge = recordAge(cx, fromFallback);
   const digest = validDigest(upstream.headers.get("docker-content-digest"));
   const mediaType = upstream.headers.get("content-type");
   // The same fill rule as a manifest by digest: a fill it does not allow streams through, unrecorded.
@@ -148,11 +161,18 @@ async function fetchTag(cx: CacheRequest, key: string): Promise<Answer> {
     landing?.(false);
     const size = declaredSize(upstream.headers).size;
     if (upstream.status === 200 && mediaType && digest && size !== undefined)
-      cx.defer(saveRecord(cx, key, { digest, mediaType, size, checkedAt: Date.now(), shared: false }, maxAge));
+      cx.defer(
+        saveRecord(
+          cx,
+          key,
+          { digest, mediaType, size, checkedAt: Date.now(), shared: false },
+          { maxAge, fromFallback },
+        ),
+      );
     return { source: "upstream", response: upstream, status: "MISS" };
   }
   const [client, copy] = upstream.body.tee();
-  const fill = storeTagged(cx, key, copy, digest, mediaType, maxAge);
+  const fill = storeTagged(cx, key, copy, digest, mediaType, { maxAge, fromFallback });
   cx.defer(settleWith(landing, fill));
   return { source: "upstream", response: new Response(client, upstream), status: "MISS" };
 }
@@ -164,7 +184,7 @@ async function storeTagged(
   body: ReadableStream<Uint8Array>,
   expected: string | undefined,
   mediaType: string,
-  maxAge: number,
+  { maxAge, fromFallback }: RecordSource,
 ): Promise<boolean> {
   let stored: { bytes: Uint8Array; digest: string };
   try {
@@ -181,7 +201,8 @@ async function storeTagged(
   }
   // The tag itself must be served to everyone (its digest being public is not enough: a private tag may name it).
   // Then the manifest is linked to this repository, and its references probed ahead, never linked on its word.
-  const shared = await servedToEveryone(cx, { digest: stored.digest, size: stored.bytes.byteLength });
+  const object = { digest: stored.digest, size: stored.bytes.byteLength };
+  const shared = await servedToEveryone(cx, object, fromFallback);
   if (shared) {
     await link(cx, stored.digest);
     cx.defer(probeAhead(cx, referencesOf(stored.bytes))); // apart from the fill its followers wait for
@@ -201,13 +222,14 @@ async function saveRecord(
   cx: CacheRequest,
   key: string,
   record: TagRecord,
-  maxAge: number,
+  { maxAge, fromFallback }: RecordSource,
   previous?: TagRecord,
 ): Promise<void> {
   if (maxAge <= 0) return;
   const unchanged =
     previous?.shared === true && previous.digest === record.digest && (await isLinked(cx, record.digest));
-  const shared = unchanged || (await servedToEveryone(cx, { digest: record.digest, size: record.size }));
+  const expected = { digest: record.digest, size: record.size };
+  const shared = unchanged || (await servedToEveryone(cx, expected, fromFallback));
   if (shared && !unchanged) await link(cx, record.digest);
   await cx.cache.putRecord(key, { ...record, shared }, maxAge);
 }

@@ -8,8 +8,12 @@ import type { CachedContent, CacheStore } from "./content";
 
 /** The upstream, as far as the cache needs it, bound to one request. */
 export interface Origin {
-  /** The target from its upstream as this client may have it, redirects followed; `method: "HEAD"` checks. */
-  fetch(options?: { method?: "HEAD" }): Promise<Response>;
+  /**
+   * The target from its upstream as this client may have it, redirects followed; `method: "HEAD"` checks. When the
+   * route's registry refuses for now, its fallbacks answer, unless `fallbacks: false` (an access check: only the
+   * route's own registry may say who may have what).
+   */
+  fetch(options?: { method?: "HEAD"; fallbacks?: false }): Promise<Response>;
   /**
    * A HEAD of the target (or of `object`, another blob or manifest in the same repository) as a client without
    * credentials would ask it (with the anonymous token the upstream's realm hands out), redirects followed without

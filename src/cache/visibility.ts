@@ -13,6 +13,7 @@
 
 import { registryIdentity } from "../config/registries";
 import { withBound } from "../core/bound";
+import { upstreamFailure } from "../core/errors";
 import { type Flights, join } from "../core/flight";
 import { isolate } from "../core/isolate";
 import type { CacheRequest } from "./context";
@@ -24,8 +25,8 @@ export const SHARED_TTL_SECONDS = 86_400;
 export const PRIVATE_HINT_TTL_SECONDS = 3600;
 /** Repositories found private: key -> until when (ms). A hint only: it can make a probe unnecessary, never a share. */
 const privateHints = isolate.memory<string, number>("private repositories", 1000);
-/** Anonymous probes under way in this isolate: concurrent misses of one object share one probe. */
-const probes: Flights<boolean> = isolate.memory("probes under way", 1000);
+/** Anonymous probes under way in this isolate: concurrent misses of one object share one probe (undefined: no verdict). */
+const probes: Flights<boolean | undefined> = isolate.memory("probes under way", 1000);
 
 /** A link record: until when (ms since the epoch) the object may go to any client under its repository. */
 interface LinkRecord {
@@ -52,11 +53,12 @@ export async function link(cx: CacheRequest, digest: string): Promise<void> {
 
 /**
  * Whether the upstream confirms this client may read the target: a HEAD with the client's own headers, redirects
- * followed. Only an answer that is the object counts (a redirect to a login page is a no); any failure is a no.
+ * followed, to the route's registry alone (a fallback's 200 says nothing about who may read it there). Only an answer
+ * that is the object counts (a redirect to a login page is a no); any failure, a 429 included, is a no.
  */
 export async function clientMayRead(cx: CacheRequest, expected: Expected): Promise<boolean> {
   try {
-    const response = await cx.origin.fetch({ method: "HEAD" });
+    const response = await cx.origin.fetch({ method: "HEAD", fallbacks: false });
     await response.body?.cancel();
     return isTheObject(response, expected);
   } catch {
@@ -65,27 +67,34 @@ export async function clientMayRead(cx: CacheRequest, expected: Expected): Promi
 }
 
 /**
- * Whether the upstream serves this object in this repository to everyone: yes when no credentials went upstream
- * with this request (neither the client's nor the Worker's own), otherwise only if an anonymous probe gets it.
+ * Whether the upstream serves this object in this repository to everyone: yes when the route's own registry answered
+ * this request and no credentials went with it (neither the client's nor the Worker's own), otherwise only if an
+ * anonymous probe of the route's registry gets it. `fromFallback`: a fallback gave the answer in hand, which is no
+ * evidence about the route's registry (it may lag it, or answer loosely).
  */
-export async function servedToEveryone(cx: CacheRequest, expected: Expected): Promise<boolean> {
-  if (!cx.origin.sendsCredentials()) return true;
+export async function servedToEveryone(cx: CacheRequest, expected: Expected, fromFallback: boolean): Promise<boolean> {
+  if (!fromFallback && !cx.origin.sendsCredentials()) return true;
   const registry = registryIdentity(cx.target.upstream);
   const repositoryKey = visibilityKey(registry, cx.target.repository);
   if ((privateHints.get(repositoryKey) ?? 0) > Date.now()) return false;
   const probeKey = `${repositoryKey}/${cx.target.reference}/${expected.digest}`;
   const probe = join(probes, probeKey, () => probeAnonymously(cx, expected));
   // A follower waits with its own bound: a probe that never settles (its request gone) must not hold every later one.
-  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, false);
-  if (!open) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
-  return open;
+  const open = await withBound(probe, cx.config.upstreamTimeoutMs * 2, undefined);
+  // Only the registry's own answer is a verdict: a 429, a 5xx or no answer says nothing about who may read the
+  // repository, and must not keep it unshared for an hour after the registry is back.
+  if (open === false) privateHints.set(repositoryKey, Date.now() + PRIVATE_HINT_TTL_SECONDS * 1000);
+  return open === true;
 }
 
-/** Links the object to the request's repository when the upstream serves it there to everyone; returns whether linked. */
-export async function shareIfPublic(cx: CacheRequest, expected: Expected): Promise<boolean> {
+/**
+ * Links the object to the request's repository when the upstream serves it there to everyone (`fromFallback`: see
+ * servedToEveryone); returns whether linked.
+ */
+export async function shareIfPublic(cx: CacheRequest, expected: Expected, fromFallback: boolean): Promise<boolean> {
   // Already linked: nothing to ask, and the link keeps the expiry it was given.
   if (await isLinked(cx, expected.digest)) return true;
-  if (!(await servedToEveryone(cx, expected))) return false;
+  if (!(await servedToEveryone(cx, expected, fromFallback))) return false;
   await link(cx, expected.digest);
   return true;
 }
@@ -103,14 +112,17 @@ export function isTheObject(response: Response, expected: Expected): boolean {
   return expected.size !== undefined && response.headers.get("content-length") === String(expected.size);
 }
 
-/** Asks for the target as a client without credentials, following redirects: true only if the answer is the object. */
-async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<boolean> {
+/**
+ * Asks for the target as a client without credentials, following redirects: true only if the answer is the object;
+ * undefined when the registry refused for now (429, 5xx) or gave no answer, which is no verdict either way.
+ */
+async function probeAnonymously(cx: CacheRequest, expected: Expected): Promise<boolean | undefined> {
   try {
     const response = await cx.origin.fetchAnonymously();
     await response.body?.cancel();
-    return isTheObject(response, expected);
-  } catch {
-    return false;
+    return upstreamFailure(response) === undefined ? isTheObject(response, expected) : undefined;
+  } catch (error) {
+    return upstreamFailure(error) === undefined ? false : undefined;
   }
 }
 

@@ -33,6 +33,11 @@ import { targetRequest, upstreamHeaders } from "./target-request";
 export interface FetchTargetOptions {
   /** Overrides the client's method (a HEAD to revalidate a GET). */
   method?: string;
+  /**
+   * `false`: the route's registry alone, never its fallbacks. Who may be served what (an access check, a link) rests on
+   * the route's own answer: a fallback's 200 says nothing about the route's registry.
+   */
+  fallbacks?: false;
 }
 
 /**
@@ -44,7 +49,9 @@ export interface FetchTargetOptions {
 export function fetchTarget(routed: RoutedRequest, options: FetchTargetOptions = {}): Promise<Response> {
   const request = targetRequest(routed, options.method);
   delete routed.trace.fallback;
-  return timed(routed.trace, fetchChained(request, routed.target, routed.config, isOwnRoute(routed), routed.trace));
+  const { target, config, trace } = routed;
+  if (options.fallbacks === false) return timed(trace, fetchAuthorised(request, target, config, isOwnRoute(routed)));
+  return timed(trace, fetchChained(request, target, config, isOwnRoute(routed), trace));
 }
 
 /** The route's registry first, then, when it refuses for now, its fallbacks (fallbacks.ts). */

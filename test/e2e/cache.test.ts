@@ -19,7 +19,14 @@ import {
   UNKNOWN_SUBDOMAIN,
 } from "./support/names";
 import { requires, stackSkipReason } from "./support/prerequisites";
-import { askWorker, type Stack, startStack, summarizeRequests, workerRequests } from "./support/stack";
+import {
+  askWorker,
+  type Stack,
+  startStack,
+  summarizeRequests,
+  workerRequests,
+  workerRequestsFor,
+} from "./support/stack";
 import type { FixtureImage, LogEntry } from "./upstream";
 
 const skip = requires("the cache suite", skopeo.skipReason(), stackSkipReason(), namesSkipReason());
@@ -148,8 +155,17 @@ describe.skipIf(skip)("the edge cache, pulled through by skopeo", () => {
     const large = stack.upstream.images.large;
     const offlineLarge = await skopeo.copy({ ...client(), reference: `${large.repository}:${large.tag}` });
     expectSameImage(offlineLarge.images[0]!, manifestFor(large));
-    const answers = workerRequests(stack, mark);
-    expect(answers.find((r) => r.path.endsWith(`/manifests/${pushed.tag}`))?.cache).toBe("STALE");
+    // Every request of both pulls, its log line arrived: the tag's (by its exact path), and each blob's.
+    const tagPath = (image: FixtureImage) => `/v2/${image.repository}/manifests/${image.tag}`;
+    const blobPaths = (image: FixtureImage) => digestsOf(image).blobs.map((d) => `/v2/${image.repository}/blobs/${d}`);
+    const answers = await workerRequestsFor(stack, mark, [
+      tagPath(pushed),
+      tagPath(large),
+      ...blobPaths(pushed),
+      ...blobPaths(large),
+    ]);
+    const tagAnswers = answers.filter((r) => r.path === tagPath(pushed)).map((r) => r.cache);
+    expect(tagAnswers).toEqual(tagAnswers.map(() => "STALE"));
     expect(answers.every((r) => r.status < 400)).toBe(true);
   });
 });

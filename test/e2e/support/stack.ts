@@ -69,7 +69,9 @@ export async function startStack(
   let second: SecondUpstream | undefined;
   let fallback: Upstream | undefined;
   try {
-    const vars: Record<string, string> = {};
+    // Docker Hub's route falls back to mirror.gcr.io by default: tests never touch the internet, so the chain is off
+    // unless the suite brings its own fallback (an upstream stopped on purpose would otherwise send the Worker there).
+    const vars: Record<string, string> = { UPSTREAM_FALLBACKS: JSON.stringify({ docker: [] }) };
     if (options.fallback === true) {
       fallback = await startFallbackUpstream({ workDir: join(ARTIFACTS, "upstream-fallback") }, upstream, hubWorkDir);
       vars.UPSTREAM_FALLBACKS = JSON.stringify({ docker: [fallback.registryUrl] });
@@ -145,6 +147,27 @@ export function workerRequests(stack: Stack, from = 0): WorkerRequest[] {
     .split("\n")
     .filter((line) => line.startsWith('{"method":'))
     .map((line) => JSON.parse(line) as WorkerRequest);
+}
+
+/**
+ * The Worker's per-request log lines since `from`, once a line for each of `paths` has arrived. A client can exit
+ * before the Worker's lines for its requests reach this process (they pass through the local runtime's output), so
+ * reading right after the client is a race under load; this waits for them, within `timeoutMs`.
+ */
+export async function workerRequestsFor(
+  stack: Stack,
+  from: number,
+  paths: readonly string[],
+  timeoutMs = 15_000,
+): Promise<WorkerRequest[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const answers = workerRequests(stack, from);
+    const missing = paths.filter((path) => !answers.some((r) => r.path === path));
+    if (missing.length === 0) return answers;
+    if (Date.now() > deadline) throw new Error(`no Worker log line in ${timeoutMs / 1000} s for ${missing.join(", ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Asks the Worker directly (trusting its certificate), for a status and a header, without reading a body. */

@@ -5,17 +5,8 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import {
-  ANONYMOUS,
-  bearer,
-  fakeHub,
-  HUB,
-  MANIFEST_TYPE,
-  makeImage,
-  STORAGE_MODES,
-  uniqueName,
-} from "../support/fake-registry";
-import { callWorker, digestOf, settled } from "../support/fake-upstream";
+import { ANONYMOUS, bearer, fakeHub, HUB, imageNaming, STORAGE_MODES, uniqueName } from "../support/fake-registry";
+import { callWorker, settled } from "../support/fake-upstream";
 
 const REFERENCES = 15_000;
 /** The most probes ahead one manifest may make: the free plan allows 50 external subrequests per request. */
@@ -25,40 +16,23 @@ describe.each(STORAGE_MODES)("with %s", (_mode, bindings) => {
   it(`a public manifest naming ${REFERENCES} digests writes a few records, probes a bounded few, and /v2/ answers meanwhile`, {
     timeout: 60_000,
   }, async () => {
-    const base = await makeImage(`library/${uniqueName()}`, "big");
-    const layers = await Promise.all(
-      Array.from({ length: REFERENCES }, async (_, i) => ({
-        mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
-        digest: await digestOf(`${base.repository} layer ${i}`),
-        size: 1000 + i,
-      })),
-    );
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MANIFEST_TYPE,
-      config: {
-        mediaType: "application/vnd.oci.image.config.v1+json",
-        digest: base.layerDigest,
-        size: base.layer.length,
-      },
-      layers,
-    });
-    expect(manifest.length).toBeGreaterThan(1024 * 1024);
-    const hub = fakeHub({ images: [{ ...base, manifest, digest: await digestOf(manifest) }] });
+    const big = await imageNaming(`library/${uniqueName()}`, REFERENCES);
+    expect(big.manifest.length).toBeGreaterThan(1024 * 1024);
+    const hub = fakeHub({ images: [big] });
     const cachePuts = vi.spyOn(caches.default, "put");
     const bucket = env.BLOBS;
     if (!bucket) throw new Error("the worker project binds BLOBS");
     const bucketPuts = vi.spyOn(bucket, "put");
     // A budget that lets this manifest be stored, so the work after the answer is the real one.
     const vars = { ...bindings, CACHE_CPU_BUDGET_MS: "1000" };
-    const path = `/v2/${base.repository}/manifests/big`;
+    const path = `/v2/${big.repository}/manifests/big`;
     const response = await callWorker(
       `https://example.com${path}`,
       { headers: { authorization: bearer(ANONYMOUS, path) } },
       vars,
     );
     expect(response.status).toBe(200);
-    expect((await response.text()).length).toBe(manifest.length);
+    expect((await response.text()).length).toBe(big.manifest.length);
     // While the background work runs, the version check still answers within a second.
     const started = Date.now();
     const ping = await callWorker("https://example.com/v2/", {}, vars);

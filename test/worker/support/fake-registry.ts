@@ -82,6 +82,29 @@ export async function makeImage(
   return { repository, tag, manifest, digest: await digestOf(manifest), layer, layerDigest };
 }
 
+/** An image tagged "big" whose manifest names `count` layers the registry does not hold (besides its own config). */
+export async function imageNaming(repository: string, count: number): Promise<FakeImage> {
+  const base = await makeImage(repository, "big");
+  const layers = await Promise.all(
+    Array.from({ length: count }, async (_, i) => ({
+      mediaType: "application/vnd.oci.image.layer.v1.tar+gzip",
+      digest: await digestOf(`${repository} layer ${i}`),
+      size: 1000 + i,
+    })),
+  );
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MANIFEST_TYPE,
+    config: {
+      mediaType: "application/vnd.oci.image.config.v1+json",
+      digest: base.layerDigest,
+      size: base.layer.length,
+    },
+    layers,
+  });
+  return { ...base, manifest, digest: await digestOf(manifest) };
+}
+
 /** A login page some registries send anonymous users to (302) instead of a 401. */
 export const LOGIN = "login.example.com";
 
