@@ -182,13 +182,13 @@ export const VARIABLES = [
     name: "STATS",
     kind: "binding",
     description:
-      "The `StatsStore` Durable Object (SQLite-backed, free plan included) that keeps the owner's statistics; declared in `wrangler.toml` with its migration. Idle until `STATS_TOKEN` is set. See [docs/stats.md](docs/stats.md).",
+      "The `StatsStore` Durable Object (SQLite-backed, free plan included) that keeps the owner's statistics; declared in `wrangler.toml` with its migration. Idle until `STATS_TOKEN` is set. See [docs/stats.md](stats.md).",
   },
   {
     name: "STATS_TOKEN",
     kind: "secret",
     description:
-      "Turns on the owner's statistics at `/stats` (requests, pulls, hit ratio, Docker Hub requests saved): the page answers this token as `Authorization: Bearer` or as the password of HTTP Basic (any user name). Without it nothing is counted and `/stats` is any unknown path. `openssl rand -base64 32`; see [docs/stats.md](docs/stats.md).",
+      "Turns on the owner's statistics at `/stats` (requests, pulls, hit ratio, Docker Hub requests saved): the page answers this token as `Authorization: Bearer` or as the password of HTTP Basic (any user name). Without it nothing is counted and `/stats` is any unknown path. `openssl rand -base64 32`; see [docs/stats.md](stats.md).",
     example: "placeholder-stats-token-0123456789",
   },
 ] as const satisfies readonly Variable[];
