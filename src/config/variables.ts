@@ -133,7 +133,7 @@ export const VARIABLES = [
     kind: "var",
     default: "",
     description:
-      'JSON, route (or registry host) → a registry origin serving the same images, or an ordered list of them: `{"docker": ["https://mirror.gcr.io", "https://registry.example.net"]}`. When the route\'s registry answers `429` or `503`, cannot be reached, or its token service answers `429`, each is asked in turn, anonymously, for manifests and blobs. Unset, Docker Hub falls back to `https://mirror.gcr.io` (popular images only); `{"docker": []}` turns that off. Fallbacks are listed on the page. See docs/upstreams.md.',
+      'JSON, route (or registry host) → a registry origin serving the same images, or an ordered list of them: `{"docker": ["https://mirror.gcr.io", "https://registry.example.net"]}`. When the route\'s registry answers `429` or `503`, cannot be reached, or its token service or `/v2/` check refuses for now, each is asked in turn, anonymously, for manifests and blobs. Unset, Docker Hub falls back to `https://mirror.gcr.io` (popular images only); `{"docker": []}` turns that off. Fallbacks are listed on the page. See docs/upstreams.md.',
     example: '{"docker": ["https://mirror.gcr.io"]}',
   },
   {
@@ -182,13 +182,13 @@ export const VARIABLES = [
     name: "STATS",
     kind: "binding",
     description:
-      "The `StatsStore` Durable Object (SQLite-backed, free plan included) that keeps the owner's statistics; declared in `wrangler.toml` with its migration. Idle until `STATS_TOKEN` is set. See [docs/stats.md](docs/stats.md).",
+      "The `StatsStore` Durable Object (SQLite-backed, free plan included) that keeps the owner's statistics; declared in `wrangler.toml` with its migration. Idle until `STATS_TOKEN` is set. See docs/stats.md.",
   },
   {
     name: "STATS_TOKEN",
     kind: "secret",
     description:
-      "Turns on the owner's statistics at `/stats` (requests, pulls, hit ratio, Docker Hub requests saved): the page answers this token as `Authorization: Bearer` or as the password of HTTP Basic (any user name). Without it nothing is counted and `/stats` is any unknown path. `openssl rand -base64 32`; see [docs/stats.md](docs/stats.md).",
+      "Turns on the owner's statistics at `/stats` (requests, pulls, hit ratio, Docker Hub requests saved): the page answers this token as `Authorization: Bearer` or as the password of HTTP Basic (any user name). Without it nothing is counted and `/stats` is any unknown path. `openssl rand -base64 32`; see docs/stats.md.",
     example: "placeholder-stats-token-0123456789",
   },
 ] as const satisfies readonly Variable[];
