@@ -133,7 +133,7 @@ export const VARIABLES = [
     kind: "var",
     default: "",
     description:
-      'JSON, route (or registry host) → a registry origin serving the same images, or an ordered list of them: `{"docker": ["https://mirror.gcr.io", "https://registry.example.net"]}`. When the route\'s registry answers `429` or `503`, cannot be reached, or its token service answers `429`, each is asked in turn, anonymously, for manifests and blobs. Unset, Docker Hub falls back to `https://mirror.gcr.io` (popular images only); `{"docker": []}` turns that off. Fallbacks are listed on the page. See docs/upstreams.md.',
+      'JSON, route (or registry host) → a registry origin serving the same images, or an ordered list of them: `{"docker": ["https://mirror.gcr.io", "https://registry.example.net"]}`. When the route\'s registry answers `429` or `503`, cannot be reached, or its token service or `/v2/` check refuses for now, each is asked in turn, anonymously, for manifests and blobs. Unset, Docker Hub falls back to `https://mirror.gcr.io` (popular images only); `{"docker": []}` turns that off. Fallbacks are listed on the page. See docs/upstreams.md.',
     example: '{"docker": ["https://mirror.gcr.io"]}',
   },
   {

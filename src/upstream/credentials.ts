@@ -9,6 +9,7 @@
  *   it out anonymously for this registry), never HTTP Basic.
  * - Otherwise a client that sends Authorization (a token it got through our `/token`) is passed through as before;
  *   one that sends none is served with the owner's credentials when the registry has some, and is challenged if not.
+ *   One holding the placeholder (placeholder.ts) sent none, and is served as the Worker itself, anonymously.
  *
  * When the route's registry refuses for now (429, 503, unreachable), the route's fallbacks are asked in order
  * (fallbacks.ts); when none serves, a 429 becomes TOOMANYREQUESTS with Retry-After. With the owner's credentials
@@ -25,6 +26,7 @@ import { type RoutedRequest, type Trace, timed } from "../routing/routed";
 import { namesRepository, type Target } from "../routing/target";
 import { answerFromChain, type Outcome, refusedForNow } from "./fallbacks";
 import { fetchUpstream, type UpstreamRequest } from "./fetch";
+import { isPlaceholder } from "./placeholder";
 import { noteRateLimit, type QuotaOwner } from "./quota";
 import { clientFor } from "./registry-client";
 import { targetRequest, upstreamHeaders } from "./target-request";
@@ -129,9 +131,10 @@ async function fetchAuthorised(
 /**
  * Whether the Worker, not the client, authenticates this request upstream: always in mirror users mode, and with the
  * owner's credentials for a client that sends none, or that is on a route the host does not name (`ownRoute` false).
+ * A client holding the placeholder (placeholder.ts) sent none: the Worker asks anonymously, never with the placeholder.
  */
 function workerAuthenticates(clientHeaders: Headers, target: Target, config: Config, ownRoute: boolean): boolean {
-  if (config.access.mirror !== undefined) return true;
+  if (config.access.mirror !== undefined || isPlaceholder(clientHeaders)) return true;
   return hasOwnerCredentials(target, config) && (!clientHeaders.has("authorization") || !ownRoute);
 }
 

@@ -12,7 +12,7 @@ import { RegistryError } from "../core/errors";
 import { errorMessage, logEvent } from "../core/log";
 import type { Trace } from "../routing/routed";
 import { namesRepository, type Target, type TargetKind } from "../routing/target";
-import { isUnreachable, type UpstreamRequest, upstreamRateLimited } from "./fetch";
+import { isUnavailableForNow, type UpstreamRequest, upstreamRateLimited } from "./fetch";
 import { clientFor } from "./registry-client";
 
 /** Kinds worth a fallback: content addressed or resolved by tag, identical on any mirror of the registry. */
@@ -23,17 +23,23 @@ const REFUSALS = new Set([429, 503]);
 /** What the route's own registry did: answered, or threw. */
 export type Outcome = { response: Response } | { error: unknown };
 
-/** Whether the route's registry refused for now (429, 503, unreachable, rate-limited token or `/v2/`): try the chain. */
-export function refusedForNow(outcome: Outcome): boolean {
+/** Whether the route's registry refused for now (429, 503, unreachable, refused token or `/v2/`): try the chain. */
+export function refusedForNow(outcome: Outcome | { status: number }): boolean {
+  if ("status" in outcome) return REFUSALS.has(outcome.status);
   if ("response" in outcome) return REFUSALS.has(outcome.response.status);
   const error = outcome.error;
-  return (error instanceof RegistryError && error.code === "TOOMANYREQUESTS") || isUnreachable(error);
+  return (error instanceof RegistryError && error.code === "TOOMANYREQUESTS") || isUnavailableForNow(error);
 }
 
 /** The fallback origins of the target's registry, in order; none for kinds a fallback cannot stand in for. */
 export function fallbacksFor(target: Target, config: Config): readonly string[] {
   if (!FALLBACK_KINDS.has(target.kind)) return [];
-  return config.access.fallbacks.get(registryIdentity(target.upstream)) ?? [];
+  return chainOf(target.upstream, config);
+}
+
+/** The fallback origins configured for a registry, in order. */
+export function chainOf(upstream: Target["upstream"], config: Config): readonly string[] {
+  return config.access.fallbacks.get(registryIdentity(upstream)) ?? [];
 }
 
 /**

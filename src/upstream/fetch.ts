@@ -168,6 +168,21 @@ export function isUnreachable(error: unknown): boolean {
   return typeof error === "object" && error !== null && unreachable.has(error);
 }
 
+/** Errors of answers that said "not now" where no answer is passed on (a 503 to the Worker's own `/v2/` check). */
+const unavailableForNow = new WeakSet<object>();
+
+/** A 503 the Worker cannot pass on as it came: a 502 to the client, but, like no answer, worth asking the chain. */
+export function upstreamUnavailableForNow(message: string, url: string): RegistryError {
+  const failure = upstreamUnavailable(502, message, url);
+  unavailableForNow.add(failure);
+  return failure;
+}
+
+/** Whether an error means the upstream could not be reached, gave no answer in time, or said "not now" (503). */
+export function isUnavailableForNow(error: unknown): boolean {
+  return isUnreachable(error) || (typeof error === "object" && error !== null && unavailableForNow.has(error));
+}
+
 function upstreamUnavailable(status: number, message: string, url: string, cause?: unknown): RegistryError {
   return upstreamError("UNAVAILABLE", message, url, { status, cause });
 }

@@ -12,7 +12,7 @@ import { upstreamError } from "../core/errors";
 import { forget, type ObtainOptions, obtain, type SharedEntry } from "../core/flight";
 import { BoundedMap } from "../core/isolate";
 import { parseHttpUrl } from "../core/parse";
-import { fetchOnce, upstreamRateLimited } from "./fetch";
+import { fetchOnce, upstreamRateLimited, upstreamUnavailableForNow } from "./fetch";
 
 /** How a registry wants to be authenticated. */
 export type Scheme = { kind: "none" } | { kind: "basic" } | { kind: "bearer"; realm: string; service?: string };
@@ -67,6 +67,7 @@ async function askScheme(upstream: Pick<Upstream, "registry" | "realm">, config:
   const ping = await fetchOnce({ method: "GET", url, headers: new Headers() }, config.upstreamTimeoutMs);
   await ping.body?.cancel();
   if (ping.status === 429) throw upstreamRateLimited(ping.headers, upstream.registry);
+  if (ping.status === 503) throw upstreamUnavailableForNow("answered /v2/ with 503", url);
   // A registry that answers or redirects its version check (registry.k8s.io) authenticates nobody itself.
   if (ping.status < 400) return { kind: "none" };
   if (ping.status !== 401)

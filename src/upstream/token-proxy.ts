@@ -11,12 +11,15 @@
 import type { Config } from "../config/config";
 import { readSmallForm } from "../core/body";
 import { copyHeaders } from "../core/http";
+import { errorMessage, logEvent } from "../core/log";
 import { isRecord, parseJson } from "../core/parse";
 import { isHostsRegistry } from "../routing/route";
 import type { RoutedRequest } from "../routing/routed";
 import { routeTokenRequest, scopesOf, splitScopes, type TokenRoute } from "../routing/scope";
 import type { Target } from "../routing/target";
 import { assertTokenParameters, TOKEN_QUERY } from "../routing/token-query";
+import { chainOf, refusedForNow } from "./fallbacks";
+import { placeholderAnswer } from "./placeholder";
 import type { RealmAnswer } from "./realm";
 import { clientFor, type UpstreamClient } from "./registry-client";
 import { ANONYMOUS_REQUEST_HEADERS } from "./target-request";
@@ -40,10 +43,34 @@ export async function relayToken(routed: RoutedRequest): Promise<RelayedToken> {
   const route = routeTokenRequest(scopesOf(params), routed.target, config);
   const target = { ...routed.target, upstream: route.upstream, via: route.via };
   const client = clientFor(route.upstream);
-  const answer = isHostsRegistry(url, target, config)
-    ? await relayOwn(request, url, form, route, client, config)
-    : await relayAnonymously(request, params, route, client, config);
-  return { answer, target };
+  const relay = isHostsRegistry(url, target, config)
+    ? relayOwn(request, url, form, route, client, config)
+    : relayAnonymously(request, params, route, client, config);
+  const credentials = request.headers.has("authorization") || form?.has("password") || form?.has("refresh_token");
+  if (credentials || chainOf(route.upstream, config).length === 0) return { answer: await relay, target };
+  return { answer: await orPlaceholder(relay, route), target };
+}
+
+/**
+ * For an anonymous client on a route with fallbacks: the placeholder (placeholder.ts) instead of the token service's
+ * refusal for now, so the client asks for the image and the Worker's own request moves on to the chain.
+ */
+async function orPlaceholder(relay: Promise<RealmAnswer>, route: TokenRoute): Promise<RealmAnswer> {
+  let outcome: RealmAnswer | { error: unknown };
+  try {
+    outcome = await relay;
+  } catch (error) {
+    outcome = { error };
+  }
+  if (!refusedForNow(outcome)) {
+    if ("status" in outcome) return outcome;
+    throw outcome.error;
+  }
+  logEvent("log", "token service refused, gave the placeholder", {
+    route: route.upstream.name,
+    ...("status" in outcome ? { status: outcome.status } : { error: errorMessage(outcome.error) }),
+  });
+  return placeholderAnswer();
 }
 
 /** The client's own request, credentials and all, with `ns` dropped and its scopes in the registry's naming. */

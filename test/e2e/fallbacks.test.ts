@@ -43,7 +43,11 @@ beforeAll(async () => {
   if (Object.values(skips).every((reason) => reason !== null)) return;
   stack = await startStack("fallbacks", { fallback: true });
   fallback = stack.fallback!;
-  // Docker Hub once an IP's quota is spent: every anonymous manifest GET is refused, HEADs are not counted.
+  hubOutOfQuota();
+});
+
+/** Docker Hub once an IP's quota is spent: every anonymous manifest GET is refused, HEADs are not counted. */
+function hubOutOfQuota(): void {
   stack.upstream.faults.set({
     server: "registry",
     fault: "status-429",
@@ -51,7 +55,7 @@ beforeAll(async () => {
     method: "GET",
     anonymous: true,
   });
-});
+}
 beforeEach(() => {
   if (stack === undefined) return;
   stack.upstream.resetLog();
@@ -175,5 +179,28 @@ describe.skipIf(skips.skopeo)("what a fallback may answer", () => {
     expect(`sha256:${createHash("sha256").update(answered.body).digest("hex")}`).toBe(large().digest);
     const asked = fallback.log().filter((e) => e.server === "registry" && e.path === path());
     expect(asked.map((e) => e.status)).toEqual([200, 200]);
+  });
+});
+
+describe.skipIf(skips.skopeo)("when the Hub's token service refuses anonymous clients", () => {
+  it("skopeo gets the Worker's placeholder token and copies library/large:latest from the fallback", async () => {
+    // Its tag is asked by no other test here (they ask its manifest by digest), so the pull goes upstream.
+    stack.upstream.faults.set({ server: "token", fault: "status-429", anonymous: true });
+    try {
+      const pushed = stack.upstream.images.large;
+      const result = await skopeo.copy({ ...client(), reference: "library/large:latest" });
+      expect(result.digest).toBe(pushed.digest);
+      expectSameImage(result.images[0]!, manifestFor(pushed));
+      const tokens = stack.upstream.log().filter((e) => e.server === "token");
+      expect(tokens.length).toBeGreaterThan(0);
+      expect(tokens.every((e) => e.status === 429)).toBe(true);
+      // The placeholder (no token anyone issued: logged as a bare "bearer") reached neither the Hub nor the fallback.
+      for (const entry of [...stack.upstream.log(), ...fallback.log()]) expect(entry.credential).not.toBe("bearer");
+      const host = new URL(fallback.registryUrl).host;
+      expect(workerRequests(stack, outputMark).some((r) => r.fallback === host)).toBe(true);
+    } finally {
+      stack.upstream.faults.clear();
+      hubOutOfQuota();
+    }
   });
 });
