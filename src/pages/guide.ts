@@ -96,7 +96,7 @@ function renderRouteRow(site: Site, route: SiteRoute, words: Words): string {
     route.searchable ? w.searchable : "",
     aliases.length ? w.also(aliases.join(", ")) : "",
     route.fallbacks.length ? w.fallsBackTo(route.fallbacks.join(", then ")) : "",
-    route.rateLimit ? describeQuota(route.rateLimit) : "",
+    route.rateLimit ? describeQuota(route.rateLimit, words) : "",
   ]
     .filter(Boolean)
     .map(escapeHtml)
@@ -108,17 +108,20 @@ function renderRouteRow(site: Site, route: SiteRoute, words: Words): string {
  * The quota a route's registry last stated, and whose: the owner's account, or anonymous, which the registry counts
  * per egress IP, and the edge's egress IP varies between requests, so it is one IP's count, not the mirror's.
  */
-export function describeQuota(seen: RateLimitSeen): string {
+export function describeQuota(seen: RateLimitSeen, words: Words): string {
   const count =
-    seen.remaining !== undefined && seen.limit !== undefined
-      ? `${seen.remaining} of ${seen.limit} left`
-      : seen.remaining !== undefined
-        ? `${seen.remaining} left`
-        : `limit ${seen.limit ?? "?"}`;
-  const window = seen.windowSeconds === undefined ? "" : ` per ${formatWindow(seen.windowSeconds)}`;
-  const whose =
-    seen.whose === "owner" ? "the owner's account" : "anonymous, counted per egress IP, which varies at the edge";
-  return `quota last seen: ${count}${window} (${whose}) at ${seen.seenAt}`;
+    seen.remaining === undefined
+      ? ""
+      : seen.limit === undefined
+        ? String(seen.remaining)
+        : `${seen.remaining} of ${seen.limit}`;
+  return words.registries.quota({
+    count,
+    limit: String(seen.limit ?? "?"),
+    window: seen.windowSeconds === undefined ? undefined : formatWindow(seen.windowSeconds),
+    owner: seen.whose === "owner",
+    at: seen.seenAt,
+  });
 }
 
 function formatWindow(seconds: number): string {

@@ -95,6 +95,8 @@ export const ENGLISH: Words = {
     searchable: "searchable",
     also: (hosts) => `also ${hosts}`,
     fallsBackTo: (hosts) => `falls back to ${hosts}`,
+    quota: ({ count, limit, window, owner, at }) =>
+      `quota last seen: ${count ? `${count} left` : `limit ${limit}`}${window ? ` per ${window}` : ""} (${owner ? "the owner's account" : "anonymous, counted per egress IP, which varies at the edge"}) at ${at}`,
   },
   footer: (version) => `edgehub ${version} · pull-only: pushes are refused.`,
 };

@@ -87,6 +87,8 @@ export const CHINESE: Words = {
     searchable: "可搜索",
     also: (hosts) => `也可用 ${hosts}`,
     fallsBackTo: (hosts) => `备用镜像站：${hosts.replaceAll(", then ", " → ")}`,
+    quota: ({ count, limit, window, owner, at }) =>
+      `最近一次看到的配额：${count ? `剩余 ${count.replace(" of ", " / ")}` : `上限 ${limit}`}${window ? `（每 ${window}）` : ""}，${owner ? "计入所有者的账号" : "匿名，按出口 IP 计数，而边缘节点的出口 IP 会变化"}，时间 ${at}`,
   },
   footer: (version) => `edgehub ${version} · 只读镜像站：不接受推送。`,
 };

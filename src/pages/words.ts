@@ -59,6 +59,8 @@ export interface Words {
     searchable: string;
     also: (hosts: string) => string;
     fallsBackTo: (hosts: string) => string;
+    /** The quota a registry last stated: `count` is "76 of 100" or "76" (remaining) or undefined (limit only). */
+    quota: (seen: { count: string; limit: string; window: string | undefined; owner: boolean; at: string }) => string;
   };
   footer: (version: string) => string;
 }

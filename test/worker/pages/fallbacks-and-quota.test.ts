@@ -90,6 +90,13 @@ describe("the quota in sight", () => {
     const html = await (await callWorker("https://mirror.example.org/", { headers: BROWSER })).text();
     expect(html).toContain("quota last seen: 99 of 100 left per 6 h");
     expect(html).toContain("anonymous, counted per egress IP, which varies at the edge");
+    // The Chinese page says it in Chinese, with the same figures.
+    const zh = await (
+      await callWorker("https://mirror.example.org/", { headers: { ...BROWSER, "accept-language": "zh-CN" } })
+    ).text();
+    expect(zh).toContain("最近一次看到的配额：剩余 99 / 100（每 6 h）");
+    expect(zh).toContain("匿名，按出口 IP 计数");
+    expect(zh).not.toContain("quota last seen");
   });
 
   it("says the quota is the owner's account when the Worker pulled with it", async () => {
