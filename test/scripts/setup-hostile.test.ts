@@ -1,0 +1,41 @@
+// Review of #24: a hand-edited edgehub.setup.json with values of the wrong type, a rate limit past what a number holds
+// exactly, and a --config that does not exist are each one plain message, never a TypeError or a stack trace.
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { copyConfig, root, run, setup } from "./wrangler";
+
+const check = (path: string) => run(process.execPath, [join(root, "scripts/check.mjs"), "--config", path]);
+
+describe("a hostile edgehub.setup.json", () => {
+  it.each([
+    [{ domain: 5 }, "domain 5 is not a host name"],
+    [{ domain: "mirror.example.com", zone: ["example.com"] }, 'zone ["example.com"] is not a host name'],
+    [{ rateLimit: 2 ** 60 }, "the rate limit must be a whole number of requests per minute"],
+  ])("%j is named, not a TypeError", async (edit, problem) => {
+    const path = copyConfig();
+    expect((await setup(path, "mirror.example.com")).code).toBe(0);
+    const file = join(dirname(path), "edgehub.setup.json");
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), ...edit }));
+    const result = await check(path);
+    expect(result.code, result.output).toBe(1);
+    expect(result.output).toContain(problem);
+    expect(result.output).not.toMatch(/is not a function|^\s+at /m);
+  });
+});
+
+describe("setup's own mistakes", () => {
+  it("a rate limit past 2^53 is refused, not rounded", async () => {
+    const result = await setup(copyConfig(), "mirror.example.com", "--rate-limit", "9007199254740993");
+    expect(result.code, result.output).toBe(1);
+    expect(result.output).toContain("the rate limit must be a whole number of requests per minute");
+  });
+
+  it("a --config that does not exist is one line, no stack trace", async () => {
+    const path = join(dirname(copyConfig()), "missing.toml");
+    const result = await setup(path, "mirror.example.com");
+    expect(result.code, result.output).toBe(1);
+    expect(result.output.split("\n")[0]).toMatch(/^setup: .*missing\.toml/);
+    expect(result.output).not.toMatch(/^\s+at |ParseError|wrangler-dist/m);
+  });
+});
