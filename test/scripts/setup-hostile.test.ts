@@ -1,6 +1,6 @@
 // Review of #24: a hand-edited edgehub.setup.json with values of the wrong type, a rate limit past what a number holds
 // exactly, and a --config that does not exist are each one plain message, never a TypeError or a stack trace.
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { copyConfig, root, run, setup } from "./wrangler";
@@ -37,5 +37,18 @@ describe("setup's own mistakes", () => {
     expect(result.code, result.output).toBe(1);
     expect(result.output.split("\n")[0]).toMatch(/^setup: .*missing\.toml/);
     expect(result.output).not.toMatch(/^\s+at |ParseError|wrangler-dist/m);
+  });
+});
+
+describe("the secret commands setup prints", () => {
+  it("quote a config path a shell would split or run, so pasting one does what it says", async () => {
+    const dir = join(dirname(copyConfig()), "my $(touch pwned) dir");
+    mkdirSync(dir);
+    const path = join(dir, "wrangler.toml");
+    writeFileSync(path, readFileSync(copyConfig(), "utf8"));
+    const result = await setup(path, "mirror.example.com", "--users");
+    expect(result.code, result.output).toBe(0);
+    const config = join(dir, ".wrangler/edgehub/wrangler.jsonc");
+    expect(result.output).toContain(`npx wrangler secret put MIRROR_USERS --env production --config '${config}'`);
   });
 });
