@@ -69,6 +69,9 @@ export function readSetup(configPath) {
   } catch {
     throw new Error(`${path} is not valid JSON: run npm run setup again`);
   }
+  // Spread below, an array, a string or null would pass as "no choices" and the file's mistake would go unnoticed.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`${path} is not a JSON object: run npm run setup again`);
   const choices = {
     domain: null,
     zone: null,

@@ -22,6 +22,14 @@ describe("a hostile edgehub.setup.json", () => {
     expect(result.output).toContain(problem);
     expect(result.output).not.toMatch(/is not a function|^\s+at /m);
   });
+
+  it.each(["[]", "null", '"mirror.example.com"'])("%s, valid JSON but no object, is refused", async (text) => {
+    const path = copyConfig();
+    writeFileSync(join(dirname(path), "edgehub.setup.json"), text);
+    const result = await check(path);
+    expect(result.code, result.output).toBe(1);
+    expect(result.output).toContain("edgehub.setup.json is not a JSON object");
+  });
 });
 
 describe("setup's own mistakes", () => {
