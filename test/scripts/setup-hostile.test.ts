@@ -1,9 +1,9 @@
 // Review of #24: a hand-edited edgehub.setup.json with values of the wrong type, a rate limit past what a number holds
 // exactly, and a --config that does not exist are each one plain message, never a TypeError or a stack trace.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyConfig, root, run, setup } from "./wrangler";
+import { copyConfig, offline, root, run, setup } from "./wrangler";
 
 const check = (path: string) => run(process.execPath, [join(root, "scripts/check.mjs"), "--config", path]);
 
@@ -58,5 +58,25 @@ describe("the secret commands setup prints", () => {
     expect(result.code, result.output).toBe(0);
     const config = join(dir, ".wrangler/edgehub/wrangler.jsonc");
     expect(result.output).toContain(`npx wrangler secret put MIRROR_USERS --env production --config '${config}'`);
+  });
+});
+
+describe("npm start with a bad edgehub.setup.json", () => {
+  it("says what is wrong in one line, no stack trace, before starting anything", async () => {
+    // start.mjs reads the setup file beside this repository's wrangler.toml: run a copy, not this checkout.
+    const copy = dirname(copyConfig());
+    for (const entry of ["scripts", "src", "package.json", "wrangler.toml"])
+      cpSync(join(root, entry), join(copy, entry), { recursive: true });
+    symlinkSync(join(root, "node_modules"), join(copy, "node_modules"));
+    writeFileSync(join(copy, "edgehub.setup.json"), JSON.stringify({ domain: "bad host" }));
+    const result = await run(process.execPath, [join(copy, "scripts/start.mjs")], {
+      env: { ...offline, PORT: "18799" },
+      timeoutMs: 30_000,
+    });
+    expect(result.code, result.output).toBe(1);
+    expect(result.output.split("\n")[0]).toBe(
+      `edgehub: ${join(copy, "edgehub.setup.json")}: domain "bad host" is not a host name`,
+    );
+    expect(result.output).not.toMatch(/^\s+at /m);
   });
 });
