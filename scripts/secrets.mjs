@@ -27,7 +27,12 @@ export const NEEDED_BY = {
  */
 export function secretCommand(name, env, effectivePath) {
   const near = relative(process.cwd(), effectivePath);
-  return `npx wrangler secret put ${name}${env ? ` --env ${env} --config ${near.startsWith("..") ? effectivePath : near}` : ""}`;
+  return `npx wrangler secret put ${name}${env ? ` --env ${env} --config ${shellWord(near.startsWith("..") ? effectivePath : near)}` : ""}`;
+}
+
+/** A path as one shell word: quoted when it holds a space, `$`, `;` or anything else a shell would act on when pasted. */
+function shellWord(path) {
+  return /^[\w./@%+,:=-]+$/.test(path) ? path : `'${path.replaceAll("'", "'\\''")}'`;
 }
 
 /**

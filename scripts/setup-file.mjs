@@ -17,8 +17,9 @@ export function setupPath(configPath) {
   return join(dirname(configPath), SETUP_FILE);
 }
 
-/** A DNS name of two labels or more, lower-case; no scheme, port or path. */
+/** A DNS name of two labels or more, lower-case; no scheme, port or path (a hand edit may put any JSON value here). */
 export function isHostName(host) {
+  if (typeof host !== "string") return false;
   const labels = host.split(".");
   return labels.length > 1 && labels.every((label) => LABEL.test(label));
 }
@@ -44,7 +45,8 @@ export function choicesProblem(c) {
   if (c.domain === null && c.subdomains.length) return "subdomains need a domain";
   if (c.r2 !== null && !(typeof c.r2 === "string" && isBucketName(c.r2)))
     return `R2 bucket ${JSON.stringify(c.r2)} is not a bucket name: 3-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit`;
-  if (c.rateLimit !== null && !(Number.isInteger(c.rateLimit) && c.rateLimit > 0))
+  // A safe integer: a larger one would be written rounded, not as given.
+  if (c.rateLimit !== null && !(Number.isSafeInteger(c.rateLimit) && c.rateLimit > 0))
     return "the rate limit must be a whole number of requests per minute";
   for (const flag of ["routes", "users", "dockerhub", "stats"])
     if (typeof c[flag] !== "boolean") return `${flag} must be true or false`;
@@ -67,6 +69,9 @@ export function readSetup(configPath) {
   } catch {
     throw new Error(`${path} is not valid JSON: run npm run setup again`);
   }
+  // Spread below, an array, a string or null would pass as "no choices" and the file's mistake would go unnoticed.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`${path} is not a JSON object: run npm run setup again`);
   const choices = {
     domain: null,
     zone: null,

@@ -80,7 +80,8 @@ if (bucket !== null && !isBucketName(bucket))
 const rateLimit = values["rate-limit"] === undefined ? null : Number(values["rate-limit"]);
 if (rateLimit !== null && !(/^\d+$/.test(values["rate-limit"]) && rateLimit > 0))
   fail(`--rate-limit ${JSON.stringify(values["rate-limit"])} is not a whole number of requests per minute`);
-const raw = await readRawConfig(values.config);
+// A --config that is missing or not TOML is the user's mistake: one line, not wrangler's stack trace.
+const raw = await readRawConfig(values.config).catch((error) => fail(String(error.message).split("\n")[0]));
 const subdomains = await parseSubdomains(values.subdomains, raw.vars?.UPSTREAMS);
 
 let previousVars = {};

@@ -27,7 +27,11 @@ if (busy) {
   process.exit(1);
 }
 // The effective configuration may sit in .wrangler/edgehub/: name the .dev.vars beside wrangler.toml explicitly.
-const { path: config } = await effectiveConfig(defaultConfigPath);
+// A hand-edited edgehub.setup.json that fails its checks is one line, as in check and deploy, not a stack trace.
+const { path: config } = await effectiveConfig(defaultConfigPath).catch((error) => {
+  console.error(`edgehub: ${error.message}`);
+  process.exit(1);
+});
 const devVars = `${root}.dev.vars`;
 const worker = await startLocalWorker({
   config,
