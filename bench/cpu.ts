@@ -11,8 +11,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { RunningWorker } from "../test/e2e/support/worker";
 import { fetchToken, type Upstream } from "../test/e2e/upstream";
-import { findRuntime, prepareProbes, recordIsolates, workerIsolate } from "./own-cpu";
+import { prepareProbes, recordIsolates, workerIsolate } from "./own-cpu";
 import { fixed, type Report } from "./report";
+import { findRuntime } from "./runtime";
 import { measureStatsCpu } from "./stats-cpu";
 
 const ACCEPT =

@@ -2,15 +2,17 @@
  * `npm run bench`: edgehub against the same upstream reached directly, measured in the same run. Both paths are
  * plain HTTP: in production Cloudflare's edge terminates TLS, and the local runtime's TLS (in Node) would measure
  * wrangler rather than the Worker.
- * - throughput of a skopeo pull of the large image, 4 x 40 MB (median of BENCH_RUNS runs each, alternating), cold and
- *   warm on the shipped defaults, with the ratios to direct pulls measured in the same run;
+ * - throughput of a skopeo pull of the large image, 4 x 40 MB: in each of BENCH_RUNS rounds a direct pull, one through
+ *   the Worker with its cache off, a cold pull through a fresh Worker on the shipped defaults and a warm pull from
+ *   its cache; medians, with the ratios to the direct pulls of the same rounds;
  * - manifest HEAD latency under concurrency;
  * - requests per cold pull, client -> mirror and mirror -> upstream;
- * - the Worker runtime's peak RSS while streaming a >= 1 GB blob;
+ * - the Worker runtime's RSS while streaming a >= 1 GB blob, beside a minimal Worker that only pipes the same blob;
  * - the Worker runtime's CPU per request on each cache path (bench/cpu.ts).
  * BENCH_PARTS (comma-separated: throughput, latency, costs, cpu, memory; default all) keeps a run short.
  */
 import { execFile } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -21,9 +23,11 @@ import { makeCertificate } from "../test/e2e/support/tls";
 import { type RunningWorker, startWorker } from "../test/e2e/support/worker";
 import { type FixtureImage, fetchToken, type LogEntry, startUpstream, type Upstream } from "../test/e2e/upstream";
 import { measureCpu } from "./cpu";
-import { groupRssKiB, type LoadResult, median, runLoad, sampleGroupRss } from "./load";
+import { startKnownCostWorker } from "./known-cost";
+import { groupCpuSeconds, groupRssKiB, type LoadResult, median, runLoad, sampleGroupRss } from "./load";
 import { startPlainFront } from "./plain-front";
 import { fixed, Report } from "./report";
+import { runtimeHost } from "./runtime";
 
 const run = promisify(execFile);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -41,12 +45,19 @@ const workDir = join(ARTIFACTS, "bench");
 let caCertPath = "";
 /** The workerd that runs the Worker: wrangler starts it on a port of its own choosing (its proxy holds the public one). */
 const RUNTIME = /socket-addr=entry=127\.0\.0\.1:0(?!\d)/;
+/**
+ * The local Cache API simulator writes its entries to files under the OS temp dir, on the runtime's one thread, the
+ * thread that also streams the client's bytes; in production the cache is not written by the Worker's thread at all.
+ * On a tmpfs those writes cost memory copies instead of this machine's disk, which is the closer stand-in.
+ */
+const SIMULATOR_DIR = existsSync("/dev/shm") ? "/dev/shm/edgehub-bench" : undefined;
 const MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
 
 it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
   const report = new Report();
   const cert = makeCertificate(ARTIFACTS, "bench-worker");
   caCertPath = cert.certPath;
+  if (SIMULATOR_DIR) mkdirSync(SIMULATOR_DIR, { recursive: true });
   type Start = (log: "warn" | "log", extra?: Record<string, string>, r2?: boolean) => Promise<RunningWorker>;
   const withUpstream = async (
     largeMb: number | undefined,
@@ -62,7 +73,7 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
         UPSTREAMS: JSON.stringify({ docker: { registry: upstream.registryUrl, realm: upstream.realmUrl } }),
         ...extra,
       };
-      const worker = await startWorker({ vars, logLevel, r2 });
+      const worker = await startWorker({ vars, logLevel, r2, ...(SIMULATOR_DIR ? { tmpDir: SIMULATOR_DIR } : {}) });
       workers.push(worker);
       return worker;
     };
@@ -76,7 +87,7 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
   await withUpstream(LARGE_MB, async (upstream, start) => {
     const proxyOnly = await start("warn", { CACHE: "off" });
     const caching = await start("warn", UNLIMITED);
-    if (PARTS.has("throughput")) await measureThroughput(report, upstream, proxyOnly, caching, await start("warn"));
+    if (PARTS.has("throughput")) await measureThroughput(report, upstream, proxyOnly, caching, () => start("warn"));
     if (PARTS.has("latency")) await measureLatency(report, upstream, proxyOnly, caching);
     if (PARTS.has("costs")) await measureCosts(report, upstream, await start("log"));
     if (PARTS.has("cpu")) await measureCpu(report, upstream, (options = {}) => start("warn", options.vars, options.r2));
@@ -87,9 +98,10 @@ it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
 });
 
 /**
- * skopeo copies of the large image (BENCH_LARGE_MB, four layers): direct and through the Worker with its cache off,
- * alternating (medians); then one cold pull through a Worker on the shipped defaults (free plan budget, no R2), warm
- * pulls from its cache (median), and one cold pull through a Worker that hashes every layer (a paid plan's budget).
+ * skopeo copies of the large image (BENCH_LARGE_MB, four layers), in BENCH_RUNS rounds of: a direct pull, a pull
+ * through the Worker with its cache off, a cold pull through a fresh Worker on the shipped defaults (free plan budget,
+ * no R2; a fresh Worker has an empty cache) and a warm pull from that Worker's cache. Medians; each ratio is to the
+ * direct pulls of the same rounds. Then one cold pull through a Worker that hashes every layer (a paid plan's budget).
  * The warm pulls' upstream manifest and blob GETs are counted: the cache must answer them all.
  */
 async function measureThroughput(
@@ -97,60 +109,97 @@ async function measureThroughput(
   upstream: Upstream,
   proxyOnly: RunningWorker,
   hashing: RunningWorker,
-  defaults: RunningWorker,
+  startDefaults: () => Promise<RunningWorker>,
 ): Promise<void> {
   const image = upstream.images.large;
   const size = imageBytes(image);
+  const directHost = new URL(upstream.registryUrl).host;
+  const seconds = async (host: string) => (await pull(image, { mirror: host, plainHttp: true })) / 1000;
   const direct: number[] = [];
+  const directFronted: number[] = [];
   const proxied: number[] = [];
+  const cold: number[] = [];
   const warm: number[] = [];
-  let cold = 0;
-  let coldHashing = 0;
   let warmGets = 0;
-  const fronts = [
-    await startPlainFront(proxyOnly.host),
-    await startPlainFront(defaults.host),
-    await startPlainFront(hashing.host),
-  ] as const;
+  // The runtime's process CPU (all its threads' user + system) during each pull through the Worker.
+  const runtimeCpu = { proxied: [] as number[], cold: [] as number[], warm: [] as number[] };
+  const timedCpu = async (worker: RunningWorker, host: string, into: number[]) => {
+    const before = groupCpuSeconds(worker.pid, RUNTIME);
+    const value = await seconds(host);
+    into.push(groupCpuSeconds(worker.pid, RUNTIME) - before);
+    return value;
+  };
+  const offFront = await frontOf(proxyOnly);
+  const directFront = await startPlainFront(directHost);
   try {
     for (let i = 0; i < RUNS; i++) {
-      direct.push((await pull(image, { mirror: new URL(upstream.registryUrl).host, plainHttp: true })) / 1000);
-      proxied.push((await pull(image, { mirror: fronts[0].host, plainHttp: true })) / 1000);
+      const defaults = await startDefaults();
+      const front = await frontOf(defaults);
+      try {
+        direct.push(await seconds(directHost));
+        directFronted.push(await seconds(directFront.host));
+        proxied.push(await timedCpu(proxyOnly, offFront.host, runtimeCpu.proxied));
+        cold.push(await timedCpu(defaults, front.host, runtimeCpu.cold));
+        await new Promise((resolve) => setTimeout(resolve, 3000)); // the cache is written just after each answer
+        upstream.resetLog();
+        warm.push(await timedCpu(defaults, front.host, runtimeCpu.warm));
+        warmGets += upstream
+          .log()
+          .filter((e) => e.server === "cdn" || (e.method === "GET" && /\/(manifests|blobs)\//.test(e.path))).length;
+      } finally {
+        await front.stop();
+        await defaults.stop();
+      }
     }
-    cold = (await pull(image, { mirror: fronts[1].host, plainHttp: true })) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // the cache is written just after each answer
-    upstream.resetLog();
-    for (let i = 0; i < RUNS; i++) warm.push((await pull(image, { mirror: fronts[1].host, plainHttp: true })) / 1000);
-    warmGets = upstream
-      .log()
-      .filter((e) => e.server === "cdn" || (e.method === "GET" && /\/(manifests|blobs)\//.test(e.path))).length;
-    coldHashing = (await pull(image, { mirror: fronts[2].host, plainHttp: true })) / 1000;
   } finally {
-    for (const front of fronts) await front.stop();
+    await offFront.stop();
+    await directFront.stop();
   }
-  const row = (path: string, seconds: number) => [
+  const hashingFront = await frontOf(hashing);
+  let coldHashing = 0;
+  try {
+    coldHashing = await seconds(hashingFront.host);
+  } finally {
+    await hashingFront.stop();
+  }
+  const row = (path: string, value: number) => [
     path,
-    fixed(seconds, 2),
-    fixed(size / 1e6 / seconds, 0),
-    fixed(median(direct) / seconds, 2),
+    fixed(value, 2),
+    fixed(size / 1e6 / value, 0),
+    fixed(median(direct) / value, 2),
   ];
   report.table(
-    `skopeo copy of library/large (${fixed(size / 1e6, 0)} MB in ${image.manifests[0]!.layers.length} layers), median of ${RUNS} unless noted`,
+    `skopeo copy of library/large (${fixed(size / 1e6, 0)} MB in ${image.manifests[0]!.layers.length} layers), median of ${RUNS} rounds unless noted`,
     ["path", "seconds", "MB/s", "vs direct"],
     [
       row("direct to upstream", median(direct)),
+      row("direct to upstream through the same TCP front (the front's own cost)", median(directFronted)),
       row("through edgehub, CACHE=off", median(proxied)),
-      row("through edgehub, defaults, cold (1 pull; every layer stored natively, length-checked)", cold),
       row(
-        `through edgehub, defaults, warm (${RUNS} pulls: ${warmGets} upstream manifest/blob GETs in all)`,
-        median(warm),
+        "through edgehub, defaults, cold (a fresh Worker each round; every layer stored natively, length-checked)",
+        median(cold),
       ),
+      row(`through edgehub, defaults, warm (${warmGets} upstream manifest/blob GETs in ${RUNS} pulls)`, median(warm)),
       row("through edgehub, cold, CACHE_CPU_BUDGET_MS=300000 (1 pull; every layer hashed as it streams)", coldHashing),
     ],
   );
+  const ratios = (values: number[]) => values.map((v) => fixed(median(direct) / v, 2)).join(", ");
+  const cpu = (values: number[]) => fixed(median(values), 2);
   report.note(
-    `Defaults: cold ${fixed(median(direct) / cold, 2)}x direct (target >= 0.9), warm ${fixed(median(direct) / median(warm), 2)}x (target >= 1.0), ${warmGets} upstream GETs while warm (target 0). Every edgehub row includes a TCP front that resets TLS hellos (bench/plain-front.ts), an extra hop that counts against edgehub.`,
+    `The Worker runtime's process CPU per pull (medians, seconds, all of workerd: the Worker, Miniflare's entry Worker, the Cache API simulator): CACHE=off ${cpu(runtimeCpu.proxied)}, cold ${cpu(runtimeCpu.cold)}, warm ${cpu(runtimeCpu.warm)}. The cold pull's extra is the simulator writing every byte to its files on the runtime's thread, the thread that streams the client's bytes; the Worker's own CPU for a stored miss is a few ms per layer (the CPU table).`,
   );
+  const vsFronted = (value: number) => fixed(median(directFronted) / value, 2);
+  report.note(
+    `Against direct pulls through the same front: CACHE=off ${vsFronted(median(proxied))}x, cold ${vsFronted(median(cold))}x, warm ${vsFronted(median(warm))}x.`,
+  );
+  report.note(
+    `Defaults: CACHE=off ${fixed(median(direct) / median(proxied), 2)}x direct (target >= 0.99), cold ${fixed(median(direct) / median(cold), 2)}x (target >= 0.9), warm ${fixed(median(direct) / median(warm), 2)}x (target >= 1.0), ${warmGets} upstream GETs while warm (target 0). Each round: CACHE=off ${ratios(proxied)}; cold ${ratios(cold)}; warm ${ratios(warm)}. Clients reach the Worker's runtime itself, not wrangler's development proxy, through a TCP front that resets TLS hellos (bench/plain-front.ts): an extra hop that counts against edgehub.${SIMULATOR_DIR ? ` The Cache API simulator keeps its files on a tmpfs (${SIMULATOR_DIR}).` : ""}`,
+  );
+}
+
+/** A plain front to the Worker's runtime (bench/runtime.ts), skipping wrangler's development proxy. */
+async function frontOf(worker: RunningWorker): Promise<Awaited<ReturnType<typeof startPlainFront>>> {
+  return startPlainFront(await runtimeHost(worker.pid, Number(worker.host.split(":")[1])));
 }
 
 /** Manifest HEADs with a pull token, at rising concurrency, direct and through the Worker. */
@@ -198,7 +247,7 @@ async function measureCosts(report: Report, upstream: Upstream, worker: RunningW
     upstream.resetLog();
     const mark = worker.output().length;
     // One front (one host name) for both pulls: the Cache API keeps entries per host name.
-    const front = await startPlainFront(worker.host);
+    const front = await frontOf(worker);
     const via = { mirror: front.host, plainHttp: true, ...(creds ? { creds } : {}) };
     const cold: LogEntry[] = [];
     let client = 0;
@@ -245,38 +294,79 @@ async function measureCosts(report: Report, upstream: Upstream, worker: RunningW
   );
 }
 
-/** Streams one >= 1 GB layer through the Worker with curl while sampling the runtime's RSS. */
+/**
+ * Streams one >= 1 GB layer through the Worker with curl while sampling the runtime's RSS (the workerd that runs the
+ * Worker, without wrangler's proxy), and the same layer through a minimal Worker that only pipes it from the CDN
+ * (bench/known-cost/worker.js /pipe) in the same runtime: that Worker's figures are the runtime's own floor.
+ */
 async function measureMemory(report: Report, upstream: Upstream, worker: RunningWorker): Promise<void> {
   const image = upstream.images.large;
   const layer = image.manifests[0]!.layers[0]!;
   const token = await fetchToken(upstream, [`repository:${image.repository}:pull`]);
-  const idleMiB = groupRssKiB(worker.pid, /workerd/) / 1024;
-  const sampler = sampleGroupRss(worker.pid);
-  // The runtime alone (the workerd that runs the Worker), without wrangler's proxy in front of it.
-  const runtimeSampler = sampleGroupRss(worker.pid, 50, RUNTIME);
+  const blob = `/v2/${image.repository}/blobs/${layer.digest}`;
+  const edgehub = await streamWatchingRss(worker.pid, `${worker.origin}/`, `${worker.origin}${blob}`, layer.size, [
+    "-H",
+    `Authorization: Bearer ${token}`,
+  ]);
+  const redirect = await fetch(`${upstream.registryUrl}${blob}`, {
+    headers: { authorization: `Bearer ${token}` },
+    redirect: "manual",
+  });
+  await redirect.body?.cancel();
+  const cdnUrl = redirect.headers.get("location");
+  if (!cdnUrl) throw new Error(`the upstream did not redirect the blob (${redirect.status})`);
+  const minimal = await startKnownCostWorker();
+  let floor: StreamRss;
+  try {
+    const pipe = `${minimal.origin}/pipe?url=${encodeURIComponent(cdnUrl)}`;
+    floor = await streamWatchingRss(minimal.pid, `${minimal.origin}/noop`, pipe, layer.size);
+  } finally {
+    await minimal.stop();
+  }
+  const row = (name: string, r: StreamRss) => [
+    name,
+    fixed(r.idleMiB, 1),
+    fixed(r.peakMiB, 1),
+    fixed(r.peakMiB - r.idleMiB, 1),
+    fixed(r.mbPerSecond, 0),
+  ];
+  report.table(
+    `Worker runtime (workerd) RSS while streaming one ${fixed(layer.size / 2 ** 30, 2)} GiB layer`,
+    ["Worker", "idle RSS MiB (after one request)", "peak RSS MiB", "growth MiB", "MB/s"],
+    [row("edgehub, shipped defaults", edgehub), row("a minimal Worker that only pipes the layer (the floor)", floor)],
+  );
+  report.note(
+    `edgehub's runtime peaks ${fixed(edgehub.peakMiB - floor.peakMiB, 1)} MiB above the minimal Worker's; streaming the layer grows it by ${fixed(edgehub.peakMiB - edgehub.idleMiB, 1)} MiB. Most of either figure is the local runtime itself (Miniflare's entry Worker and simulators), which a deployed Worker does not carry.`,
+  );
+}
+
+interface StreamRss {
+  idleMiB: number;
+  peakMiB: number;
+  mbPerSecond: number;
+}
+
+/** One request to `warmUrl` (the isolate loads), then a curl of `url` while the runtime's RSS is sampled. */
+async function streamWatchingRss(
+  pgid: number,
+  warmUrl: string,
+  url: string,
+  size: number,
+  curlArgs: string[] = [],
+): Promise<StreamRss> {
+  await (await fetch(warmUrl)).arrayBuffer();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const idleMiB = groupRssKiB(pgid, RUNTIME) / 1024;
+  const sampler = sampleGroupRss(pgid, 50, RUNTIME);
   const { stdout } = await run(
     "curl",
-    [
-      "-sS",
-      "-o",
-      "/dev/null",
-      "-H",
-      `Authorization: Bearer ${token}`,
-      "-w",
-      "%{http_code} %{size_download} %{time_total}",
-      `${worker.origin}/v2/${image.repository}/blobs/${layer.digest}`,
-    ],
+    ["-sS", "-o", "/dev/null", ...curlArgs, "-w", "%{http_code} %{size_download} %{time_total}", url],
     { maxBuffer: 1 << 20 },
   );
-  const peakMiB = sampler.stop();
-  const runtimePeakMiB = runtimeSampler.stop();
+  const peakMiB = Math.max(idleMiB, sampler.stop());
   const [status, bytes, seconds] = stdout.trim().split(" ").map(Number) as [number, number, number];
-  if (status !== 200 || bytes !== layer.size) throw new Error(`blob download failed: ${stdout}`);
-  report.table(
-    `Worker runtime (workerd) memory while streaming one ${fixed(layer.size / 2 ** 30, 2)} GiB layer`,
-    ["idle RSS MiB (runtime + proxy)", "peak RSS MiB (runtime + proxy)", "peak RSS MiB (runtime alone)", "MB/s"],
-    [[fixed(idleMiB, 0), fixed(peakMiB, 0), fixed(runtimePeakMiB, 0), fixed(bytes / 1e6 / seconds, 0)]],
-  );
+  if (status !== 200 || bytes !== size) throw new Error(`blob download failed: ${stdout}`);
+  return { idleMiB, peakMiB, mbPerSecond: bytes / 1e6 / seconds };
 }
 
 /** One skopeo copy of `image` from `where.mirror`; returns skopeo's own run time in ms. */

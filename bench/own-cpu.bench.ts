@@ -5,13 +5,12 @@
  * request is negligible. Short runs (about 0.5, 2 and 9 ms) must then measure, as own CPU less a no-op request's,
  * within ±15% of N steps' known cost (medians of rounds: the machine is shared). Writes bench/results/own-cpu.md.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { freePort, stopGroup } from "../test/e2e/support/worker";
-import { findRuntime, prepareProbes, recordIsolates, workerIsolate } from "./own-cpu";
+import { startKnownCostWorker } from "./known-cost";
+import { prepareProbes, recordIsolates, workerIsolate } from "./own-cpu";
 import { fixed, Report } from "./report";
+import { findRuntime } from "./runtime";
 
 const LONG_STEPS = 20_000_000;
 const SHORT_STEPS = [100_000, 500_000, 2_000_000];
@@ -19,21 +18,10 @@ const TOLERANCE = 0.15;
 const ROUNDS = 5;
 
 it("the Worker's own CPU, validated on a Worker of known cost", { timeout: 10 * 60_000 }, async () => {
-  const port = await freePort();
-  const child = spawn(process.execPath, [fileURLToPath(new URL("./known-cost/start.mjs", import.meta.url))], {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PORT: String(port), WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const worker = await startKnownCostWorker();
+  const port = worker.port;
   try {
-    for (let i = 0; !output.includes("listening"); i++) {
-      if (i > 600) throw new Error(`the known-cost Worker did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const { pid, binary } = await findRuntime(child.pid ?? 0, port);
+    const { pid, binary } = await findRuntime(worker.pid, port);
     const unavailable = prepareProbes(binary);
     if (unavailable) {
       console.warn(`own CPU not validated: ${unavailable}`);
@@ -85,7 +73,7 @@ it("the Worker's own CPU, validated on a Worker of known cost", { timeout: 10 * 
     report.write("the known-cost Worker (bench/known-cost), local workerd", "own-cpu.md");
     for (const error of errors) expect(Math.abs(error)).toBeLessThanOrEqual(TOLERANCE);
   } finally {
-    await stopGroup(child);
+    await worker.stop();
   }
 });
 

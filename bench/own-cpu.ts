@@ -13,7 +13,7 @@
  * Validated on a Worker of known cost by bench/own-cpu.bench.ts (within ±15%).
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -169,34 +169,6 @@ export function workerIsolate(calibration: IsolateCpu): string {
   const found = ranked[0];
   if (!found || found[1].secondLocks === 0) throw new Error("no isolate ran the calibration requests");
   return found[0];
-}
-
-/** The workerd process running the Worker in process group `pgid` (not wrangler's proxy, which holds `publicPort`). */
-export function runtimePid(pgid: number, publicPort: number): { pid: number; binary: string } {
-  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
-      if (!args[0]?.endsWith("/workerd") || args.some((a) => a.includes(`:${publicPort}`))) continue;
-      return { pid: Number(name), binary: args[0] };
-    } catch {
-      // gone between listing and reading
-    }
-  }
-  throw new Error(`no workerd runtime in process group ${pgid}`);
-}
-
-/** runtimePid, waiting up to 10 s for the runtime (wrangler may answer before its runtime process has started). */
-export async function findRuntime(pgid: number, publicPort: number): Promise<{ pid: number; binary: string }> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return runtimePid(pgid, publicPort);
-    } catch (error) {
-      if (attempt >= 100) throw error;
-      await sleep(100);
-    }
-  }
 }
 
 async function stop(child: ChildProcess): Promise<void> {

@@ -29,6 +29,11 @@ export interface WorkerOptions {
   logLevel?: "warn" | "log";
   /** Binds a local R2 bucket as BLOBS (benchmarks of the R2-backed cache). */
   r2?: boolean;
+  /**
+   * Where the local runtime keeps the files of its Cache API and R2 simulators (they are not persisted): the OS temp
+   * dir unless set. The throughput bench names a tmpfs, since the simulator writes them on the Worker's own thread.
+   */
+  tmpDir?: string;
 }
 
 /** Starts the Worker with these variables on a free port. */
@@ -48,6 +53,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       EDGEHUB_VARS: JSON.stringify(options.vars),
       EDGEHUB_LOG_LEVEL: options.logLevel ?? "log",
       ...(options.r2 ? { EDGEHUB_R2_BUCKET: "edgehub-local" } : {}),
+      ...(options.tmpDir ? { TMPDIR: options.tmpDir } : {}),
       WRANGLER_SEND_METRICS: "false",
       WRANGLER_HIDE_BANNER: "true",
       CLOUDFLARE_CF_FETCH_ENABLED: "false",
