@@ -13,7 +13,7 @@ const PROGRAM = fileURLToPath(new URL("./plain-front-process.mjs", import.meta.u
 
 /** Starts a front in front of `target` (host:port); returns its host:port and a stop function. */
 export async function startPlainFront(target: string): Promise<{ host: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [PROGRAM, target], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [PROGRAM, target], { stdio: ["pipe", "pipe", "inherit"] });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const host = await new Promise<string>((resolve, reject) => {
     child.stdout.once("data", (line: Buffer) => resolve(line.toString().trim()));
