@@ -10,6 +10,8 @@ if (!host || !port) {
   process.exit(2);
 }
 const server = createServer((client) => {
+  // A client that resets before its first byte would otherwise be an unhandled 'error' that ends the front.
+  client.on("error", () => client.destroy());
   client.once("data", (first) => {
     if (first[0] === TLS_HANDSHAKE) {
       client.resetAndDestroy();

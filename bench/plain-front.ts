@@ -1,8 +1,8 @@
 /**
  * A TCP front for the benchmark's plain-HTTP Worker. skopeo with `--tls-verify=false` tries TLS first and falls back
  * to HTTP only when that fails; the local runtime's HTTP port holds a TLS hello open until skopeo's 10 s handshake
- * timeout, which would be timed as part of every pull. The front (bench/plain-front-process.mjs) resets a connection whose
- * first byte is a TLS handshake record and pipes every other connection through. It runs as a process of its own:
+ * timeout, which would be timed as part of every pull. The front (bench/plain-front-process.mjs) resets a connection
+ * whose first byte is a TLS handshake record and pipes every other connection through. It runs as a process of its own:
  * inside the bench's process it would share one event loop with the imitation upstream and slow both. The extra hop
  * counts against edgehub, never for it.
  */

@@ -12,7 +12,9 @@ export function runtimePid(pgid: number, publicPort: number): { pid: number; bin
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
       const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
-      if (!args[0]?.endsWith("/workerd") || args.some((a) => a.includes(`:${publicPort}`))) continue;
+      // The port must end where the argument's number ends: public port 4123 is not the runtime's loopback :41234.
+      const onPublicPort = new RegExp(`:${publicPort}(?!\\d)`);
+      if (!args[0]?.endsWith("/workerd") || args.some((a) => onPublicPort.test(a))) continue;
       return { pid: Number(name), binary: args[0] };
     } catch {
       // gone between listing and reading
@@ -33,11 +35,15 @@ export async function findRuntime(pgid: number, publicPort: number): Promise<{ p
   }
 }
 
-/** `127.0.0.1:<port>` where the runtime of process group `pgid` accepts requests, waiting up to 10 s for it to listen. */
+/** `127.0.0.1:<port>` where the runtime of process group `pgid` accepts requests (waits up to 10 s for it). */
 export async function runtimeHost(pgid: number, publicPort: number): Promise<string> {
   const { pid } = await findRuntime(pgid, publicPort);
   for (let attempt = 0; ; attempt++) {
-    const port = listeningPorts(pid)[0];
+    const ports = listeningPorts(pid);
+    // Miniflare gives the runtime one socket (entry); a second one (an inspector, a direct socket) would make [0] a
+    // guess, and a pull sent to the wrong one would measure something else.
+    if (ports.length > 1) throw new Error(`the workerd runtime ${pid} listens on ${ports.join(", ")}: which is entry?`);
+    const port = ports[0];
     if (port !== undefined) return `127.0.0.1:${port}`;
     if (attempt >= 100) throw new Error(`the workerd runtime ${pid} listens on no port`);
     await sleep(100);
