@@ -55,6 +55,7 @@ const MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, a
 
 it("mirror benchmark", { timeout: 60 * 60_000 }, async () => {
   const report = new Report();
+  mkdirSync(ARTIFACTS, { recursive: true }); // a fresh checkout has none until the e2e suite has run
   const cert = makeCertificate(ARTIFACTS, "bench-worker");
   caCertPath = cert.certPath;
   if (SIMULATOR_DIR) mkdirSync(SIMULATOR_DIR, { recursive: true });
