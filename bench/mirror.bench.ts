@@ -48,7 +48,8 @@ const RUNTIME = /socket-addr=entry=127\.0\.0\.1:0(?!\d)/;
 /**
  * The local Cache API simulator writes its entries to files under the OS temp dir, on the runtime's one thread, the
  * thread that also streams the client's bytes; in production the cache is not written by the Worker's thread at all.
- * On a tmpfs those writes cost memory copies instead of this machine's disk, which is the closer stand-in.
+ * On a tmpfs those writes cost memory copies instead of this machine's disk. Of the stand-ins measured (disk, tmpfs,
+ * a socket to another process) it is the most favourable to edgehub; docs/performance.md gives all three.
  */
 const SIMULATOR_DIR = existsSync("/dev/shm") ? "/dev/shm/edgehub-bench" : undefined;
 const MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json";
@@ -139,7 +140,8 @@ async function measureThroughput(
       const front = await frontOf(defaults);
       try {
         // A cold cache, not a cold isolate: the fresh Worker first serves a pull of another image, so the measured
-        // pull does not pay for loading the isolate or the simulator's first use (the CACHE=off Worker's neither).
+        // pull does not pay for loading the isolate or the simulator's first use (the CACHE=off Worker was warmed
+        // the same way above).
         await pull(upstream.images.alpine, { mirror: front.host, plainHttp: true });
         direct.push(await seconds(directHost));
         proxied.push(await timedCpu(proxyOnly, offFront.host, runtimeCpu.proxied));
